@@ -1,0 +1,63 @@
+import { ConfigError } from './errors.js';
+
+export interface ReconnectOptions {
+  /** First retry waits up to this long (ms). Default 500. */
+  baseDelayMs?: number;
+  /** No retry waits longer than this (ms). Default 30 000. */
+  maxDelayMs?: number;
+  /** Give up (state `failed`) after this many consecutive failed attempts. Default: never. */
+  maxAttempts?: number;
+  /** A connection attempt that takes longer than this (ms) counts as failed. Default 10 000. */
+  connectTimeoutMs?: number;
+}
+
+export type ResolvedReconnectOptions = Required<ReconnectOptions>;
+
+export const DEFAULT_RECONNECT: ResolvedReconnectOptions = {
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+  connectTimeoutMs: 10_000,
+};
+
+export function resolveReconnectOptions(options: ReconnectOptions = {}): ResolvedReconnectOptions {
+  const resolved = { ...DEFAULT_RECONNECT, ...stripUndefined(options) };
+  for (const key of ['baseDelayMs', 'maxDelayMs', 'connectTimeoutMs'] as const) {
+    const value = resolved[key];
+    if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new ConfigError(
+        `reconnect.${key} must be a finite number of milliseconds ≥ 0; got ${String(value)}.`,
+      );
+    }
+  }
+  if (!(resolved.maxAttempts >= 1)) {
+    throw new ConfigError(
+      `reconnect.maxAttempts must be ≥ 1 (or omitted for unlimited); got ${String(resolved.maxAttempts)}.`,
+    );
+  }
+  if (resolved.maxDelayMs < resolved.baseDelayMs) {
+    throw new ConfigError(
+      `reconnect.maxDelayMs (${resolved.maxDelayMs}) is below reconnect.baseDelayMs (${resolved.baseDelayMs}); raise maxDelayMs or lower baseDelayMs.`,
+    );
+  }
+  return resolved;
+}
+
+/**
+ * Exponential backoff with full jitter: `random(0, min(maxDelay, base · 2^failures))`, where
+ * `failures` counts consecutive failed attempts before this one (0 for the first retry).
+ * Full jitter spreads a crowd of clients that lost the same server across the whole window.
+ */
+export function computeBackoffDelay(
+  failures: number,
+  options: Pick<ResolvedReconnectOptions, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
+  const exponent = Math.min(Math.max(0, failures), 52);
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** exponent);
+  return Math.floor(random() * ceiling);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,315 @@
+import { ChannelPresenceImpl, type ChannelPresence } from './channelPresence.js';
+import { ChannelTypingImpl, type ChannelTyping } from './channelTyping.js';
+import type { EventMap } from './defineChannel.js';
+import { NotSupportedError, type RealtimeError, isRealtimeError } from './errors.js';
+import type { ChannelHost } from './internal/channelHost.js';
+import { Emitter } from './internal/emitter.js';
+import type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
+import { Store, type ReadableStore } from './store.js';
+import type { TransportHistoryOptions } from './transport.js';
+
+export type ChannelState = 'detached' | 'attaching' | 'attached' | 'failed';
+
+export interface ChannelSnapshot {
+  state: ChannelState;
+  /** Why attaching failed (e.g. `AuthError` for an unauthorized channel). */
+  error?: RealtimeError;
+}
+
+/** Emitted when a channel could not replay what it missed while the link was down. */
+export interface DiscontinuityEvent {
+  channel: string;
+  /** `provider-cannot-replay` (e.g. Pusher) or `history-unavailable` (the gap outlived history). */
+  reason: string;
+}
+
+export interface ChannelEvents {
+  discontinuity: DiscontinuityEvent;
+}
+
+type Handler = (message: RealtimeMessage) => void;
+const ALL = Symbol('all events');
+
+/**
+ * A named channel. Handles are cheap and shared: `client.channel(name)` returns the same object
+ * each time. The provider subscription is reference-counted — the first handler (or presence /
+ * typing watcher) attaches it, the last one to leave detaches it — and after every reconnect a
+ * live channel re-attaches, recovers what it missed (or emits `discontinuity`), and re-enters
+ * presence, with no app code.
+ */
+export class Channel<TPublish extends EventMap = EventMap, TReceive extends EventMap = EventMap> {
+  readonly name: string;
+  readonly presence: ChannelPresence;
+  readonly typing: ChannelTyping;
+  readonly #host: ChannelHost;
+  readonly #state = new Store<ChannelSnapshot>({ state: 'detached' });
+  readonly #handlers = new Map<string | typeof ALL, Set<Handler>>();
+  readonly #events = new Emitter<ChannelEvents>();
+  #refs = 0;
+  #attachGeneration = 0;
+  #everAttached = false;
+  #lastSeq: number | undefined;
+  #retryTimer: unknown;
+
+  /** @internal Created by the client; use `client.channel(name)`. */
+  constructor(host: ChannelHost, name: string) {
+    this.#host = host;
+    this.name = name;
+    const hold = () => this.hold();
+    this.presence = new ChannelPresenceImpl(
+      host,
+      name,
+      {
+        hold,
+        isAttached: () => this.#state.getSnapshot().state === 'attached',
+        whenAttached: () => this.ready(),
+      },
+      (clientId) => (this.typing as ChannelTypingImpl).remove(clientId),
+    );
+    this.typing = new ChannelTypingImpl(host, name, hold);
+  }
+
+  /** `detached → attaching → attached`, or `failed` with the reason. */
+  get state(): ReadableStore<ChannelSnapshot> {
+    return this.#state;
+  }
+
+  /** Handle one event. Returns the function that removes this handler. */
+  subscribe<TEvent extends keyof TReceive & string>(
+    event: TEvent,
+    handler: (message: RealtimeMessage<TEvent, TReceive[TEvent]>) => void,
+  ): () => void;
+  /** Handle every event on the channel. */
+  subscribe(handler: (message: MessageOf<TReceive>) => void): () => void;
+  subscribe(
+    eventOrHandler: string | ((message: never) => void),
+    maybeHandler?: (message: never) => void,
+  ): () => void {
+    const key = typeof eventOrHandler === 'string' ? eventOrHandler : ALL;
+    const handler = (typeof eventOrHandler === 'string' ? maybeHandler : eventOrHandler) as
+      | Handler
+      | undefined;
+    if (typeof handler !== 'function') {
+      throw new TypeError(
+        `channel("${this.name}").subscribe needs a handler function: subscribe("event", (message) => …) or subscribe((message) => …).`,
+      );
+    }
+    let set = this.#handlers.get(key);
+    if (!set) {
+      set = new Set();
+      this.#handlers.set(key, set);
+    }
+    // Wrap so the same function subscribed twice is two subscriptions with independent removal.
+    const entry: Handler = (message) => handler(message);
+    set.add(entry);
+    const release = this.hold();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      set.delete(entry);
+      release();
+    };
+  }
+
+  /**
+   * Publish an event. Resolves when the provider acknowledged it (see `capabilities.publishAck`);
+   * while offline it waits in the queue and resolves after the flush. Rejects with
+   * `ValidationError`, `QueueOverflowError`, `PublishTimeoutError`, `PublishRejectedError`,
+   * `MessageTooLargeError` or `AuthError`.
+   */
+  publish<TEvent extends keyof TPublish & string>(
+    event: TEvent,
+    data: TPublish[TEvent],
+    options: PublishOptions = {},
+  ): Promise<void> {
+    return this.#host.publish(this.name, event, data, options.id);
+  }
+
+  on<TKey extends keyof ChannelEvents>(
+    event: TKey,
+    listener: (payload: ChannelEvents[TKey]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Keep the channel attached without a message handler (e.g. a component that only publishes).
+   * Returns the release function; the provider subscription ends when every hold is released.
+   */
+  hold(): () => void {
+    this.#refs++;
+    if (this.#refs === 1) this.#host.activate(this);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#refs--;
+      if (this.#refs === 0) this.#host.deactivate(this);
+    };
+  }
+
+  /** Resolves once attached; rejects if attaching failed (e.g. `AuthError`) or nothing holds the channel. */
+  ready(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): boolean => {
+        const { state, error } = this.#state.getSnapshot();
+        if (state === 'attached') resolve();
+        else if (state === 'failed') reject(error);
+        else if (state === 'detached' && this.#refs === 0) {
+          reject(new TypeError(`channel("${this.name}") is not subscribed; subscribe or hold() it first.`));
+        } else return false;
+        return true;
+      };
+      if (check()) return;
+      const off = this.#state.subscribe(() => {
+        if (check()) off();
+      });
+    });
+  }
+
+  /** Past messages, oldest first, where the provider keeps history. */
+  async history(options: TransportHistoryOptions = {}): Promise<RealtimeMessage[]> {
+    const { transport } = this.#host;
+    if (!transport.capabilities.history || !transport.history) {
+      throw new NotSupportedError(
+        transport.provider,
+        'history',
+        'Load past messages from your own API (your database is the source of truth), or use a provider with history (socketio, sse, ably).',
+      );
+    }
+    const messages = await transport.history(this.name, options);
+    return messages.map((message) => toEnvelope(message, this.#host.timers.now()));
+  }
+
+  /** @internal How many holds keep this channel live. */
+  get refCount(): number {
+    return this.#refs;
+  }
+
+  /** @internal Attach now (first time, or again after a reconnect). */
+  async attach(): Promise<void> {
+    const generation = ++this.#attachGeneration;
+    this.#clearRetry();
+    const { transport } = this.#host;
+    const resuming = this.#everAttached;
+    const resumeFrom = resuming ? this.#lastSeq : undefined;
+    this.#state.set({ state: 'attaching' });
+    try {
+      const result = await transport.subscribe(this.name, {
+        ...(resumeFrom !== undefined ? { resumeFrom } : {}),
+        presence: (this.presence as ChannelPresenceImpl).wantsPresence,
+      });
+      if (generation !== this.#attachGeneration) return;
+      const recovered =
+        resuming && transport.capabilities.recovery && resumeFrom !== undefined && result.recovered;
+      if (!recovered && result.seq !== undefined) this.#lastSeq = result.seq;
+      else if (result.seq !== undefined) this.#lastSeq = Math.max(this.#lastSeq ?? 0, result.seq);
+      this.#everAttached = true;
+      (this.presence as ChannelPresenceImpl).attached();
+      this.#state.set({ state: 'attached' });
+      if (resuming && !recovered) {
+        this.#events.emit('discontinuity', {
+          channel: this.name,
+          reason: transport.capabilities.recovery ? 'history-unavailable' : 'provider-cannot-replay',
+        });
+      }
+    } catch (error) {
+      if (generation !== this.#attachGeneration) return;
+      const failure = error as RealtimeError;
+      if (isRealtimeError(failure) && failure.retryable) {
+        // The link is probably going down; the reconnect re-attaches. If it stays up, try again.
+        this.#retryTimer = this.#host.timers.setTimeout(() => {
+          this.#retryTimer = undefined;
+          if (this.#refs > 0 && this.#host.isConnected()) void this.attach();
+        }, 1_000);
+        return;
+      }
+      this.#state.set({ state: 'failed', error: failure });
+      this.#host.reportError(failure);
+    }
+  }
+
+  /**
+   * @internal The link is down (`attaching`: it will re-attach when the client reconnects) or the
+   * app closed the client (`detached`). Holds and the recovery position are kept either way.
+   */
+  suspend(state: 'attaching' | 'detached' = 'attaching'): void {
+    this.#attachGeneration++;
+    this.#clearRetry();
+    const current = this.#state.getSnapshot().state;
+    if (this.#refs > 0 && current !== 'failed') this.#state.set({ state });
+  }
+
+  /** @internal The last hold went: forget everything tied to the provider subscription. */
+  detach(): void {
+    this.#attachGeneration++;
+    this.#clearRetry();
+    this.#everAttached = false;
+    this.#lastSeq = undefined;
+    this.#state.set({ state: 'detached' });
+    (this.presence as ChannelPresenceImpl).reset();
+    (this.typing as ChannelTypingImpl).reset();
+  }
+
+  /** @internal Deliver a validated message to handlers. */
+  dispatch(message: RealtimeMessage): void {
+    if (message.seq !== undefined && (this.#lastSeq === undefined || message.seq > this.#lastSeq)) {
+      this.#lastSeq = message.seq;
+    }
+    for (const key of [message.event, ALL] as const) {
+      const set = this.#handlers.get(key);
+      if (!set) continue;
+      for (const handler of [...set]) {
+        try {
+          handler(message);
+        } catch (error) {
+          // A throwing handler must not stop delivery to the others or break the client.
+          setTimeout(() => {
+            throw error;
+          }, 0);
+        }
+      }
+    }
+  }
+
+  /** @internal Track the sequence of a message that was filtered (echo) but still seen. */
+  noteSeq(seq: number | undefined): void {
+    if (seq !== undefined && (this.#lastSeq === undefined || seq > this.#lastSeq)) this.#lastSeq = seq;
+  }
+
+  /** @internal */
+  emitDiscontinuity(reason: string): void {
+    this.#events.emit('discontinuity', { channel: this.name, reason });
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer !== undefined) this.#host.timers.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+}
+
+export function toEnvelope(
+  message: {
+    id: string;
+    channel: string;
+    event: string;
+    data: unknown;
+    clientId?: string;
+    connectionId?: string;
+    timestamp?: number;
+    seq?: number;
+  },
+  now: number,
+): RealtimeMessage {
+  return {
+    id: message.id,
+    channel: message.channel,
+    event: message.event,
+    data: message.data,
+    timestamp: message.timestamp ?? now,
+    ...(message.clientId !== undefined ? { clientId: message.clientId } : {}),
+    ...(message.connectionId !== undefined ? { connectionId: message.connectionId } : {}),
+    ...(message.seq !== undefined ? { seq: message.seq } : {}),
+  };
+}

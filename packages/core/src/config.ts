@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { ErrorCodes } from './codes.js';
+import { type RealtimeClient, type RealtimeOptions, createRealtime } from './createRealtime.js';
+import { ConfigError, RealtimeError } from './errors.js';
+import { MemoryHub } from './memory/memoryHub.js';
+import { memoryTransport } from './memory/memoryTransport.js';
+import type { Transport } from './transport.js';
+
+const reconnect = z
+  .object({
+    baseDelayMs: z.number().nonnegative().optional(),
+    maxDelayMs: z.number().nonnegative().optional(),
+    maxAttempts: z.number().int().positive().optional(),
+    connectTimeoutMs: z.number().positive().optional(),
+  })
+  .strict();
+
+const common = {
+  clientId: z.string().min(1).optional(),
+  echo: z.boolean().optional(),
+  publishTimeoutMs: z.number().positive().optional(),
+  reconnect: reconnect.optional(),
+  queue: z.object({ maxSize: z.number().int().positive().optional() }).strict().optional(),
+};
+
+const url = z.url({ message: 'must be an absolute URL such as http://127.0.0.1:8787' });
+
+/** The config schema: data only (JSON- and env-friendly); code such as `auth` goes in `extras`. */
+export const realtimeConfigSchema = z.discriminatedUnion(
+  'provider',
+  [
+    z.object({ provider: z.literal('memory'), ...common }).strict(),
+    z
+      .object({
+        provider: z.literal('socketio'),
+        url,
+        path: z.string().startsWith('/').optional(),
+        transports: z.array(z.enum(['websocket', 'polling'])).min(1).optional(),
+        ...common,
+      })
+      .strict(),
+    z.object({ provider: z.literal('sse'), url, ...common }).strict(),
+    z
+      .object({
+        provider: z.literal('pusher'),
+        key: z.string().min(1, 'is the Pusher app key from your dashboard (or the emulator)'),
+        cluster: z.string().min(1).optional(),
+        host: z.string().min(1).optional(),
+        port: z.number().int().positive().optional(),
+        forceTLS: z.boolean().optional(),
+        authEndpoint: z.string().min(1).optional(),
+        publishEndpoint: z.string().min(1).optional(),
+        ...common,
+      })
+      .strict(),
+    z
+      .object({
+        provider: z.literal('ably'),
+        key: z.string().min(1).optional(),
+        authUrl: z.string().min(1).optional(),
+        endpoint: z.string().min(1).optional(),
+        port: z.number().int().positive().optional(),
+        tls: z.boolean().optional(),
+        ...common,
+      })
+      .strict()
+      .refine((value) => value.key !== undefined || value.authUrl !== undefined, {
+        message: 'set "authUrl" (recommended in browsers) or "key" (servers and local emulators only)',
+        path: ['authUrl'],
+      }),
+  ],
+  { error: () => 'must be one of "socketio", "sse", "pusher", "ably" or "memory"' },
+);
+
+export type RealtimeConfig = z.input<typeof realtimeConfigSchema>;
+export type ProviderName = RealtimeConfig['provider'];
+
+/** A transport package's module, as the loader sees it: `<provider>Transport(options)`. */
+export type AdapterModule = Record<string, unknown>;
+
+export interface RealtimeConfigExtras extends Omit<Partial<RealtimeOptions>, 'transport'> {
+  /**
+   * How to load each adapter package. Defaults to `import('@patchbay/realtime-<provider>')`.
+   * Bundlers need literal specifiers to include a package: pass
+   * `{ socketio: () => import('@patchbay/realtime-socketio') }` for the providers you ship.
+   */
+  loaders?: Partial<Record<Exclude<ProviderName, 'memory'>, () => Promise<AdapterModule>>>;
+  /** For `provider: 'memory'`: the hub to share. Default: a new one. */
+  hub?: MemoryHub;
+}
+
+const PACKAGES: Record<Exclude<ProviderName, 'memory'>, string> = {
+  socketio: '@patchbay/realtime-socketio',
+  sse: '@patchbay/realtime-sse',
+  pusher: '@patchbay/realtime-pusher',
+  ably: '@patchbay/realtime-ably',
+};
+
+/**
+ * Parse a config (e.g. from a file or env) and build a client on the chosen provider, loading only
+ * that adapter. Switching provider is one changed field. Invalid config throws `ConfigError`
+ * naming every bad field; a missing adapter package throws `RealtimeError` (`adapter_missing`)
+ * naming the package to install.
+ */
+export async function createRealtimeFromConfig(
+  config: RealtimeConfig,
+  extras: RealtimeConfigExtras = {},
+): Promise<RealtimeClient> {
+  const parsed = parseRealtimeConfig(config);
+  const { provider, clientId, echo, publishTimeoutMs, reconnect: reconnectOptions, queue, ...adapterOptions } =
+    parsed;
+  const { loaders, hub, ...options } = extras;
+  let transport: Transport;
+  if (provider === 'memory') {
+    transport = memoryTransport({ hub: hub ?? new MemoryHub() });
+  } else {
+    transport = await loadTransport(provider, adapterOptions, loaders?.[provider]);
+  }
+  return createRealtime({
+    ...options,
+    transport,
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(echo !== undefined ? { echo } : {}),
+    ...(publishTimeoutMs !== undefined ? { publishTimeoutMs } : {}),
+    ...(reconnectOptions !== undefined ? { reconnect: { ...options.reconnect, ...reconnectOptions } } : {}),
+    ...(queue !== undefined ? { queue: { ...options.queue, ...queue } } : {}),
+  } as RealtimeOptions);
+}
+
+/** Validate a config without building a client; throws `ConfigError` naming each bad field. */
+export function parseRealtimeConfig(config: unknown): z.output<typeof realtimeConfigSchema> {
+  const result = realtimeConfigSchema.safeParse(config);
+  if (result.success) return result.data;
+  const provider =
+    typeof config === 'object' && config !== null ? (config as { provider?: unknown }).provider : undefined;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(config)';
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} for provider "${String(provider)}"`;
+    }
+    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    return `"${field}" ${missing ? 'is required' : issue.message}`;
+  });
+  throw new ConfigError(
+    `Invalid realtime config${typeof provider === 'string' ? ` for provider "${provider}"` : ''}: ${problems.join('; ')}.`,
+    { cause: result.error },
+  );
+}
+
+async function loadTransport(
+  provider: Exclude<ProviderName, 'memory'>,
+  options: Record<string, unknown>,
+  loader: (() => Promise<AdapterModule>) | undefined,
+): Promise<Transport> {
+  const specifier = PACKAGES[provider];
+  let module: AdapterModule;
+  try {
+    module = loader ? await loader() : ((await import(/* @vite-ignore */ specifier)) as AdapterModule);
+  } catch (error) {
+    throw new RealtimeError(
+      ErrorCodes.AdapterMissing,
+      `The "${provider}" provider needs ${specifier}, which could not be loaded (${(error as Error).message}). ` +
+        `Install it (pnpm add ${specifier}) or pass extras.loaders.${provider}.`,
+      { cause: error },
+    );
+  }
+  const factory = module[`${provider}Transport`];
+  if (typeof factory !== 'function') {
+    throw new RealtimeError(
+      ErrorCodes.AdapterMissing,
+      `${specifier} does not export ${provider}Transport(); check that its version matches @patchbay/realtime-core.`,
+    );
+  }
+  return (factory as (options: Record<string, unknown>) => Transport)(options);
+}

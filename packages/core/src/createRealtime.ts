@@ -1,0 +1,479 @@
+import { type ReconnectOptions, resolveReconnectOptions } from './backoff.js';
+import { Channel, toEnvelope } from './channel.js';
+import type { ChannelPresenceImpl } from './channelPresence.js';
+import type { ChannelTypingImpl } from './channelTyping.js';
+import { validateChannelName } from './channelName.js';
+import { ErrorCodes } from './codes.js';
+import type { ConnectionSnapshot } from './connectionState.js';
+import { type ConnectivitySource, browserConnectivity } from './connectivity.js';
+import { DedupeWindow } from './dedupe.js';
+import {
+  type ChannelDefinition,
+  type EventMap,
+  type EventSchemas,
+  type InferPublishEvents,
+  type InferReceiveEvents,
+  isChannelDefinition,
+} from './defineChannel.js';
+import {
+  ConfigError,
+  MessageTooLargeError,
+  NotSupportedError,
+  RealtimeError,
+  ValidationError,
+} from './errors.js';
+import type { ChannelHost, LiveChannel } from './internal/channelHost.js';
+import { ConnectionManager } from './internal/connectionManager.js';
+import { Emitter } from './internal/emitter.js';
+import { createMessageId } from './internal/id.js';
+import { PublishQueue, type QueueStatus } from './internal/publishQueue.js';
+import { runSchema } from './internal/validate.js';
+import { PRESENCE_UPDATE_EVENT, RESERVED_EVENT_PREFIX, TYPING_EVENT } from './message.js';
+import { type QueueStorage, memoryQueueStorage } from './queueStorage.js';
+import type { ReadableStore } from './store.js';
+import { type Timers, systemTimers } from './timers.js';
+import type { Transport, TransportCapabilities, TransportMessage } from './transport.js';
+
+export interface QueueOptions {
+  /** Most messages held while offline (including those awaiting ack). Default 1 000. */
+  maxSize?: number;
+  /** Where queued messages live. Default: memory; use `localStorageQueueStorage()` to survive reloads. */
+  storage?: QueueStorage;
+}
+
+export interface TypingOptions {
+  /** Typing stops by itself this long after the last `start()`. Default 3 000 ms. */
+  timeoutMs?: number;
+  /** At most one typing signal per this interval while typing continues. Default 1 500 ms. */
+  throttleMs?: number;
+}
+
+export interface RealtimeOptions {
+  /** The provider adapter, e.g. `socketioTransport({ url })` or `memoryTransport({ hub })`. */
+  transport: Transport;
+  /** Requested identity. The provider's authentication has the last word. */
+  clientId?: string;
+  /** Called before every connection attempt, so a refreshed token is used on reconnect. */
+  auth?: () => Promise<string> | string;
+  reconnect?: ReconnectOptions;
+  queue?: QueueOptions;
+  /** How long a publish waits for the provider's ack. Default 10 000 ms. */
+  publishTimeoutMs?: number;
+  /** Receive your own messages. Default true. */
+  echo?: boolean;
+  /** Channel definitions to validate by name, also for `client.channel('name')` lookups. */
+  schemas?: readonly ChannelDefinition[];
+  /** How many recent message ids are remembered to drop duplicates. Default 5 000. */
+  dedupeWindow?: number;
+  typing?: TypingOptions;
+  /** Injected clock (fake timers in tests). */
+  timers?: Timers;
+  /** Injected randomness for backoff jitter. */
+  random?: () => number;
+  /** Online / visibility signals that trigger an immediate retry. Default: browser events. */
+  connectivity?: ConnectivitySource;
+}
+
+export interface ClientEvents {
+  /**
+   * Problems that have no caller to reject: an incoming message that failed its schema, a
+   * channel that could not attach, a queued message rejected after a reload.
+   */
+  error: RealtimeError;
+}
+
+/** The app's handle on one realtime connection. Create it with `createRealtime`. */
+export interface RealtimeClient {
+  /** The provider name, e.g. `socketio`. */
+  readonly provider: string;
+  readonly capabilities: Readonly<TransportCapabilities>;
+  /** The connection state store (`useSyncExternalStore`-compatible). */
+  readonly connection: ReadableStore<ConnectionSnapshot>;
+  /** The offline queue's status: how many publishes wait for a connection or an ack. */
+  readonly queue: ReadableStore<QueueStatus>;
+  /**
+   * Start connecting (a no-op if already connecting or connected). Resolves when connected,
+   * rejects if the client fails or is closed first — the state store says the same.
+   */
+  connect(): Promise<void>;
+  /** Close deliberately: state `disconnected`, no retries. Subscriptions and the queue are kept for a later `connect()`. */
+  close(): void;
+  channel<TName extends string, TSchemas extends EventSchemas>(
+    definition: ChannelDefinition<TName, TSchemas>,
+  ): Channel<InferPublishEvents<TSchemas>, InferReceiveEvents<TSchemas>>;
+  channel<TEvents extends EventMap = EventMap>(name: string): Channel<TEvents, TEvents>;
+  on<TKey extends keyof ClientEvents>(
+    event: TKey,
+    listener: (payload: ClientEvents[TKey]) => void,
+  ): () => void;
+}
+
+/**
+ * Create a realtime client over a transport. Nothing connects until `connect()`, so creating
+ * a client during server rendering or at module load is free.
+ */
+export function createRealtime(options: RealtimeOptions): RealtimeClient {
+  return new Client(options);
+}
+
+class Client implements RealtimeClient, ChannelHost {
+  readonly transport: Transport;
+  readonly timers: Timers;
+  readonly typingOptions: { timeoutMs: number; throttleMs: number };
+  readonly #manager: ConnectionManager;
+  readonly #queue: PublishQueue;
+  readonly #channels = new Map<string, Channel>();
+  readonly #schemas = new Map<string, ChannelDefinition>();
+  readonly #dedupe: DedupeWindow;
+  readonly #ownIds: DedupeWindow;
+  readonly #echo: boolean;
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #inboundChains = new Map<string, Promise<void>>();
+  #session = 0;
+
+  constructor(options: RealtimeOptions) {
+    checkOptions(options);
+    this.transport = options.transport;
+    this.timers = options.timers ?? systemTimers;
+    this.#echo = options.echo ?? true;
+    this.typingOptions = {
+      timeoutMs: options.typing?.timeoutMs ?? 3_000,
+      throttleMs: options.typing?.throttleMs ?? 1_500,
+    };
+    const windowSize = options.dedupeWindow ?? 5_000;
+    this.#dedupe = new DedupeWindow(windowSize);
+    this.#ownIds = new DedupeWindow(windowSize);
+    for (const definition of options.schemas ?? []) this.#register(definition);
+
+    this.#queue = new PublishQueue({
+      maxSize: options.queue?.maxSize ?? 1_000,
+      storage: options.queue?.storage ?? memoryQueueStorage(),
+      timers: this.timers,
+      ackTimeoutMs: options.publishTimeoutMs ?? 10_000,
+      send: (message) =>
+        this.transport.publish({
+          channel: message.channel,
+          id: message.id,
+          event: message.event,
+          data: message.data,
+        }),
+      onDropped: (_message, error) => this.reportError(error),
+    });
+
+    this.#manager = new ConnectionManager({
+      transport: this.transport,
+      reconnect: resolveReconnectOptions(options.reconnect),
+      timers: this.timers,
+      random: options.random ?? Math.random,
+      connectivity: options.connectivity ?? browserConnectivity,
+      auth: options.auth,
+      clientId: options.clientId,
+      echo: this.#echo,
+      sink: {
+        message: (message) => this.#receive(message),
+        presence: (channel, event) => {
+          const target = this.#channels.get(channel);
+          if (target && target.refCount > 0) (target.presence as ChannelPresenceImpl).receive(event);
+        },
+        discontinuity: (channel, reason) => this.#channels.get(channel)?.emitDiscontinuity(reason),
+      },
+      onConnected: () => void this.#onConnected(),
+      onLost: () => this.#onLost(),
+    });
+  }
+
+  get provider(): string {
+    return this.transport.provider;
+  }
+
+  get capabilities(): Readonly<TransportCapabilities> {
+    return this.transport.capabilities;
+  }
+
+  get connection(): ReadableStore<ConnectionSnapshot> {
+    return this.#manager.store;
+  }
+
+  get queue(): ReadableStore<QueueStatus> {
+    return this.#queue.status;
+  }
+
+  connect(): Promise<void> {
+    const settled = new Promise<void>((resolve, reject) => {
+      const check = (): boolean => {
+        const snapshot = this.#manager.snapshot;
+        if (snapshot.state === 'connected') resolve();
+        else if (snapshot.state === 'failed') reject(snapshot.error);
+        else if (snapshot.state === 'disconnected') {
+          reject(new RealtimeError(ErrorCodes.ConnectionClosed, 'close() was called before the client connected.'));
+        } else return false;
+        return true;
+      };
+      this.#manager.connect();
+      if (check()) return;
+      const off = this.#manager.store.subscribe(() => {
+        if (check()) off();
+      });
+    });
+    // Apps that rely on the state store may ignore this promise; that must not be an unhandled rejection.
+    settled.catch(() => {});
+    return settled;
+  }
+
+  close(): void {
+    this.#session++;
+    this.#queue.pause();
+    for (const channel of this.#channels.values()) channel.suspend('detached');
+    this.#manager.close();
+  }
+
+  channel(nameOrDefinition: string | ChannelDefinition): Channel {
+    let name: string;
+    if (isChannelDefinition(nameOrDefinition)) {
+      this.#register(nameOrDefinition);
+      name = nameOrDefinition.name;
+    } else {
+      validateChannelName(nameOrDefinition);
+      name = nameOrDefinition;
+    }
+    let channel = this.#channels.get(name);
+    if (!channel) {
+      channel = new Channel(this, name);
+      this.#channels.set(name, channel);
+    }
+    return channel;
+  }
+
+  on<TKey extends keyof ClientEvents>(
+    event: TKey,
+    listener: (payload: ClientEvents[TKey]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  // ChannelHost ---------------------------------------------------------------------------------
+
+  isConnected(): boolean {
+    return this.#manager.snapshot.state === 'connected';
+  }
+
+  ownClientId(): string | undefined {
+    return this.#manager.snapshot.clientId;
+  }
+
+  activate(channel: LiveChannel): void {
+    if (this.isConnected()) void channel.attach();
+    else channel.suspend('attaching');
+  }
+
+  deactivate(channel: LiveChannel): void {
+    channel.detach();
+    if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});
+  }
+
+  async publish(channel: string, event: string, data: unknown, id: string | undefined): Promise<void> {
+    checkEventName(channel, event);
+    const { transport } = this;
+    if (!transport.capabilities.clientPublish) {
+      throw new NotSupportedError(
+        transport.provider,
+        'publishing from clients',
+        'Publish from your server with the provider package’s /server helpers and call it from the app.',
+      );
+    }
+    const schema = this.#schemas.get(channel)?.schemas;
+    let value = data;
+    if (schema) {
+      const eventSchema = schema[event];
+      if (!eventSchema) {
+        throw new ValidationError(channel, event, 'outgoing', [
+          {
+            path: '',
+            message: `"${event}" is not an event of this channel (known: ${Object.keys(schema).join(', ') || 'none'})`,
+          },
+        ]);
+      }
+      const outcome = await runSchema(eventSchema, data);
+      if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
+      value = outcome.value;
+    }
+    const size = jsonSize(channel, event, value);
+    if (size > transport.capabilities.maxMessageBytes) {
+      throw new MessageTooLargeError(transport.provider, size, transport.capabilities.maxMessageBytes);
+    }
+    const messageId = id ?? createMessageId();
+    if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 200) {
+      throw new ConfigError(`publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`);
+    }
+    if (!this.#echo) this.#ownIds.add(messageId);
+    return this.#queue.enqueue({ id: messageId, channel, event, data: value, queuedAt: this.timers.now() });
+  }
+
+  publishEphemeral(channel: string, event: string, data: unknown): void {
+    if (!this.isConnected()) return;
+    this.transport
+      .publish({ channel, id: createMessageId(), event, data, ephemeral: true })
+      .catch(() => {});
+  }
+
+  reportError(error: RealtimeError): void {
+    this.#events.emit('error', error);
+  }
+
+  // Connection lifecycle ------------------------------------------------------------------------
+
+  async #onConnected(): Promise<void> {
+    const session = ++this.#session;
+    await this.#queue.load();
+    if (session !== this.#session) return;
+    const live = [...this.#channels.values()].filter((channel) => channel.refCount > 0);
+    await Promise.all(live.map((channel) => channel.attach()));
+    // Flush after re-attaching so providers that need a subscription to publish (Pusher) accept it.
+    if (session === this.#session && this.isConnected()) this.#queue.open();
+  }
+
+  #onLost(): void {
+    this.#session++;
+    this.#queue.pause();
+    for (const channel of this.#channels.values()) channel.suspend('attaching');
+  }
+
+  // Delivery ------------------------------------------------------------------------------------
+
+  #receive(message: TransportMessage): void {
+    const channel = this.#channels.get(message.channel);
+    if (!channel || channel.refCount === 0) return;
+    if (message.event === TYPING_EVENT) {
+      (channel.typing as ChannelTypingImpl).receive(message.clientId, message.data);
+      return;
+    }
+    if (message.event === PRESENCE_UPDATE_EVENT) {
+      (channel.presence as ChannelPresenceImpl).receiveEmulatedUpdate(message.clientId, message.data);
+      return;
+    }
+    if (!message.ephemeral && !this.#dedupe.add(`${message.channel}\u0000${message.id}`)) {
+      channel.noteSeq(message.seq);
+      return;
+    }
+    if (!this.#echo && this.#ownIds.has(message.id)) {
+      channel.noteSeq(message.seq);
+      return;
+    }
+    const schemas = this.#schemas.get(message.channel)?.schemas;
+    const pending = this.#inboundChains.get(message.channel);
+    if (!schemas && !pending) {
+      channel.dispatch(toEnvelope(message, this.timers.now()));
+      return;
+    }
+    const deliver = (outcome: { ok: true; value: unknown } | { ok: false; error: ValidationError }) => {
+      if (outcome.ok) channel.dispatch(toEnvelope({ ...message, data: outcome.value }, this.timers.now()));
+      else {
+        channel.noteSeq(message.seq);
+        this.reportError(outcome.error);
+      }
+    };
+    const checked = schemas ? this.#validateIncoming(schemas, message) : { ok: true as const, value: message.data };
+    if (!(checked instanceof Promise) && !pending) {
+      deliver(checked);
+      return;
+    }
+    // An async schema: keep this channel's order by chaining every later message behind it.
+    const chain = (pending ?? Promise.resolve()).then(async () => deliver(await checked));
+    this.#inboundChains.set(message.channel, chain);
+    void chain.then(() => {
+      if (this.#inboundChains.get(message.channel) === chain) this.#inboundChains.delete(message.channel);
+    });
+  }
+
+  #validateIncoming(
+    schemas: EventSchemas,
+    message: TransportMessage,
+  ):
+    | { ok: true; value: unknown }
+    | { ok: false; error: ValidationError }
+    | Promise<{ ok: true; value: unknown } | { ok: false; error: ValidationError }> {
+    const schema = schemas[message.event];
+    if (!schema) {
+      return {
+        ok: false,
+        error: new ValidationError(message.channel, message.event, 'incoming', [
+          { path: '', message: `"${message.event}" is not an event of this channel` },
+        ]),
+      };
+    }
+    const toResult = (outcome: Awaited<ReturnType<typeof runSchema>>) =>
+      outcome.ok
+        ? ({ ok: true, value: outcome.value } as const)
+        : ({ ok: false, error: new ValidationError(message.channel, message.event, 'incoming', outcome.issues) } as const);
+    const outcome = runSchema(schema, message.data);
+    return outcome instanceof Promise ? outcome.then(toResult) : toResult(outcome);
+  }
+
+  #register(definition: ChannelDefinition): void {
+    const existing = this.#schemas.get(definition.name);
+    if (existing && existing.schemas !== definition.schemas) {
+      throw new ConfigError(
+        `Two different defineChannel() definitions use the channel name "${definition.name}". ` +
+          'Define each channel once and import that definition everywhere.',
+      );
+    }
+    this.#schemas.set(definition.name, definition);
+  }
+}
+
+function checkOptions(options: RealtimeOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('createRealtime(options) needs an options object with at least { transport }.');
+  }
+  const transport = options.transport as Partial<Transport> | undefined;
+  if (!transport || typeof transport.connect !== 'function' || typeof transport.subscribe !== 'function') {
+    throw new ConfigError(
+      'createRealtime: "transport" is missing or not a transport. Pass one, e.g. transport: socketioTransport({ url }) or memoryTransport({ hub }).',
+    );
+  }
+  if (options.auth !== undefined && typeof options.auth !== 'function') {
+    throw new ConfigError('createRealtime: "auth" must be a function returning a token (or a promise of one).');
+  }
+  if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId.length === 0)) {
+    throw new ConfigError('createRealtime: "clientId" must be a non-empty string when given.');
+  }
+  const positive: Array<[string, unknown]> = [
+    ['queue.maxSize', options.queue?.maxSize],
+    ['publishTimeoutMs', options.publishTimeoutMs],
+    ['dedupeWindow', options.dedupeWindow],
+    ['typing.timeoutMs', options.typing?.timeoutMs],
+    ['typing.throttleMs', options.typing?.throttleMs],
+  ];
+  for (const [field, value] of positive) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+      throw new ConfigError(`createRealtime: "${field}" must be a positive number; got ${String(value)}.`);
+    }
+  }
+}
+
+function checkEventName(channel: string, event: string): void {
+  if (typeof event !== 'string' || event.length === 0 || event.length > 200) {
+    throw new ValidationError(channel, String(event), 'outgoing', [
+      { path: '', message: 'the event name must be a non-empty string of at most 200 characters' },
+    ]);
+  }
+  if (event.startsWith(RESERVED_EVENT_PREFIX)) {
+    throw new ValidationError(channel, event, 'outgoing', [
+      { path: '', message: `event names starting with "${RESERVED_EVENT_PREFIX}" are reserved for Patchbay's own signals` },
+    ]);
+  }
+}
+
+const encoder = new TextEncoder();
+
+function jsonSize(channel: string, event: string, data: unknown): number {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify({ event, data });
+  } catch (error) {
+    throw new ValidationError(channel, event, 'outgoing', [
+      { path: '', message: `the payload is not JSON-serializable (${(error as Error).message})` },
+    ]);
+  }
+  return encoder.encode(json ?? '').length;
+}

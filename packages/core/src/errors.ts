@@ -1,0 +1,175 @@
+import { type ErrorCode, ErrorCodes } from './codes.js';
+
+export interface RealtimeErrorOptions {
+  cause?: unknown;
+  /** Set by transports: `true` when trying again later can succeed. */
+  retryable?: boolean;
+}
+
+/**
+ * The base of every error Patchbay raises. `code` is stable (see `ErrorCodes`); the message
+ * says what went wrong and how to fix it.
+ */
+export class RealtimeError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: RealtimeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RealtimeError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** True for any error raised by Patchbay, whatever its subclass or realm. */
+export function isRealtimeError(value: unknown): value is RealtimeError {
+  if (value instanceof RealtimeError) return true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    value instanceof Error &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    (Object.values(ErrorCodes) as string[]).includes((value as unknown as { code: string }).code)
+  );
+}
+
+/** Credentials or authorization refused: the client stops retrying instead of looping. */
+export class AuthError extends RealtimeError {
+  constructor(message: string, options: RealtimeErrorOptions = {}) {
+    super(ErrorCodes.AuthRejected, message, { ...options, retryable: false });
+    this.name = 'AuthError';
+  }
+}
+
+export interface ValidationIssue {
+  message: string;
+  /** Dotted path into the payload, e.g. `items[0].title`; empty for the payload itself. */
+  path: string;
+}
+
+/** A payload did not match its channel schema. `issues` lists every problem with its path. */
+export class ValidationError extends RealtimeError {
+  readonly issues: readonly ValidationIssue[];
+  readonly channel: string;
+  readonly event: string;
+
+  constructor(
+    channel: string,
+    event: string,
+    direction: 'outgoing' | 'incoming',
+    issues: readonly ValidationIssue[],
+  ) {
+    const detail = issues
+      .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
+      .join('; ');
+    const what =
+      direction === 'outgoing'
+        ? `Cannot publish "${event}" on "${channel}"`
+        : `Dropped incoming "${event}" on "${channel}"`;
+    super(
+      ErrorCodes.ValidationFailed,
+      `${what}: the payload does not match the channel schema (${detail}). ` +
+        (direction === 'outgoing'
+          ? 'Fix the data you pass to publish(), or the schema in defineChannel().'
+          : 'The publisher sent data this schema rejects; align both sides on one defineChannel().'),
+    );
+    this.name = 'ValidationError';
+    this.issues = issues;
+    this.channel = channel;
+    this.event = event;
+  }
+}
+
+/** The offline queue is at its bound; nothing was queued. */
+export class QueueOverflowError extends RealtimeError {
+  constructor(maxSize: number) {
+    super(
+      ErrorCodes.QueueOverflow,
+      `The offline queue is full (${maxSize} messages waiting for a connection), so this publish was not queued. ` +
+        'Wait for the client to reconnect, or raise `queue.maxSize` in createRealtime().',
+    );
+    this.name = 'QueueOverflowError';
+  }
+}
+
+/** The provider did not acknowledge the publish within `publishTimeoutMs`. */
+export class PublishTimeoutError extends RealtimeError {
+  constructor(channel: string, event: string, timeoutMs: number) {
+    super(
+      ErrorCodes.PublishTimeout,
+      `No acknowledgement for "${event}" on "${channel}" within ${timeoutMs} ms. The message may or may not ` +
+        'have been delivered; publishing it again with the same `id` is safe (receivers drop duplicates).',
+      { retryable: true },
+    );
+    this.name = 'PublishTimeoutError';
+  }
+}
+
+/** The provider refused the publish. */
+export class PublishRejectedError extends RealtimeError {
+  constructor(channel: string, event: string, reason: string, options: RealtimeErrorOptions = {}) {
+    super(
+      ErrorCodes.PublishRejected,
+      `The provider rejected "${event}" on "${channel}": ${reason}`,
+      options,
+    );
+    this.name = 'PublishRejectedError';
+  }
+}
+
+/** A payload exceeds what the provider accepts. */
+export class MessageTooLargeError extends RealtimeError {
+  constructor(provider: string, size: number, max: number) {
+    super(
+      ErrorCodes.MessageTooLarge,
+      `This message is ${size} bytes; ${provider} accepts at most ${max}. ` +
+        'Send a reference (an id or URL) and fetch the large data separately, or split it.',
+    );
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+/** The transport cannot do this and core cannot emulate it. The message names the alternative. */
+export class NotSupportedError extends RealtimeError {
+  readonly provider: string;
+  readonly feature: string;
+
+  constructor(provider: string, feature: string, alternative: string) {
+    super(ErrorCodes.NotSupported, `${provider} does not support ${feature}. ${alternative}`);
+    this.name = 'NotSupportedError';
+    this.provider = provider;
+    this.feature = feature;
+  }
+}
+
+/** Options or config are invalid; the message names the field. */
+export class ConfigError extends RealtimeError {
+  constructor(message: string, options: RealtimeErrorOptions = {}) {
+    super(ErrorCodes.InvalidConfig, message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A channel name is not portable across providers. */
+export class InvalidChannelNameError extends RealtimeError {
+  readonly channel: string;
+
+  constructor(channel: string, reason: string) {
+    super(
+      ErrorCodes.InvalidChannelName,
+      `Invalid channel name ${JSON.stringify(channel)}: ${reason}. ` +
+        'Use 1–164 characters from A–Z a–z 0–9 and _ - = @ , . ; (the set every provider accepts).',
+    );
+    this.name = 'InvalidChannelNameError';
+    this.channel = channel;
+  }
+}
+
+/** A connection-level failure: attempt failed, link lost, closed, or attempts exhausted. */
+export class ConnectionError extends RealtimeError {
+  constructor(code: ErrorCode, message: string, options: RealtimeErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'ConnectionError';
+  }
+}

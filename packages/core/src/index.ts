@@ -1,0 +1,78 @@
+export { createRealtime } from './createRealtime.js';
+export type {
+  ClientEvents,
+  QueueOptions,
+  RealtimeClient,
+  RealtimeOptions,
+  TypingOptions,
+} from './createRealtime.js';
+export { Channel } from './channel.js';
+export type { ChannelEvents, ChannelSnapshot, ChannelState, DiscontinuityEvent } from './channel.js';
+export type { ChannelPresence } from './channelPresence.js';
+export type { ChannelTyping } from './channelTyping.js';
+export type { PresenceEvent, PresenceMember } from './presenceSet.js';
+export { PresenceSet } from './presenceSet.js';
+export type { ConnectionSnapshot, ConnectionState } from './connectionState.js';
+export type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
+export { defineChannel, isChannelDefinition } from './defineChannel.js';
+export type {
+  ChannelDefinition,
+  EventMap,
+  EventSchemas,
+  InferPublishEvents,
+  InferReceiveEvents,
+} from './defineChannel.js';
+export type { StandardSchemaV1 } from './standardSchema.js';
+export { MAX_CHANNEL_NAME_LENGTH, validateChannelName } from './channelName.js';
+export { computeBackoffDelay, DEFAULT_RECONNECT, resolveReconnectOptions } from './backoff.js';
+export type { ReconnectOptions, ResolvedReconnectOptions } from './backoff.js';
+export { browserConnectivity, noConnectivitySignals } from './connectivity.js';
+export type { ConnectivitySource } from './connectivity.js';
+export { DedupeWindow } from './dedupe.js';
+export { localStorageQueueStorage, memoryQueueStorage } from './queueStorage.js';
+export type { LocalStorageQueueOptions, QueuedMessage, QueueStorage } from './queueStorage.js';
+export type { QueueStatus } from './internal/publishQueue.js';
+export { Store } from './store.js';
+export type { ReadableStore } from './store.js';
+export { systemTimers } from './timers.js';
+export type { Timers } from './timers.js';
+export { ErrorCodes } from './codes.js';
+export type { ErrorCode } from './codes.js';
+export {
+  AuthError,
+  ConfigError,
+  ConnectionError,
+  InvalidChannelNameError,
+  isRealtimeError,
+  MessageTooLargeError,
+  NotSupportedError,
+  PublishRejectedError,
+  PublishTimeoutError,
+  QueueOverflowError,
+  RealtimeError,
+  ValidationError,
+} from './errors.js';
+export type { RealtimeErrorOptions, ValidationIssue } from './errors.js';
+export type {
+  Transport,
+  TransportCapabilities,
+  TransportConnection,
+  TransportConnectRequest,
+  TransportHistoryOptions,
+  TransportMessage,
+  TransportPresenceEvent,
+  TransportPresenceMember,
+  TransportPublish,
+  TransportSink,
+  TransportSubscribeOptions,
+  TransportSubscribeResult,
+} from './transport.js';
+export { createMemoryHub, MemoryHub } from './memory/memoryHub.js';
+export type {
+  MemoryAuthRejection,
+  MemoryHubAction,
+  MemoryHubOptions,
+  MemoryHubStats,
+} from './memory/memoryHub.js';
+export { memoryTransport } from './memory/memoryTransport.js';
+export type { MemoryTransportOptions } from './memory/memoryTransport.js';

@@ -1,0 +1,29 @@
+import type { RealtimeError } from '../errors.js';
+import type { Timers } from '../timers.js';
+import type { Transport } from '../transport.js';
+
+/** The part of a channel its client drives. */
+export interface LiveChannel {
+  readonly name: string;
+  readonly refCount: number;
+  attach(): Promise<void>;
+  suspend(state?: 'attaching' | 'detached'): void;
+  detach(): void;
+}
+
+/** What a channel needs from its client. Internal: keeps transport access in one place. */
+export interface ChannelHost {
+  readonly transport: Transport;
+  readonly timers: Timers;
+  readonly typingOptions: { timeoutMs: number; throttleMs: number };
+  isConnected(): boolean;
+  ownClientId(): string | undefined;
+  /** First reference taken: make this channel live (attach now if connected). */
+  activate(channel: LiveChannel): void;
+  /** Last reference released: detach and forget. */
+  deactivate(channel: LiveChannel): void;
+  publish(channel: string, event: string, data: unknown, id: string | undefined): Promise<void>;
+  /** Fire-and-forget publish for typing signals; dropped while offline. */
+  publishEphemeral(channel: string, event: string, data: unknown): void;
+  reportError(error: RealtimeError): void;
+}

@@ -1,0 +1,250 @@
+import { type ResolvedReconnectOptions, computeBackoffDelay } from '../backoff.js';
+import { ErrorCodes } from '../codes.js';
+import type { ConnectionSnapshot } from '../connectionState.js';
+import type { ConnectivitySource } from '../connectivity.js';
+import { AuthError, ConnectionError, RealtimeError, isRealtimeError } from '../errors.js';
+import { Store } from '../store.js';
+import type { Timers } from '../timers.js';
+import type { Transport, TransportConnection, TransportSink } from '../transport.js';
+
+export interface ConnectionManagerOptions {
+  transport: Transport;
+  reconnect: ResolvedReconnectOptions;
+  timers: Timers;
+  random: () => number;
+  connectivity: ConnectivitySource;
+  auth: (() => Promise<string> | string) | undefined;
+  clientId: string | undefined;
+  echo: boolean;
+  /** Receives transport events for the current connection; `lost` is handled here first. */
+  sink: Omit<TransportSink, 'lost'>;
+  onConnected(connection: TransportConnection): void;
+  onLost(): void;
+}
+
+/**
+ * Owns the connection lifecycle: one attempt at a time, backoff with full jitter between
+ * failures, immediate retry on connectivity kicks, and the canonical state store. Every attempt
+ * gets a generation number; events from an older attempt's link are ignored, so a late callback
+ * from a dead socket can never move the state.
+ */
+export class ConnectionManager {
+  readonly store: Store<ConnectionSnapshot>;
+  readonly #options: ConnectionManagerOptions;
+  #generation = 0;
+  #failures = 0;
+  #retryTimer: unknown;
+  #abort: AbortController | undefined;
+  #unsubscribeConnectivity: (() => void) | undefined;
+
+  constructor(options: ConnectionManagerOptions) {
+    this.#options = options;
+    this.store = new Store<ConnectionSnapshot>({
+      state: 'idle',
+      attempt: 0,
+      since: options.timers.now(),
+    });
+  }
+
+  get snapshot(): ConnectionSnapshot {
+    return this.store.getSnapshot();
+  }
+
+  connect(): void {
+    const { state } = this.snapshot;
+    if (state === 'connecting' || state === 'connected' || state === 'reconnecting') return;
+    this.#unsubscribeConnectivity ??= this.#options.connectivity.subscribe(() => this.kick());
+    this.#failures = 0;
+    this.#attempt();
+  }
+
+  /** Retry now instead of waiting out the backoff (the network or the tab came back). */
+  kick(): void {
+    if (this.snapshot.state !== 'reconnecting' || this.#retryTimer === undefined) return;
+    this.#clearRetry();
+    this.#attempt();
+  }
+
+  close(): void {
+    this.#generation++;
+    this.#clearRetry();
+    this.#abort?.abort();
+    this.#abort = undefined;
+    this.#unsubscribeConnectivity?.();
+    this.#unsubscribeConnectivity = undefined;
+    const wasLive = this.snapshot.state !== 'idle' && this.snapshot.state !== 'disconnected';
+    if (wasLive) this.#options.transport.disconnect();
+    if (this.snapshot.state !== 'idle') this.#setState({ state: 'disconnected', attempt: 0 });
+  }
+
+  #attempt(): void {
+    const generation = ++this.#generation;
+    const attempt = this.#failures + 1;
+    const previous = this.snapshot;
+    // The first attempt after connect() is `connecting`; any retry is `reconnecting`.
+    const retrying = previous.state === 'reconnecting' || this.#failures > 0;
+    this.#setState({
+      state: retrying ? 'reconnecting' : 'connecting',
+      attempt,
+      ...(previous.error && retrying ? { error: previous.error } : {}),
+    });
+    const abort = new AbortController();
+    this.#abort = abort;
+    const { transport, timers, reconnect } = this.#options;
+
+    let timeoutHandle: unknown;
+    const timeout = new Promise<never>((_, reject) => {
+      timeoutHandle = timers.setTimeout(() => {
+        reject(
+          new ConnectionError(
+            ErrorCodes.ConnectionFailed,
+            `Connecting to ${transport.provider} took longer than ${reconnect.connectTimeoutMs} ms; retrying. ` +
+              'Check the server URL and that the server is running, or raise reconnect.connectTimeoutMs.',
+            { retryable: true },
+          ),
+        );
+      }, reconnect.connectTimeoutMs);
+    });
+
+    const sink: TransportSink = {
+      message: (message) => {
+        if (generation === this.#generation) this.#options.sink.message(message);
+      },
+      presence: (channel, event) => {
+        if (generation === this.#generation) this.#options.sink.presence(channel, event);
+      },
+      discontinuity: (channel, reason) => {
+        if (generation === this.#generation) this.#options.sink.discontinuity(channel, reason);
+      },
+      lost: (error) => {
+        if (generation !== this.#generation || this.snapshot.state !== 'connected') return;
+        this.#handleLost(error);
+      },
+    };
+
+    const run = async (): Promise<TransportConnection> => {
+      const token = await this.#fetchToken();
+      if (abort.signal.aborted) throw abort.signal.reason;
+      return transport.connect({
+        token,
+        clientId: this.#options.clientId,
+        echo: this.#options.echo,
+        sink,
+        signal: abort.signal,
+      });
+    };
+
+    Promise.race([run(), timeout]).then(
+      (connection) => {
+        timers.clearTimeout(timeoutHandle);
+        if (generation !== this.#generation) return;
+        this.#failures = 0;
+        this.#setState({
+          state: 'connected',
+          attempt: 0,
+          ...(connection.clientId !== undefined ? { clientId: connection.clientId } : {}),
+          ...(connection.connectionId !== undefined ? { connectionId: connection.connectionId } : {}),
+        });
+        this.#options.onConnected(connection);
+      },
+      (reason: unknown) => {
+        timers.clearTimeout(timeoutHandle);
+        if (generation !== this.#generation) return;
+        abort.abort();
+        transport.disconnect();
+        this.#handleFailure(toConnectionError(reason, transport.provider));
+      },
+    );
+  }
+
+  async #fetchToken(): Promise<string | undefined> {
+    const { auth } = this.#options;
+    if (!auth) return undefined;
+    try {
+      return await auth();
+    } catch (error) {
+      if (isRealtimeError(error)) throw error;
+      throw new ConnectionError(
+        ErrorCodes.ConnectionFailed,
+        `The auth() callback threw while fetching a token: ${errorMessage(error)}. Retrying; throw an AuthError from auth() to stop retrying.`,
+        { cause: error, retryable: true },
+      );
+    }
+  }
+
+  #handleLost(error: RealtimeError): void {
+    this.#failures = 0;
+    this.#options.onLost();
+    this.#scheduleRetry(error);
+  }
+
+  #handleFailure(error: RealtimeError): void {
+    if (!error.retryable) {
+      this.#fail(error);
+      return;
+    }
+    this.#failures++;
+    if (this.#failures >= this.#options.reconnect.maxAttempts) {
+      this.#fail(
+        new ConnectionError(
+          ErrorCodes.ReconnectExhausted,
+          `Gave up after ${this.#failures} failed connection attempts (reconnect.maxAttempts). ` +
+            `Last error: ${error.message} Call client.connect() to try again.`,
+          { cause: error },
+        ),
+      );
+      return;
+    }
+    this.#scheduleRetry(error);
+  }
+
+  #scheduleRetry(error: RealtimeError): void {
+    const { timers, reconnect, random } = this.#options;
+    const delay = computeBackoffDelay(this.#failures, reconnect, random);
+    this.#clearRetry();
+    this.#setState({
+      state: 'reconnecting',
+      attempt: this.#failures + 1,
+      error,
+      nextAttemptAt: timers.now() + delay,
+    });
+    const generation = this.#generation;
+    this.#retryTimer = timers.setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (generation === this.#generation) this.#attempt();
+    }, delay);
+  }
+
+  #fail(error: RealtimeError): void {
+    this.#generation++;
+    this.#clearRetry();
+    this.#unsubscribeConnectivity?.();
+    this.#unsubscribeConnectivity = undefined;
+    this.#setState({ state: 'failed', attempt: 0, error });
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer !== undefined) this.#options.timers.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  #setState(next: Omit<ConnectionSnapshot, 'since'>): void {
+    const snapshot: ConnectionSnapshot = { ...next, since: this.#options.timers.now() };
+    this.store.set(snapshot);
+  }
+}
+
+function toConnectionError(reason: unknown, provider: string): RealtimeError {
+  if (reason instanceof RealtimeError) return reason;
+  if (isRealtimeError(reason)) return reason;
+  if (reason instanceof AuthError) return reason;
+  return new ConnectionError(
+    ErrorCodes.ConnectionFailed,
+    `Could not connect to ${provider}: ${errorMessage(reason)}. Retrying with backoff.`,
+    { cause: reason, retryable: true },
+  );
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,192 @@
+import {
+  PublishTimeoutError,
+  QueueOverflowError,
+  type RealtimeError,
+  isRealtimeError,
+} from '../errors.js';
+import type { QueuedMessage, QueueStorage } from '../queueStorage.js';
+import { Store } from '../store.js';
+import type { Timers } from '../timers.js';
+
+export interface QueueStatus {
+  /** Messages not yet acknowledged: waiting for a connection or sent and awaiting ack. */
+  size: number;
+  /** Of those, how many are on the wire awaiting the provider's ack. */
+  sending: number;
+  /** The bound; a publish beyond it rejects with `QueueOverflowError`. */
+  maxSize: number;
+}
+
+interface Entry {
+  message: QueuedMessage;
+  state: 'queued' | 'inflight';
+  /** Bumped whenever the entry is (re)sent, so a late answer to an old send is ignored. */
+  attempt: number;
+  timer: unknown;
+  settle?: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+export interface PublishQueueOptions {
+  maxSize: number;
+  storage: QueueStorage;
+  timers: Timers;
+  ackTimeoutMs: number;
+  send(message: QueuedMessage): Promise<void>;
+  /** A message failed for good (NACK, timeout) after its publisher stopped waiting, e.g. after a reload. */
+  onDropped(message: QueuedMessage, error: RealtimeError): void;
+}
+
+/**
+ * Every publish goes through this queue, connected or not, so order is one mechanism: messages
+ * leave in the order they were published. While offline they wait (bounded); on reconnect they
+ * are re-sent in order. A message is removed only when acknowledged or rejected for good, so a
+ * link that drops mid-send re-sends it — receivers drop the duplicate by id (exactly once).
+ */
+export class PublishQueue {
+  readonly status: Store<QueueStatus>;
+  readonly #options: PublishQueueOptions;
+  #entries: Entry[] = [];
+  #open = false;
+  #loaded: Promise<void> | undefined;
+
+  constructor(options: PublishQueueOptions) {
+    this.#options = options;
+    this.status = new Store<QueueStatus>({ size: 0, sending: 0, maxSize: options.maxSize });
+  }
+
+  /** Read stored messages once (e.g. from before a page reload) ahead of anything published now. */
+  load(): Promise<void> {
+    this.#loaded ??= (async () => {
+      let stored: QueuedMessage[] = [];
+      try {
+        stored = await this.#options.storage.load();
+      } catch {
+        stored = [];
+      }
+      const present = new Set(this.#entries.map((entry) => entry.message.id));
+      const restored: Entry[] = stored
+        .filter((message) => !present.has(message.id))
+        .map((message) => ({ message, state: 'queued', attempt: 0, timer: undefined }));
+      if (restored.length > 0) {
+        this.#entries = [...restored, ...this.#entries];
+        this.#changed();
+      }
+    })();
+    return this.#loaded;
+  }
+
+  enqueue(message: QueuedMessage): Promise<void> {
+    if (this.#entries.length >= this.#options.maxSize) {
+      return Promise.reject(new QueueOverflowError(this.#options.maxSize));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#entries.push({ message, state: 'queued', attempt: 0, timer: undefined, settle: { resolve, reject } });
+      this.#changed();
+      this.#pump();
+    });
+  }
+
+  /** The link is up and channels are attached: start sending, and keep sending new publishes. */
+  open(): void {
+    this.#open = true;
+    this.#pump();
+  }
+
+  /** The link is down: stop sending, and put everything on the wire back in line for a re-send. */
+  pause(): void {
+    this.#open = false;
+    for (const entry of this.#entries) {
+      if (entry.state === 'inflight') {
+        entry.state = 'queued';
+        entry.attempt++;
+        this.#clearTimer(entry);
+      }
+    }
+    this.#publishStatus();
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  #pump(): void {
+    if (!this.#open) return;
+    for (const entry of this.#entries) {
+      if (entry.state === 'queued') this.#send(entry);
+    }
+    this.#publishStatus();
+  }
+
+  #send(entry: Entry): void {
+    entry.state = 'inflight';
+    const attempt = ++entry.attempt;
+    const { timers, ackTimeoutMs } = this.#options;
+    entry.timer = timers.setTimeout(() => {
+      if (entry.attempt !== attempt || entry.state !== 'inflight') return;
+      const { channel, event } = entry.message;
+      this.#finish(entry, new PublishTimeoutError(channel, event, ackTimeoutMs));
+    }, ackTimeoutMs);
+    let sending: Promise<void>;
+    try {
+      sending = this.#options.send(entry.message);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.then(
+      () => {
+        if (entry.attempt === attempt && entry.state === 'inflight') this.#finish(entry);
+      },
+      (error: unknown) => {
+        if (entry.attempt !== attempt || entry.state !== 'inflight') return;
+        if (isRealtimeError(error) && error.retryable) {
+          // The link is going down; `pause()` will follow and the entry is re-sent on reconnect.
+          entry.state = 'queued';
+          entry.attempt++;
+          this.#clearTimer(entry);
+          this.#publishStatus();
+          return;
+        }
+        this.#finish(entry, error);
+      },
+    );
+  }
+
+  #finish(entry: Entry, error?: unknown): void {
+    this.#clearTimer(entry);
+    const index = this.#entries.indexOf(entry);
+    if (index === -1) return;
+    this.#entries.splice(index, 1);
+    this.#changed();
+    if (error === undefined) {
+      entry.settle?.resolve();
+    } else if (entry.settle) {
+      entry.settle.reject(error);
+    } else {
+      this.#options.onDropped(entry.message, error as RealtimeError);
+    }
+  }
+
+  #clearTimer(entry: Entry): void {
+    if (entry.timer !== undefined) this.#options.timers.clearTimeout(entry.timer);
+    entry.timer = undefined;
+  }
+
+  #changed(): void {
+    this.#publishStatus();
+    try {
+      const saving = this.#options.storage.save(this.#entries.map((entry) => entry.message));
+      if (saving && typeof saving.catch === 'function') saving.catch(() => {});
+    } catch {
+      // Storage full or unavailable: the in-memory queue still holds every message.
+    }
+  }
+
+  #publishStatus(): void {
+    const size = this.#entries.length;
+    const sending = this.#entries.filter((entry) => entry.state === 'inflight').length;
+    const current = this.status.getSnapshot();
+    if (current.size !== size || current.sending !== sending) {
+      this.status.set({ size, sending, maxSize: this.#options.maxSize });
+    }
+  }
+}

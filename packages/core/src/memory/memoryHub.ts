@@ -1,0 +1,473 @@
+import { ErrorCodes } from '../codes.js';
+import {
+  AuthError,
+  ConnectionError,
+  MessageTooLargeError,
+  type RealtimeError,
+} from '../errors.js';
+import { createMessageId } from '../internal/id.js';
+import type {
+  TransportMessage,
+  TransportPresenceMember,
+  TransportSink,
+  TransportSubscribeResult,
+} from '../transport.js';
+
+export type MemoryHubAction = 'subscribe' | 'publish' | 'presence';
+
+export interface MemoryHubOptions {
+  /**
+   * Decide who a connection is. Default: the token if one is given (`alice` or `alice.anything`
+   * → `alice`), else the requested clientId, else a generated one. Throw to refuse.
+   */
+  authenticate?(request: { token: string | undefined; clientId: string | undefined }):
+    | { clientId: string }
+    | Promise<{ clientId: string }>;
+  /** Allow or refuse an action on a channel. Default: everything is allowed. */
+  authorize?(request: { clientId: string; channel: string; action: MemoryHubAction }): boolean | Promise<boolean>;
+  /** Messages kept per channel for recovery and history. Default 1 000. */
+  historySize?: number;
+  /** Largest accepted message in bytes of JSON. Default 64 KiB. */
+  maxMessageBytes?: number;
+  /** Simulated one-way latency in ms. Default 0 (delivery on the next microtask). */
+  latencyMs?: number;
+}
+
+/** Refuse a client, a channel, or one action on a channel. */
+export interface MemoryAuthRejection {
+  clientId?: string;
+  channel?: string;
+  action?: MemoryHubAction | 'connect';
+}
+
+export interface MemoryHubStats {
+  connections: number;
+  channels: number;
+  members: number;
+}
+
+interface Connection {
+  id: string;
+  clientId: string;
+  echo: boolean;
+  sink: TransportSink;
+  channels: Set<string>;
+  blackholed: boolean;
+  pending: Set<(error: RealtimeError) => void>;
+}
+
+interface ChannelState {
+  seq: number;
+  history: TransportMessage[];
+  subscribers: Set<Connection>;
+  members: Map<string, TransportPresenceMember>;
+}
+
+/** What a memory transport holds while connected. */
+export interface MemoryHubSession {
+  readonly connectionId: string;
+  readonly clientId: string;
+}
+
+/**
+ * An in-process realtime server: channels, presence, history with sequence numbers, acks, auth
+ * hooks and fault injection. Every `memoryTransport({ hub })` built on one hub talks to the same
+ * channels, so tests, demos and SSR need no server. Deliveries are asynchronous, like a network.
+ */
+export class MemoryHub {
+  readonly #options: Required<Omit<MemoryHubOptions, 'authenticate' | 'authorize'>> &
+    Pick<MemoryHubOptions, 'authenticate' | 'authorize'>;
+  readonly #connections = new Map<string, Connection>();
+  readonly #channels = new Map<string, ChannelState>();
+  readonly #rejections = new Set<MemoryAuthRejection>();
+  #accepting = true;
+  #latencyMs: number;
+
+  constructor(options: MemoryHubOptions = {}) {
+    this.#options = {
+      historySize: options.historySize ?? 1_000,
+      maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
+      latencyMs: options.latencyMs ?? 0,
+      ...(options.authenticate ? { authenticate: options.authenticate } : {}),
+      ...(options.authorize ? { authorize: options.authorize } : {}),
+    };
+    this.#latencyMs = this.#options.latencyMs;
+  }
+
+  get maxMessageBytes(): number {
+    return this.#options.maxMessageBytes;
+  }
+
+  // Server-side API ----------------------------------------------------------------------------
+
+  /** Publish from the server: delivered to every subscriber, stored in history. */
+  publish(channel: string, event: string, data: unknown, options: { id?: string } = {}): TransportMessage {
+    return this.#store(undefined, { channel, id: options.id ?? createMessageId(), event, data });
+  }
+
+  history(channel: string, options: { limit?: number; afterSeq?: number } = {}): TransportMessage[] {
+    const state = this.#channels.get(channel);
+    if (!state) return [];
+    let messages = state.history.filter((m) => options.afterSeq === undefined || (m.seq ?? 0) > options.afterSeq);
+    if (options.limit !== undefined) messages = messages.slice(-options.limit);
+    return messages.map((m) => ({ ...m }));
+  }
+
+  stats(): MemoryHubStats {
+    let members = 0;
+    let channels = 0;
+    for (const state of this.#channels.values()) {
+      if (state.subscribers.size > 0) channels++;
+      members += new Set([...state.members.values()].map((m) => m.clientId)).size;
+    }
+    return { connections: this.#connections.size, channels, members };
+  }
+
+  /** Provider-level subscriptions on a channel: one per connection, however many handlers. */
+  subscriberCount(channel: string): number {
+    return this.#channels.get(channel)?.subscribers.size ?? 0;
+  }
+
+  members(channel: string): TransportPresenceMember[] {
+    return [...(this.#channels.get(channel)?.members.values() ?? [])];
+  }
+
+  /** Connection ids, optionally of one client. */
+  connectionIds(clientId?: string): string[] {
+    return [...this.#connections.values()]
+      .filter((c) => clientId === undefined || c.clientId === clientId)
+      .map((c) => c.id);
+  }
+
+  // Fault injection ----------------------------------------------------------------------------
+
+  /** Cut connections abruptly, as a network failure would (the client sees the link lost). */
+  drop(filter: { clientId?: string; connectionId?: string } = {}): number {
+    const victims = [...this.#connections.values()].filter(
+      (c) =>
+        (filter.clientId === undefined || c.clientId === filter.clientId) &&
+        (filter.connectionId === undefined || c.id === filter.connectionId),
+    );
+    for (const connection of victims) {
+      this.#remove(connection);
+      const error = new ConnectionError(ErrorCodes.ConnectionLost, 'The memory hub dropped this connection.', {
+        retryable: true,
+      });
+      for (const reject of connection.pending) reject(error);
+      this.#defer(() => connection.sink.lost(error));
+    }
+    return victims.length;
+  }
+
+  /** An outage: drop everyone and refuse connections until `start()`. */
+  stop(): void {
+    this.#accepting = false;
+    this.drop();
+  }
+
+  start(): void {
+    this.#accepting = true;
+  }
+
+  /** Keep a connection open but never answer it again (a half-open link). */
+  blackhole(filter: { clientId?: string; connectionId?: string }): void {
+    for (const connection of this.#connections.values()) {
+      if (
+        (filter.clientId === undefined || connection.clientId === filter.clientId) &&
+        (filter.connectionId === undefined || connection.id === filter.connectionId)
+      ) {
+        connection.blackholed = true;
+      }
+    }
+  }
+
+  /** Refuse matching connects or channel actions until the returned function is called. */
+  rejectAuth(rule: MemoryAuthRejection): () => void {
+    const entry = { ...rule };
+    this.#rejections.add(entry);
+    return () => {
+      this.#rejections.delete(entry);
+    };
+  }
+
+  setLatency(ms: number): void {
+    this.#latencyMs = ms;
+  }
+
+  // Transport-facing API -----------------------------------------------------------------------
+
+  /** @internal */
+  async connect(request: {
+    token: string | undefined;
+    clientId: string | undefined;
+    echo: boolean;
+    sink: TransportSink;
+  }): Promise<MemoryHubSession> {
+    await this.#tick();
+    if (!this.#accepting) {
+      throw new ConnectionError(ErrorCodes.ConnectionFailed, 'The memory hub is stopped (simulated outage).', {
+        retryable: true,
+      });
+    }
+    const { clientId } = await this.#authenticate(request.token, request.clientId);
+    if (this.#rejected({ clientId, action: 'connect' })) {
+      throw new AuthError(`The memory hub refused the credentials of "${clientId}". Issue a valid token from auth().`);
+    }
+    const connection: Connection = {
+      id: createMessageId(),
+      clientId,
+      echo: request.echo,
+      sink: request.sink,
+      channels: new Set(),
+      blackholed: false,
+      pending: new Set(),
+    };
+    this.#connections.set(connection.id, connection);
+    return { connectionId: connection.id, clientId };
+  }
+
+  /** @internal A deliberate close: presence leaves, no `lost`. */
+  disconnect(session: MemoryHubSession): void {
+    const connection = this.#connections.get(session.connectionId);
+    if (connection) this.#remove(connection);
+  }
+
+  /** @internal */
+  subscribe(
+    session: MemoryHubSession,
+    channel: string,
+    options: { resumeFrom?: number },
+  ): Promise<TransportSubscribeResult> {
+    return this.#request(session, async (connection) => {
+      await this.#authorizeOrThrow(connection, channel, 'subscribe');
+      const state = this.#channel(channel);
+      state.subscribers.add(connection);
+      connection.channels.add(channel);
+      let recovered = false;
+      if (options.resumeFrom !== undefined) {
+        const oldest = state.history[0]?.seq;
+        const missed = state.history.filter((m) => (m.seq ?? 0) > (options.resumeFrom ?? 0));
+        // Recovered when history still reaches back to the first missed message.
+        recovered = state.seq === options.resumeFrom || (oldest !== undefined && oldest <= options.resumeFrom + 1);
+        if (recovered) {
+          for (const message of missed) {
+            if (!connection.echo && message.connectionId === connection.id) continue;
+            this.#deliver(connection, () => connection.sink.message({ ...message }));
+          }
+        }
+      }
+      const members = [...state.members.values()];
+      this.#deliver(connection, () => connection.sink.presence(channel, { type: 'sync', members }));
+      return { recovered, seq: state.seq };
+    });
+  }
+
+  /** @internal */
+  unsubscribe(session: MemoryHubSession, channel: string): Promise<void> {
+    return this.#request(session, async (connection) => {
+      connection.channels.delete(channel);
+      const state = this.#channels.get(channel);
+      state?.subscribers.delete(connection);
+      if (state?.members.has(connection.id)) this.#presenceLeave(connection, channel);
+    });
+  }
+
+  /** @internal */
+  send(
+    session: MemoryHubSession,
+    message: { channel: string; id: string; event: string; data: unknown; ephemeral?: boolean },
+  ): Promise<void> {
+    return this.#request(session, async (connection) => {
+      const size = new TextEncoder().encode(JSON.stringify({ event: message.event, data: message.data })).length;
+      if (size > this.#options.maxMessageBytes) {
+        throw new MessageTooLargeError('memory', size, this.#options.maxMessageBytes);
+      }
+      await this.#authorizeOrThrow(connection, message.channel, 'publish');
+      if (message.ephemeral) {
+        const state = this.#channel(message.channel);
+        for (const subscriber of state.subscribers) {
+          if (subscriber === connection) continue;
+          this.#deliver(subscriber, () =>
+            subscriber.sink.message({
+              ...message,
+              clientId: connection.clientId,
+              connectionId: connection.id,
+              timestamp: Date.now(),
+              ephemeral: true,
+            }),
+          );
+        }
+        return;
+      }
+      this.#store(connection, message);
+    });
+  }
+
+  /** @internal */
+  presence(
+    session: MemoryHubSession,
+    channel: string,
+    action: 'enter' | 'update' | 'leave',
+    data: unknown,
+  ): Promise<void> {
+    return this.#request(session, async (connection) => {
+      if (action === 'leave') {
+        this.#presenceLeave(connection, channel);
+        return;
+      }
+      await this.#authorizeOrThrow(connection, channel, 'presence');
+      const state = this.#channel(channel);
+      const member: TransportPresenceMember = { clientId: connection.clientId, connectionId: connection.id, data };
+      const type = state.members.has(connection.id) ? 'update' : 'enter';
+      state.members.set(connection.id, member);
+      this.#broadcastPresence(state, channel, { type, member });
+    });
+  }
+
+  // Internals ----------------------------------------------------------------------------------
+
+  #store(
+    connection: Connection | undefined,
+    message: { channel: string; id: string; event: string; data: unknown },
+  ): TransportMessage {
+    const state = this.#channel(message.channel);
+    // Idempotent by id: a re-send after a lost ack is acknowledged, not stored twice.
+    const existing = state.history.find((m) => m.id === message.id);
+    if (existing) return existing;
+    const stored: TransportMessage = {
+      channel: message.channel,
+      id: message.id,
+      event: message.event,
+      data: message.data,
+      timestamp: Date.now(),
+      seq: ++state.seq,
+      ...(connection ? { clientId: connection.clientId, connectionId: connection.id } : {}),
+    };
+    state.history.push(stored);
+    if (state.history.length > this.#options.historySize) state.history.shift();
+    for (const subscriber of state.subscribers) {
+      if (!subscriber.echo && subscriber === connection) continue;
+      this.#deliver(subscriber, () => subscriber.sink.message({ ...stored }));
+    }
+    return stored;
+  }
+
+  #presenceLeave(connection: Connection, channel: string): void {
+    const state = this.#channels.get(channel);
+    const member = state?.members.get(connection.id);
+    if (!state || !member) return;
+    state.members.delete(connection.id);
+    this.#broadcastPresence(state, channel, { type: 'leave', member });
+  }
+
+  #broadcastPresence(
+    state: ChannelState,
+    channel: string,
+    event: { type: 'enter' | 'update' | 'leave'; member: TransportPresenceMember },
+  ): void {
+    for (const subscriber of state.subscribers) {
+      this.#deliver(subscriber, () => subscriber.sink.presence(channel, event));
+    }
+  }
+
+  #remove(connection: Connection): void {
+    if (!this.#connections.delete(connection.id)) return;
+    for (const channel of connection.channels) {
+      this.#presenceLeave(connection, channel);
+      this.#channels.get(channel)?.subscribers.delete(connection);
+    }
+    for (const state of this.#channels.values()) {
+      const member = [...state.members.entries()].find(([id]) => id === connection.id);
+      if (member) state.members.delete(member[0]);
+    }
+  }
+
+  #channel(name: string): ChannelState {
+    let state = this.#channels.get(name);
+    if (!state) {
+      state = { seq: 0, history: [], subscribers: new Set(), members: new Map() };
+      this.#channels.set(name, state);
+    }
+    return state;
+  }
+
+  async #request<T>(session: MemoryHubSession, run: (connection: Connection) => Promise<T>): Promise<T> {
+    await this.#tick();
+    const connection = this.#connections.get(session.connectionId);
+    if (!connection) {
+      throw new ConnectionError(ErrorCodes.ConnectionLost, 'This memory hub connection is closed.', {
+        retryable: true,
+      });
+    }
+    if (connection.blackholed) {
+      // A half-open link: the request is never answered, unless the connection is dropped.
+      return new Promise<T>((_, reject) => {
+        connection.pending.add(reject);
+      });
+    }
+    const result = await run(connection);
+    await this.#tick();
+    return result;
+  }
+
+  async #authenticate(token: string | undefined, clientId: string | undefined): Promise<{ clientId: string }> {
+    if (this.#options.authenticate) {
+      try {
+        const identity = await this.#options.authenticate({ token, clientId });
+        if (!identity || typeof identity.clientId !== 'string' || identity.clientId.length === 0) {
+          throw new Error('authenticate() must return { clientId }');
+        }
+        return identity;
+      } catch (error) {
+        if (error instanceof AuthError) throw error;
+        throw new AuthError(`The memory hub rejected the token: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    if (token) return { clientId: token.split('.')[0] || token };
+    return { clientId: clientId ?? `anon-${createMessageId().slice(0, 8)}` };
+  }
+
+  async #authorizeOrThrow(connection: Connection, channel: string, action: MemoryHubAction): Promise<void> {
+    const allowed =
+      !this.#rejected({ clientId: connection.clientId, channel, action }) &&
+      (this.#options.authorize
+        ? await this.#options.authorize({ clientId: connection.clientId, channel, action })
+        : true);
+    if (!allowed) {
+      throw new AuthError(
+        `"${connection.clientId}" is not allowed to ${action} on "${channel}". Grant it in the hub's authorize() hook, or use a channel this user may access.`,
+      );
+    }
+  }
+
+  #rejected(request: { clientId: string; channel?: string; action: MemoryHubAction | 'connect' }): boolean {
+    for (const rule of this.#rejections) {
+      if (rule.clientId !== undefined && rule.clientId !== request.clientId) continue;
+      if (rule.channel !== undefined && rule.channel !== request.channel) continue;
+      if (rule.action !== undefined && rule.action !== request.action) continue;
+      if (rule.channel !== undefined && request.action === 'connect') continue;
+      return true;
+    }
+    return false;
+  }
+
+  #deliver(connection: Connection, deliver: () => void): void {
+    this.#defer(() => {
+      if (this.#connections.get(connection.id) === connection && !connection.blackholed) deliver();
+    });
+  }
+
+  #defer(run: () => void): void {
+    if (this.#latencyMs > 0) setTimeout(run, this.#latencyMs);
+    else queueMicrotask(run);
+  }
+
+  #tick(): Promise<void> {
+    return new Promise((resolve) => this.#defer(resolve));
+  }
+}
+
+/** Create a hub; pass it to every `memoryTransport({ hub })` that should share channels. */
+export function createMemoryHub(options: MemoryHubOptions = {}): MemoryHub {
+  return new MemoryHub(options);
+}

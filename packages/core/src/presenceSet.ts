@@ -1,0 +1,144 @@
+import type { TransportPresenceEvent, TransportPresenceMember } from './transport.js';
+
+/** One user on a channel, however many connections (tabs, devices) they have there. */
+export interface PresenceMember<TData = unknown> {
+  clientId: string;
+  data: TData;
+  /** How many of this user's connections are present. */
+  connections: number;
+}
+
+export type PresenceEvent<TData = unknown> =
+  | { type: 'enter' | 'update' | 'leave'; member: PresenceMember<TData> }
+  | { type: 'sync'; members: readonly PresenceMember<TData>[] };
+
+interface MemberState {
+  clientId: string;
+  data: unknown;
+  connections: Map<string, unknown>;
+}
+
+/**
+ * The members of one channel keyed by clientId. Provider events are per connection; this folds
+ * them so that a second tab is not a second member, a tab closing while another stays is not a
+ * leave, and a data change is an `update` — never a leave followed by an enter.
+ */
+export class PresenceSet {
+  readonly #members = new Map<string, MemberState>();
+  #snapshot: readonly PresenceMember[] = [];
+
+  get members(): readonly PresenceMember[] {
+    return this.#snapshot;
+  }
+
+  /** Apply a provider event; returns the member-level events it caused, in order. */
+  apply(event: TransportPresenceEvent): PresenceEvent[] {
+    const out: PresenceEvent[] = [];
+    if (event.type === 'sync') {
+      const incoming = new Map<string, TransportPresenceMember[]>();
+      for (const member of event.members) {
+        const list = incoming.get(member.clientId) ?? [];
+        list.push(member);
+        incoming.set(member.clientId, list);
+      }
+      for (const [clientId, state] of [...this.#members]) {
+        if (!incoming.has(clientId)) {
+          this.#members.delete(clientId);
+          out.push({ type: 'leave', member: toMember(state) });
+        }
+      }
+      for (const [clientId, connections] of incoming) {
+        const existing = this.#members.get(clientId);
+        const last = connections[connections.length - 1] as TransportPresenceMember;
+        const state: MemberState = {
+          clientId,
+          data: last.data,
+          connections: new Map(connections.map((c) => [c.connectionId, c.data])),
+        };
+        this.#members.set(clientId, state);
+        if (!existing) out.push({ type: 'enter', member: toMember(state) });
+        else if (!sameData(existing.data, state.data)) out.push({ type: 'update', member: toMember(state) });
+      }
+      this.#rebuild();
+      out.push({ type: 'sync', members: this.#snapshot });
+      return out;
+    }
+
+    const { member } = event;
+    const state = this.#members.get(member.clientId);
+    if (event.type === 'leave') {
+      if (!state || !state.connections.has(member.connectionId)) return out;
+      state.connections.delete(member.connectionId);
+      if (state.connections.size === 0) {
+        this.#members.delete(member.clientId);
+        out.push({ type: 'leave', member: toMember(state) });
+      } else {
+        // Another connection of this user stays: the member stays, with that connection's data.
+        const remaining = [...state.connections.values()];
+        const data = remaining[remaining.length - 1];
+        const changed = !sameData(state.data, data);
+        state.data = data;
+        if (changed) out.push({ type: 'update', member: toMember(state) });
+      }
+      this.#rebuild();
+      return out;
+    }
+
+    // enter or update: both set this connection's data; which event the app sees depends on
+    // whether the user was already present, not on what the provider called it.
+    if (!state) {
+      const created: MemberState = {
+        clientId: member.clientId,
+        data: member.data,
+        connections: new Map([[member.connectionId, member.data]]),
+      };
+      this.#members.set(member.clientId, created);
+      out.push({ type: 'enter', member: toMember(created) });
+    } else {
+      // Another tab of a present user is not a new member; only a data change is visible.
+      state.connections.set(member.connectionId, member.data);
+      const changed = !sameData(state.data, member.data);
+      state.data = member.data;
+      if (changed) out.push({ type: 'update', member: toMember(state) });
+    }
+    this.#rebuild();
+    return out;
+  }
+
+  /** Apply a data change to every connection of a member (used to emulate update). */
+  updateMember(clientId: string, data: unknown): PresenceEvent[] {
+    const state = this.#members.get(clientId);
+    if (!state || sameData(state.data, data)) return [];
+    state.data = data;
+    for (const key of state.connections.keys()) state.connections.set(key, data);
+    this.#rebuild();
+    return [{ type: 'update', member: toMember(state) }];
+  }
+
+  clear(): PresenceEvent[] {
+    const out: PresenceEvent[] = [...this.#members.values()].map((state) => ({
+      type: 'leave' as const,
+      member: toMember(state),
+    }));
+    this.#members.clear();
+    this.#rebuild();
+    return out;
+  }
+
+  #rebuild(): void {
+    this.#snapshot = Object.freeze([...this.#members.values()].map(toMember));
+  }
+}
+
+function toMember(state: MemberState): PresenceMember {
+  return { clientId: state.clientId, data: state.data, connections: state.connections.size };
+}
+
+function sameData(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,143 @@
+import type { RealtimeError } from './errors.js';
+
+/**
+ * What a transport can do natively. Core reads this to decide what to emulate and what to refuse
+ * with `NotSupportedError`; docs/providers.md is generated from it.
+ */
+export interface TransportCapabilities {
+  /** Clients can publish (otherwise publishing needs a server endpoint). */
+  clientPublish: boolean;
+  /** `publish` resolves on the provider's acknowledgement (otherwise: when handed to the provider). */
+  publishAck: boolean;
+  /** Presence sets exist on this provider. */
+  presence: boolean;
+  /** Presence data can change without leave + enter. When false, core emulates update. */
+  presenceUpdate: boolean;
+  /** Past messages can be fetched with `channel.history()`. */
+  history: boolean;
+  /** After a reconnect the transport replays what a channel missed. When false, core emits `discontinuity`. */
+  recovery: boolean;
+  /** The provider can suppress a connection's own messages. When false, core filters echoes itself. */
+  echoControl: boolean;
+  /** Largest message the provider accepts, in bytes of JSON. */
+  maxMessageBytes: number;
+}
+
+/** A message as a transport delivers it to core. */
+export interface TransportMessage {
+  channel: string;
+  id: string;
+  event: string;
+  data: unknown;
+  /** Set by the provider from the publisher's authenticated identity, never from the payload. */
+  clientId?: string;
+  connectionId?: string;
+  /** Milliseconds since the epoch, stamped by the provider where it can. */
+  timestamp?: number;
+  /** Per-channel sequence number where the provider has one; used for recovery and gap detection. */
+  seq?: number;
+  /** Ephemeral traffic (typing) is not stored, replayed or deduplicated. */
+  ephemeral?: boolean;
+}
+
+/** One connection's presence on a channel, as the provider reports it. */
+export interface TransportPresenceMember {
+  clientId: string;
+  /** Distinguishes several connections of one user; transports without it use the clientId. */
+  connectionId: string;
+  data: unknown;
+}
+
+export type TransportPresenceEvent =
+  | { type: 'sync'; members: TransportPresenceMember[] }
+  | { type: 'enter' | 'update' | 'leave'; member: TransportPresenceMember };
+
+/** How a transport reports what happens on the live link. Bound per connection attempt. */
+export interface TransportSink {
+  message(message: TransportMessage): void;
+  presence(channel: string, event: TransportPresenceEvent): void;
+  /** The link dropped after `connect` resolved. Core reconnects with its backoff policy. */
+  lost(error: RealtimeError): void;
+  /** The provider tells us a channel lost continuity (e.g. its history was truncated). */
+  discontinuity(channel: string, reason: string): void;
+}
+
+export interface TransportConnectRequest {
+  /** From the app's `auth()` callback, fetched anew for every attempt. */
+  token: string | undefined;
+  /** The clientId the app asked for; the provider may assign another from the token. */
+  clientId: string | undefined;
+  /** Whether this connection wants its own messages back (used where `echoControl` is true). */
+  echo: boolean;
+  sink: TransportSink;
+  /** Aborted when core gives up on this attempt (timeout, close). */
+  signal: AbortSignal;
+}
+
+export interface TransportConnection {
+  /** The identity the provider authenticated. */
+  clientId?: string;
+  connectionId?: string;
+}
+
+export interface TransportSubscribeOptions {
+  /**
+   * The last sequence number this client saw on the channel before the link dropped. A transport
+   * with `recovery` replays everything after it through the sink before resolving, and resolves
+   * `{ recovered: false }` when it cannot (history truncated).
+   */
+  resumeFrom?: number;
+  /** The channel will be used for presence (a hint for providers with separate channel kinds). */
+  presence?: boolean;
+}
+
+export interface TransportSubscribeResult {
+  /** True when everything since `resumeFrom` was replayed. Ignored without `resumeFrom`. */
+  recovered: boolean;
+  /** The channel's current sequence number, where the provider has one. */
+  seq?: number;
+}
+
+export interface TransportPublish {
+  channel: string;
+  id: string;
+  event: string;
+  data: unknown;
+  /** Ephemeral (typing): may be sent on the cheapest unacknowledged path and never stored. */
+  ephemeral?: boolean;
+}
+
+export interface TransportHistoryOptions {
+  limit?: number;
+  /** Only messages with a sequence number greater than this. */
+  afterSeq?: number;
+}
+
+/**
+ * The adapter contract. A transport maps one provider onto Patchbay's semantics: one connection
+ * attempt per `connect` call (core owns retries, backoff and state), channel attach/detach,
+ * publish resolving on the provider's acknowledgement, presence, and recovery where the provider
+ * has it. It never connects in its factory and never creates globals.
+ *
+ * Operations other than `connect` are only called while connected. When the link drops, the
+ * transport calls `sink.lost()` once and rejects its pending operations with a retryable error.
+ */
+export interface Transport {
+  /** Provider name used in messages and capability docs, e.g. `socketio`. */
+  readonly provider: string;
+  readonly capabilities: TransportCapabilities;
+  /**
+   * Make one connection attempt. Reject with a `RealtimeError` whose `retryable` is false when
+   * retrying cannot help (e.g. `AuthError`).
+   */
+  connect(request: TransportConnectRequest): Promise<TransportConnection>;
+  /** Close the link deliberately. Must not call `sink.lost`. Safe to call at any time. */
+  disconnect(): void;
+  subscribe(channel: string, options: TransportSubscribeOptions): Promise<TransportSubscribeResult>;
+  unsubscribe(channel: string): Promise<void>;
+  publish(message: TransportPublish): Promise<void>;
+  presenceEnter(channel: string, data: unknown): Promise<void>;
+  presenceUpdate(channel: string, data: unknown): Promise<void>;
+  presenceLeave(channel: string): Promise<void>;
+  history?(channel: string, options: TransportHistoryOptions): Promise<TransportMessage[]>;
+}
