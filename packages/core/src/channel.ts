@@ -265,9 +265,7 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
           handler(message);
         } catch (error) {
           // A throwing handler must not stop delivery to the others or break the client.
-          setTimeout(() => {
-            throw error;
-          }, 0);
+          this.#host.reportHandlerError(this.name, message.event, error);
         }
       }
     }

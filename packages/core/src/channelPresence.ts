@@ -1,4 +1,4 @@
-import { NotSupportedError, type RealtimeError } from './errors.js';
+import { NotSupportedError, type RealtimeError, isRealtimeError } from './errors.js';
 import { Emitter } from './internal/emitter.js';
 import type { ChannelHost } from './internal/channelHost.js';
 import { PRESENCE_UPDATE_EVENT } from './message.js';
@@ -38,6 +38,8 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   #intent: { data: unknown; emulatedUpdate: boolean } | undefined;
   #release: (() => void) | undefined;
   #entering: Promise<void> | undefined;
+  /** An `enter()`/`update()` call is awaiting the attach-time enter and will see its error. */
+  #callerWaiting = false;
   #onLeft: (clientId: string) => void;
 
   constructor(
@@ -84,8 +86,7 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
       await this.#sendEnter();
       return;
     }
-    await this.#link.whenAttached();
-    await this.#entering;
+    await this.#awaitAttachEnter();
   }
 
   async update(data: TData): Promise<void> {
@@ -94,8 +95,7 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     this.#intent.data = data;
     if (!this.#link.isAttached() || !this.#host.isConnected()) {
       // Not live: the next attach enters with the new data.
-      await this.#link.whenAttached();
-      await this.#entering;
+      await this.#awaitAttachEnter();
       return;
     }
     if (this.#host.transport.capabilities.presenceUpdate) {
@@ -126,29 +126,45 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   /** @internal The channel attached (first time or after a reconnect): enter again if we were in. */
   attached(): void {
     if (!this.#intent) return;
-    this.#entering = this.#sendEnter().catch((error: RealtimeError) => this.#host.reportError(error));
+    const entering = this.#sendEnter();
+    this.#entering = entering;
+    // With nobody awaiting (a re-enter after reconnect), the client's error event is the only report.
+    entering.catch((error: RealtimeError) => {
+      if (!this.#callerWaiting) this.#host.reportError(error);
+    });
+  }
+
+  async #awaitAttachEnter(): Promise<void> {
+    this.#callerWaiting = true;
+    try {
+      await this.#link.whenAttached();
+      await this.#entering;
+    } finally {
+      this.#callerWaiting = false;
+    }
   }
 
   /** @internal */
   receive(event: TransportPresenceEvent): void {
-    const events = this.#set.apply(event);
-    this.#emit(events);
-    // With emulated updates, a newcomer's snapshot holds our enter-time data: resend the latest.
-    if (this.#intent?.emulatedUpdate) {
-      const own = this.#host.ownClientId();
-      if (events.some((e) => e.type === 'enter' && e.member.clientId !== own)) {
-        this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, {
-          data: this.#intent.data,
-        });
-      }
+    this.#emit(this.#set.apply(event));
+    // Emulated updates: a provider snapshot holds enter-time data, so on every sync ask the
+    // members to resend their latest (members that never updated stay silent).
+    if (event.type === 'sync' && event.members.length > 0 && !this.#host.transport.capabilities.presenceUpdate) {
+      this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { request: true });
     }
   }
 
-  /** @internal An emulated update arrived. */
+  /** @internal An emulated update (or a request for ours) arrived. */
   receiveEmulatedUpdate(clientId: string | undefined, payload: unknown): void {
     if (!clientId) return;
-    const data = (payload as { data?: unknown } | null)?.data;
-    this.#emit(this.#set.updateMember(clientId, data));
+    const body = (payload ?? {}) as { data?: unknown; request?: unknown };
+    if (body.request === true) {
+      if (this.#intent?.emulatedUpdate && clientId !== this.#host.ownClientId()) {
+        this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { data: this.#intent.data });
+      }
+      return;
+    }
+    this.#emit(this.#set.updateMember(clientId, body.data));
   }
 
   /** @internal The channel detached: nobody is known to be here any more. */
@@ -159,12 +175,29 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   async #sendEnter(): Promise<void> {
     const intent = this.#intent;
     if (!intent) return;
-    await this.#host.transport.presenceEnter(this.#channel, intent.data);
+    try {
+      await this.#host.transport.presenceEnter(this.#channel, intent.data);
+    } catch (error) {
+      if (isRealtimeError(error) && !error.retryable && this.#intent === intent) {
+        // Refused for good (e.g. not authorized): stop re-entering on every reconnect.
+        this.#intent = undefined;
+        const release = this.#release;
+        this.#release = undefined;
+        release?.();
+      }
+      throw error;
+    }
+    if (!this.#host.transport.capabilities.presenceUpdate && intent.emulatedUpdate) {
+      // Re-entered after a reconnect with emulated updates: others may hold older data.
+      this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { data: intent.data });
+    }
   }
 
   #emit(events: PresenceEvent[]): void {
-    if (events.length === 0) return;
-    this.#store.set(this.#set.members as readonly PresenceMember<TData>[]);
+    // A second connection of a present user changes no member but does change `connections`.
+    if (this.#store.getSnapshot() !== this.#set.members) {
+      this.#store.set(this.#set.members as readonly PresenceMember<TData>[]);
+    }
     for (const event of events) {
       if (event.type === 'leave') this.#onLeft(event.member.clientId);
       this.#events.emit('event', event as PresenceEvent<TData>);

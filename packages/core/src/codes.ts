@@ -35,6 +35,8 @@ export const ErrorCodes = {
   RateLimited: 'rate_limited',
   /** The adapter package for the configured provider is not installed. */
   AdapterMissing: 'adapter_missing',
+  /** An app handler threw while handling a message; other handlers still ran. */
+  HandlerFailed: 'handler_failed',
   /** A transport-level failure that fits no other code. */
   TransportError: 'transport_error',
 } as const;

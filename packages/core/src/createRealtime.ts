@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import type { ChannelHost, LiveChannel } from './internal/channelHost.js';
 import { ConnectionManager } from './internal/connectionManager.js';
-import { Emitter } from './internal/emitter.js';
+import { Emitter, reportAsync } from './internal/emitter.js';
 import { createMessageId } from './internal/id.js';
 import { PublishQueue, type QueueStatus } from './internal/publishQueue.js';
 import { runSchema } from './internal/validate.js';
@@ -318,6 +318,21 @@ class Client implements RealtimeClient, ChannelHost {
 
   reportError(error: RealtimeError): void {
     this.#events.emit('error', error);
+  }
+
+  reportHandlerError(channel: string, event: string, error: unknown): void {
+    if (this.#events.listenerCount('error') === 0) {
+      // Nobody listens: surface it like any uncaught app error, outside the delivery loop.
+      reportAsync(error);
+      return;
+    }
+    this.reportError(
+      new RealtimeError(
+        ErrorCodes.HandlerFailed,
+        `A handler for "${event}" on "${channel}" threw: ${error instanceof Error ? error.message : String(error)}. Other handlers still ran; fix the handler.`,
+        { cause: error },
+      ),
+    );
   }
 
   // Connection lifecycle ------------------------------------------------------------------------

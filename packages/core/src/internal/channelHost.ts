@@ -26,4 +26,6 @@ export interface ChannelHost {
   /** Fire-and-forget publish for typing signals; dropped while offline. */
   publishEphemeral(channel: string, event: string, data: unknown): void;
   reportError(error: RealtimeError): void;
+  /** An app handler threw: report it without disturbing delivery. */
+  reportHandlerError(channel: string, event: string, error: unknown): void;
 }

@@ -181,6 +181,12 @@ export class MemoryHub {
     }
   }
 
+  /** Forget a channel's history, as if it had aged out: a later resume cannot recover. */
+  clearHistory(channel: string): void {
+    const state = this.#channels.get(channel);
+    if (state) state.history = [];
+  }
+
   /** Refuse matching connects or channel actions until the returned function is called. */
   rejectAuth(rule: MemoryAuthRejection): () => void {
     const entry = { ...rule };

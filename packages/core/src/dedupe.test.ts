@@ -1,0 +1,85 @@
+import { describe, expect, it, vi } from 'vitest';
+import { noConnectivitySignals } from './connectivity.js';
+import { createRealtime } from './createRealtime.js';
+import { DedupeWindow } from './dedupe.js';
+import type { Transport, TransportSink } from './transport.js';
+
+describe('DedupeWindow', () => {
+  it('drops a duplicate key inside the window', () => {
+    const window = new DedupeWindow(3);
+    expect(window.add('a')).toBe(true);
+    expect(window.add('b')).toBe(true);
+    expect(window.add('a')).toBe(false);
+    expect(window.has('a')).toBe(true);
+    expect(window.count).toBe(2);
+  });
+
+  it('forgets the oldest key beyond `size`, so a very old id is accepted again', () => {
+    const window = new DedupeWindow(3);
+    for (const key of ['a', 'b', 'c', 'd']) expect(window.add(key)).toBe(true);
+    expect(window.has('a')).toBe(false);
+    expect(window.has('b')).toBe(true);
+    expect(window.add('a')).toBe(true);
+    // Re-adding 'a' pushed out 'b', the oldest remaining key.
+    expect(window.has('b')).toBe(false);
+    expect(window.add('d')).toBe(false);
+  });
+
+  it('stays bounded however many keys pass through', () => {
+    const window = new DedupeWindow(100);
+    for (let i = 0; i < 10_000; i++) window.add(`k${i}`);
+    expect(window.count).toBe(100);
+    expect(window.has('k9899')).toBe(false);
+    expect(window.has('k9900')).toBe(true);
+    expect(window.has('k9999')).toBe(true);
+  });
+
+  it('accepts a key again after delete()', () => {
+    const window = new DedupeWindow(3);
+    window.add('a');
+    window.delete('a');
+    expect(window.add('a')).toBe(true);
+  });
+});
+
+describe('client delivery dedupe', () => {
+  it('hands a message id to handlers once, even when the transport delivers it twice', async () => {
+    let sink: TransportSink | undefined;
+    const transport: Transport = {
+      provider: 'fake',
+      capabilities: {
+        clientPublish: true, publishAck: true, presence: false, presenceUpdate: false,
+        history: false, recovery: false, echoControl: true, maxMessageBytes: 65_536,
+      },
+      connect: async (request) => {
+        sink = request.sink;
+        return { clientId: 'alice' };
+      },
+      disconnect: () => {},
+      subscribe: async () => ({ recovered: false }),
+      unsubscribe: async () => {},
+      publish: async () => {},
+      presenceEnter: async () => {},
+      presenceUpdate: async () => {},
+      presenceLeave: async () => {},
+    };
+    const client = createRealtime({ transport, dedupeWindow: 2, connectivity: noConnectivitySignals });
+    const handler = vi.fn();
+    const room = client.channel('room');
+    room.subscribe(handler);
+    await client.connect();
+    await room.ready();
+    const deliver = (id: string, channel = 'room') =>
+      sink?.message({ channel, id, event: 'say', data: id, timestamp: 1 });
+
+    deliver('m1');
+    deliver('m1');
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(handler).toHaveBeenCalledWith({ id: 'm1', channel: 'room', event: 'say', data: 'm1', timestamp: 1 });
+    deliver('m2');
+    deliver('m3');
+    // m1 fell out of a window of 2: it is accepted again.
+    deliver('m1');
+    expect(handler.mock.calls.map(([message]) => (message as { id: string }).id)).toEqual(['m1', 'm2', 'm3', 'm1']);
+  });
+});

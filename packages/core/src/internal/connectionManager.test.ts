@@ -1,0 +1,292 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCodes } from '../codes.js';
+import type { ConnectionSnapshot } from '../connectionState.js';
+import { createRealtime, type RealtimeClient, type RealtimeOptions } from '../createRealtime.js';
+import { AuthError, ConnectionError } from '../errors.js';
+import type { Timers } from '../timers.js';
+import type { Transport, TransportConnectRequest, TransportConnection } from '../transport.js';
+
+interface Attempt {
+  request: TransportConnectRequest;
+  resolve(connection: TransportConnection): void;
+  reject(error: unknown): void;
+}
+
+/** A transport whose every connect() waits for the test to resolve or reject it. */
+function controlledTransport() {
+  const attempts: Attempt[] = [];
+  const transport: Transport = {
+    provider: 'fake',
+    capabilities: {
+      clientPublish: true, publishAck: true, presence: true, presenceUpdate: true,
+      history: false, recovery: false, echoControl: true, maxMessageBytes: 65_536,
+    },
+    connect: (request) =>
+      new Promise<TransportConnection>((resolve, reject) => attempts.push({ request, resolve, reject })),
+    disconnect: vi.fn(),
+    subscribe: async () => ({ recovered: false }),
+    unsubscribe: async () => {},
+    publish: async () => {},
+    presenceEnter: async () => {},
+    presenceUpdate: async () => {},
+    presenceLeave: async () => {},
+  };
+  const last = (): Attempt => {
+    const attempt = attempts[attempts.length - 1];
+    if (!attempt) throw new Error('no connect() call yet');
+    return attempt;
+  };
+  return { transport, attempts, last };
+}
+
+const serverDown = () =>
+  new ConnectionError(ErrorCodes.ConnectionFailed, 'ECONNREFUSED', { retryable: true });
+
+const fakeTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+};
+
+/** Let pending promise callbacks (auth(), connect() settling) run without moving the clock. */
+const flush = () => vi.advanceTimersByTimeAsync(0);
+
+let kick: (() => void) | undefined;
+
+function setup(options: Partial<RealtimeOptions> = {}) {
+  const fake = controlledTransport();
+  const client: RealtimeClient = createRealtime({
+    transport: fake.transport,
+    clientId: 'alice',
+    timers: fakeTimers,
+    random: () => 0.5,
+    reconnect: { baseDelayMs: 100, maxDelayMs: 1_000, connectTimeoutMs: 60_000 },
+    connectivity: {
+      subscribe(k) {
+        kick = k;
+        return () => {
+          kick = undefined;
+        };
+      },
+    },
+    ...options,
+  });
+  const states: Array<Pick<ConnectionSnapshot, 'state' | 'attempt'>> = [];
+  client.connection.subscribe(() => {
+    const { state, attempt } = client.connection.getSnapshot();
+    states.push({ state, attempt });
+  });
+  return { ...fake, client, states, snapshot: () => client.connection.getSnapshot() };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  kick = undefined;
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('connection lifecycle and backoff', () => {
+  it('goes idle → connecting → reconnecting (attempt 2, 3) → connected while the server is down', async () => {
+    const t = setup();
+    expect(t.snapshot()).toMatchObject({ state: 'idle', attempt: 0 });
+    const connected = t.client.connect();
+    await flush();
+    t.last().reject(serverDown());
+    await flush();
+    await vi.advanceTimersByTimeAsync(100);
+    t.last().reject(serverDown());
+    await flush();
+    await vi.advanceTimersByTimeAsync(200);
+    t.last().resolve({ clientId: 'alice', connectionId: 'c1' });
+    await expect(connected).resolves.toBeUndefined();
+    expect(t.attempts).toHaveLength(3);
+    expect(t.states.map((s) => `${s.state}:${s.attempt}`)).toEqual([
+      'connecting:1', 'reconnecting:2', 'reconnecting:2', 'reconnecting:3', 'reconnecting:3', 'connected:0',
+    ]);
+    expect(t.snapshot()).toMatchObject({ state: 'connected', attempt: 0, clientId: 'alice', connectionId: 'c1' });
+    expect(t.snapshot().error).toBeUndefined();
+  });
+
+  it('waits exactly the jittered delay, doubling per failure up to maxDelayMs', async () => {
+    const t = setup();
+    void t.client.connect();
+    await flush();
+    // random 0.5 → half of min(1000, 100·2^failures): 100, 200, 400, 500, 500.
+    for (const expected of [100, 200, 400, 500, 500]) {
+      const calls = t.attempts.length;
+      t.last().reject(serverDown());
+      await flush();
+      expect(t.snapshot().state).toBe('reconnecting');
+      expect(t.snapshot().error?.code).toBe(ErrorCodes.ConnectionFailed);
+      expect((t.snapshot().nextAttemptAt ?? 0) - Date.now()).toBe(expected);
+      await vi.advanceTimersByTimeAsync(expected - 1);
+      expect(t.attempts).toHaveLength(calls);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.attempts).toHaveLength(calls + 1);
+    }
+  });
+
+  it('never waits longer than min(max, base·2^failures) with the largest random draw', async () => {
+    const t = setup({ random: () => 1 - Number.EPSILON });
+    void t.client.connect();
+    await flush();
+    for (const ceiling of [200, 400, 800, 1_000]) {
+      const calls = t.attempts.length;
+      t.last().reject(serverDown());
+      await flush();
+      await vi.advanceTimersByTimeAsync(ceiling - 1);
+      expect(t.attempts).toHaveLength(calls + 1);
+    }
+  });
+
+  it('retries at once when the random draw is 0', async () => {
+    const t = setup({ random: () => 0 });
+    void t.client.connect();
+    await flush();
+    t.last().reject(serverDown());
+    await flush();
+    await flush();
+    expect(t.attempts).toHaveLength(2);
+  });
+
+  it('resets attempt to 0 on connected and starts the next loss from the base delay', async () => {
+    const t = setup();
+    void t.client.connect();
+    await flush();
+    t.last().reject(serverDown());
+    await vi.advanceTimersByTimeAsync(100);
+    t.last().reject(serverDown());
+    await vi.advanceTimersByTimeAsync(200);
+    t.last().resolve({ clientId: 'alice' });
+    await flush();
+    expect(t.snapshot()).toMatchObject({ state: 'connected', attempt: 0 });
+
+    const lost = new ConnectionError(ErrorCodes.ConnectionLost, 'socket closed', { retryable: true });
+    t.last().request.sink.lost(lost);
+    expect(t.snapshot()).toMatchObject({ state: 'reconnecting', attempt: 1, error: lost });
+    const calls = t.attempts.length;
+    await vi.advanceTimersByTimeAsync(49);
+    expect(t.attempts).toHaveLength(calls);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.attempts).toHaveLength(calls + 1);
+  });
+
+  it('fails with reconnect_exhausted after maxAttempts and stops retrying', async () => {
+    const t = setup({ reconnect: { baseDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 3 } });
+    const connected = t.client.connect();
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(1_000);
+      t.last().reject(serverDown());
+    }
+    await flush();
+    expect(t.snapshot().state).toBe('failed');
+    expect(t.snapshot().error?.code).toBe(ErrorCodes.ReconnectExhausted);
+    expect(t.snapshot().error?.message).toContain('client.connect()');
+    await expect(connected).rejects.toMatchObject({ code: ErrorCodes.ReconnectExhausted });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(t.attempts).toHaveLength(3);
+  });
+
+  it('fails at once, without retrying, when connect() rejects with an AuthError', async () => {
+    const t = setup();
+    const connected = t.client.connect();
+    await flush();
+    const denied = new AuthError('token expired');
+    t.last().reject(denied);
+    await expect(connected).rejects.toBe(denied);
+    expect(t.snapshot()).toMatchObject({ state: 'failed', error: denied });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(t.attempts).toHaveLength(1);
+  });
+
+  it('calls auth() before every attempt and passes the fresh token to the transport', async () => {
+    let n = 0;
+    const auth = vi.fn(async () => `token-${++n}`);
+    const t = setup({ auth });
+    void t.client.connect();
+    await flush();
+    t.last().reject(serverDown());
+    await vi.advanceTimersByTimeAsync(100);
+    t.last().resolve({ clientId: 'alice' });
+    await flush();
+    t.last().request.sink.lost(new ConnectionError(ErrorCodes.ConnectionLost, 'gone', { retryable: true }));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(auth).toHaveBeenCalledTimes(3);
+    expect(t.attempts.map((a) => a.request.token)).toEqual(['token-1', 'token-2', 'token-3']);
+  });
+
+  it('fails without connecting when auth() throws an AuthError', async () => {
+    const t = setup({ auth: () => Promise.reject(new AuthError('signed out')) });
+    const connected = t.client.connect();
+    await expect(connected).rejects.toBeInstanceOf(AuthError);
+    expect(t.snapshot().state).toBe('failed');
+    expect(t.attempts).toHaveLength(0);
+  });
+
+  it('attempts immediately when connectivity comes back during a backoff wait', async () => {
+    const t = setup({ reconnect: { baseDelayMs: 10_000, maxDelayMs: 30_000, connectTimeoutMs: 60_000 } });
+    void t.client.connect();
+    await flush();
+    t.last().reject(serverDown());
+    await flush();
+    expect(t.snapshot().state).toBe('reconnecting');
+    expect(kick).toBeTypeOf('function');
+    kick?.();
+    await flush();
+    expect(t.attempts).toHaveLength(2);
+    // The cancelled backoff timer must not start a second, overlapping attempt.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(t.attempts).toHaveLength(2);
+    t.last().resolve({ clientId: 'alice' });
+    await flush();
+    expect(t.snapshot().state).toBe('connected');
+  });
+
+  it('close() moves to disconnected and makes no more attempts', async () => {
+    const t = setup();
+    const connected = t.client.connect();
+    await flush();
+    t.last().reject(serverDown());
+    await flush();
+    t.client.close();
+    expect(t.snapshot()).toMatchObject({ state: 'disconnected', attempt: 0 });
+    await expect(connected).rejects.toMatchObject({ code: ErrorCodes.ConnectionClosed });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(t.attempts).toHaveLength(1);
+    expect(kick).toBeUndefined();
+  });
+
+  it('close() during an attempt aborts it, and a late success does not reconnect', async () => {
+    const t = setup();
+    void t.client.connect();
+    await flush();
+    const attempt = t.last();
+    t.client.close();
+    expect(attempt.request.signal.aborted).toBe(true);
+    attempt.resolve({ clientId: 'alice' });
+    await flush();
+    expect(t.snapshot().state).toBe('disconnected');
+    expect(t.transport.disconnect).toHaveBeenCalled();
+  });
+
+  it('counts an attempt slower than connectTimeoutMs as failed and retries', async () => {
+    const t = setup({ reconnect: { baseDelayMs: 100, maxDelayMs: 1_000, connectTimeoutMs: 2_000 } });
+    void t.client.connect();
+    await flush();
+    const slow = t.last();
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(t.snapshot().state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.snapshot()).toMatchObject({ state: 'reconnecting', attempt: 2 });
+    expect(t.snapshot().error?.code).toBe(ErrorCodes.ConnectionFailed);
+    expect(t.snapshot().error?.message).toContain('connectTimeoutMs');
+    expect(slow.request.signal.aborted).toBe(true);
+    slow.resolve({ clientId: 'alice' });
+    await flush();
+    expect(t.snapshot().state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.attempts).toHaveLength(2);
+  });
+});

@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCodes } from '../codes.js';
+import { createRealtime } from '../createRealtime.js';
+import { PublishTimeoutError, QueueOverflowError } from '../errors.js';
+import { createMemoryHub, type MemoryHub } from '../memory/memoryHub.js';
+import { memoryTransport } from '../memory/memoryTransport.js';
+import { noConnectivitySignals } from '../connectivity.js';
+import type { RealtimeMessage } from '../message.js';
+import { localStorageQueueStorage, type QueuedMessage } from '../queueStorage.js';
+import type { Transport } from '../transport.js';
+
+/** Let the memory hub's microtask deliveries and a few real macrotask turns run. */
+async function settle(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+}
+
+function fakeStorage() {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => void items.set(key, value),
+    removeItem: (key: string) => void items.delete(key),
+  };
+}
+
+/** A connected client on `hub` that records what arrives on `room`. */
+async function listener(hub: MemoryHub) {
+  const client = createRealtime({ transport: memoryTransport({ hub }), clientId: 'listener', connectivity: noConnectivitySignals });
+  const received: RealtimeMessage[] = [];
+  const channel = client.channel('room');
+  channel.subscribe((message) => received.push(message));
+  await client.connect();
+  await channel.ready();
+  return { client, received, texts: () => received.map((m) => m.data) };
+}
+
+function offlineClient(hub: MemoryHub, options: { maxSize?: number; storage?: ReturnType<typeof fakeStorage> } = {}) {
+  return createRealtime({
+    transport: memoryTransport({ hub }),
+    clientId: 'writer',
+    connectivity: noConnectivitySignals,
+    queue: {
+      ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+      ...(options.storage ? { storage: localStorageQueueStorage({ storage: options.storage }) } : {}),
+    },
+  });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('offline queue', () => {
+  it('rejects with QueueOverflowError once maxSize messages wait, and still delivers the queued ones in order', async () => {
+    const hub = createMemoryHub();
+    const watcher = await listener(hub);
+    const writer = offlineClient(hub, { maxSize: 2 });
+    const room = writer.channel('room');
+    const first = room.publish('say', 'one');
+    const second = room.publish('say', 'two');
+    const overflow = room.publish('say', 'three');
+    await expect(overflow).rejects.toBeInstanceOf(QueueOverflowError);
+    await expect(overflow).rejects.toMatchObject({ code: ErrorCodes.QueueOverflow });
+    expect(writer.queue.getSnapshot()).toEqual({ size: 2, sending: 0, maxSize: 2 });
+
+    await writer.connect();
+    await expect(Promise.all([first, second])).resolves.toEqual([undefined, undefined]);
+    await settle();
+    expect(watcher.texts()).toEqual(['one', 'two']);
+    expect(writer.queue.getSnapshot().size).toBe(0);
+    // Room again once the queue drained.
+    await expect(room.publish('say', 'four')).resolves.toBeUndefined();
+  });
+
+  it('rejects with PublishTimeoutError when the provider never acknowledges', async () => {
+    vi.useFakeTimers();
+    const publish = vi.fn((_message: unknown) => new Promise<void>(() => {}));
+    const transport: Transport = {
+      provider: 'silent',
+      capabilities: {
+        clientPublish: true, publishAck: true, presence: false, presenceUpdate: false,
+        history: false, recovery: false, echoControl: true, maxMessageBytes: 65_536,
+      },
+      connect: async () => ({ clientId: 'writer' }),
+      disconnect: () => {},
+      subscribe: async () => ({ recovered: false }),
+      unsubscribe: async () => {},
+      publish,
+      presenceEnter: async () => {},
+      presenceUpdate: async () => {},
+      presenceLeave: async () => {},
+    };
+    const client = createRealtime({
+      transport,
+      publishTimeoutMs: 5_000,
+      connectivity: noConnectivitySignals,
+      timers: {
+        setTimeout: (callback, ms) => setTimeout(callback, ms),
+        clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+        now: () => Date.now(),
+      },
+    });
+    await client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    const result = client.channel('room').publish('say', 'hello');
+    result.catch(() => {});
+    await vi.advanceTimersByTimeAsync(0);
+    expect(publish).toHaveBeenCalledTimes(1);
+    expect(client.queue.getSnapshot()).toMatchObject({ size: 1, sending: 1 });
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(client.queue.getSnapshot().size).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(result).rejects.toBeInstanceOf(PublishTimeoutError);
+    await expect(result).rejects.toMatchObject({ code: ErrorCodes.PublishTimeout, retryable: true });
+    expect(client.queue.getSnapshot().size).toBe(0);
+  });
+});
+
+describe('localStorageQueueStorage', () => {
+  const message = (id: string): QueuedMessage => ({ id, channel: 'room', event: 'say', data: { id }, queuedAt: 1 });
+
+  it('round-trips the queue through the given storage under its key', () => {
+    const storage = fakeStorage();
+    const queue = localStorageQueueStorage({ storage, key: 'q:alice' });
+    queue.save([message('a'), message('b')]);
+    expect([...storage.items.keys()]).toEqual(['q:alice']);
+    expect(localStorageQueueStorage({ storage, key: 'q:alice' }).load()).toEqual([message('a'), message('b')]);
+    expect(localStorageQueueStorage({ storage, key: 'q:bob' }).load()).toEqual([]);
+    queue.save([]);
+    expect(storage.items.size).toBe(0);
+  });
+
+  it('discards unreadable stored data instead of throwing', () => {
+    const storage = fakeStorage();
+    const queue = localStorageQueueStorage({ storage });
+    storage.setItem('patchbay:queue', '{not json');
+    expect(queue.load()).toEqual([]);
+    storage.setItem('patchbay:queue', JSON.stringify({ id: 'a' }));
+    expect(queue.load()).toEqual([]);
+    storage.setItem('patchbay:queue', JSON.stringify([message('a'), { id: 7 }, null]));
+    expect(queue.load()).toEqual([message('a')]);
+  });
+
+  it('sends what was queued before a reload once the new client connects', async () => {
+    const hub = createMemoryHub();
+    const watcher = await listener(hub);
+    const storage = fakeStorage();
+    const before = offlineClient(hub, { storage });
+    void before.channel('room').publish('say', 'one').catch(() => {});
+    void before.channel('room').publish('say', 'two').catch(() => {});
+    expect(storage.items.size).toBe(1);
+
+    // The page reloads: a new client on the same storage.
+    const after = offlineClient(hub, { storage });
+    await after.connect();
+    await settle();
+    expect(watcher.texts()).toEqual(['one', 'two']);
+    expect(storage.items.size).toBe(0);
+  });
+
+  it('keeps messages from before a reload when the new page publishes before connecting', async () => {
+    const hub = createMemoryHub();
+    const watcher = await listener(hub);
+    const storage = fakeStorage();
+    const before = offlineClient(hub, { storage });
+    void before.channel('room').publish('say', 'one').catch(() => {});
+
+    const after = offlineClient(hub, { storage });
+    const fresh = after.channel('room').publish('say', 'two');
+    await after.connect();
+    await expect(fresh).resolves.toBeUndefined();
+    await settle();
+    expect(watcher.texts()).toEqual(['one', 'two']);
+  });
+});

@@ -1,0 +1,73 @@
+import type { DiscontinuityEvent } from '@patchbay/realtime-core';
+import { expect, it } from 'vitest';
+import type { SuiteContext } from '../internal/context.js';
+import { sleep, waitFor } from '../waitFor.js';
+
+export function recoveryTests(ctx: SuiteContext): void {
+  it('messages missed while the link was down are replayed in order, once — or a discontinuity is emitted', async () => {
+    const subscriber = await ctx.connected();
+    const publisher = await ctx.connected();
+    const name = ctx.channelName('missed');
+    const received = await ctx.subscribed<number>(subscriber, name, 'n');
+    const gaps: DiscontinuityEvent[] = [];
+    subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
+    await publisher.channel(name).publish('n', 0);
+    await expect.poll(() => received.data).toEqual([0]);
+
+    await ctx.harness.dropLink(subscriber);
+    await waitFor('the drop', () => subscriber.connection.getSnapshot().state !== 'connected');
+    for (let n = 1; n <= 5; n++) await publisher.channel(name).publish('n', n);
+    await ctx.reconnected(subscriber);
+    await subscriber.channel(name).ready();
+    await publisher.channel(name).publish('n', 6);
+
+    if (subscriber.capabilities.recovery) {
+      await expect.poll(() => received.data, { timeout: 8_000 }).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(gaps).toEqual([]);
+    } else {
+      await expect.poll(() => received.data.at(-1), { timeout: 8_000 }).toBe(6);
+      expect(gaps).toEqual([{ channel: name, reason: 'provider-cannot-replay' }]);
+    }
+  });
+
+  it('a reconnect with nothing missed is seamless where recovery exists, and a declared discontinuity where not', async () => {
+    const subscriber = await ctx.connected();
+    const name = ctx.channelName('nothing-missed');
+    await ctx.subscribed(subscriber, name);
+    const gaps: DiscontinuityEvent[] = [];
+    subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
+    await ctx.harness.dropLink(subscriber);
+    await ctx.reconnected(subscriber);
+    await subscriber.channel(name).ready();
+    await sleep(30);
+    expect(gaps.length).toBe(subscriber.capabilities.recovery ? 0 : 1);
+  });
+
+  it('a gap older than the server keeps emits a discontinuity instead of silent loss', async () => {
+    const subscriber = await ctx.connected();
+    const name = ctx.channelName('gap');
+    const received = await ctx.subscribed<number>(subscriber, name, 'n');
+    const gaps: DiscontinuityEvent[] = [];
+    subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
+    await ctx.harness.dropLink(subscriber);
+    await waitFor('the drop', () => subscriber.connection.getSnapshot().state !== 'connected');
+    await ctx.harness.serverPublish(name, 'n', 1);
+    await ctx.harness.truncateHistory(name);
+    await ctx.reconnected(subscriber);
+    await subscriber.channel(name).ready();
+    await expect.poll(() => gaps.length).toBe(1);
+    expect(gaps[0]?.channel).toBe(name);
+  });
+
+  it('a channel subscribed after a reconnect gets no discontinuity (it never had continuity to lose)', async () => {
+    const client = await ctx.connected();
+    await ctx.harness.dropLink(client);
+    await ctx.reconnected(client);
+    const name = ctx.channelName('fresh');
+    const gaps: DiscontinuityEvent[] = [];
+    client.channel(name).on('discontinuity', (event) => gaps.push(event));
+    await ctx.subscribed(client, name);
+    await sleep(30);
+    expect(gaps).toEqual([]);
+  });
+}

@@ -1,0 +1,46 @@
+import type { RealtimeClient, RealtimeOptions } from '@patchbay/realtime-core';
+
+/** Options the suite passes when it asks for a client; the harness adds the transport. */
+export interface ConformanceClientOptions extends Omit<RealtimeOptions, 'transport'> {
+  /** The identity this client must be authenticated as by the live counterpart. */
+  clientId: string;
+}
+
+/** What `rejectAuth` refuses: a user (every action), a channel, or one action on a channel. */
+export interface AuthRejection {
+  clientId?: string;
+  channel?: string;
+  action?: 'connect' | 'subscribe' | 'publish' | 'presence';
+}
+
+/**
+ * What differs per provider. A harness wires the real client SDK to a live counterpart (the
+ * memory hub, the hub over Socket.IO or SSE, the Pusher or Ably emulator) over loopback and can
+ * inject faults. The tests themselves are the same for every provider.
+ */
+export interface ConformanceHarness {
+  /** Start the counterpart (once, before the suite). */
+  setup?(): Promise<void>;
+  /** Stop it and free every port (once, after the suite). */
+  teardown?(): Promise<void>;
+  /**
+   * A client on this transport, not yet connected, authenticated as `clientId` when it connects.
+   * If `options.auth` is given the harness must let core call it on every connect.
+   */
+  createClient(options: ConformanceClientOptions): RealtimeClient | Promise<RealtimeClient>;
+  /** Publish from the server side (hub publish, Pusher HTTP API, Ably REST). */
+  serverPublish(channel: string, event: string, data: unknown, options?: { id?: string }): Promise<void>;
+  /** Cut this client's link abruptly, as a network failure would. */
+  dropLink(client: RealtimeClient): Promise<void>;
+  /** Keep this client's link open but stop answering it (a half-open connection). */
+  blackholeLink(client: RealtimeClient): Promise<void>;
+  /** An outage: drop every client and refuse connections on the same address until `startServer`. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  /** Make authorization fail until the returned function is called. */
+  rejectAuth(rejection: AuthRejection): (() => void) | Promise<() => void>;
+  /** Provider-level subscriptions on a channel, counted on the server. */
+  providerSubscriptionCount(channel: string): Promise<number>;
+  /** Make the server forget a channel's history, so a resume cannot recover (no-op without history). */
+  truncateHistory(channel: string): Promise<void>;
+}
