@@ -102,7 +102,9 @@ export class MemoryHub {
 
   /** Publish from the server: delivered to every subscriber, stored in history. */
   publish(channel: string, event: string, data: unknown, options: { id?: string } = {}): TransportMessage {
-    return this.#store(undefined, { channel, id: options.id ?? createMessageId(), event, data });
+    // Server-side publishes are relayed as given, duplicates included, as provider HTTP APIs do:
+    // dropping a repeated id is the client's job.
+    return this.#store(undefined, { channel, id: options.id ?? createMessageId(), event, data }, false);
   }
 
   history(channel: string, options: { limit?: number; afterSeq?: number } = {}): TransportMessage[] {
@@ -335,10 +337,11 @@ export class MemoryHub {
   #store(
     connection: Connection | undefined,
     message: { channel: string; id: string; event: string; data: unknown },
+    idempotent = true,
   ): TransportMessage {
     const state = this.#channel(message.channel);
-    // Idempotent by id: a re-send after a lost ack is acknowledged, not stored twice.
-    const existing = state.history.find((m) => m.id === message.id);
+    // Client publishes are idempotent by id: a re-send after a lost ack is acknowledged, not stored twice.
+    const existing = idempotent ? state.history.find((m) => m.id === message.id) : undefined;
     if (existing) return existing;
     const stored: TransportMessage = {
       channel: message.channel,
