@@ -71,6 +71,12 @@ export function presenceTests(ctx: SuiteContext): void {
     await tab2.channel(name).presence.enter({ device: 'laptop' });
     await expect.poll(() => seen.presence.getSnapshot()[0]?.connections).toBe(2);
     expect(seen.members()).toEqual([{ clientId: 'm-alice', data: { device: 'laptop' } }]);
+    // A late subscriber's snapshot (sync) folds the two connections the same way.
+    const carol = await ctx.connected({ clientId: 'm-carol' });
+    const late = watch(carol, name);
+    await expect.poll(() => late.presence.getSnapshot().map((m) => [m.clientId, m.connections])).toEqual([
+      ['m-alice', 2],
+    ]);
     tab1.close();
     await expect.poll(() => seen.presence.getSnapshot()[0]?.connections).toBe(1);
     expect(seen.members()).toEqual([{ clientId: 'm-alice', data: { device: 'laptop' } }]);
