@@ -1,7 +1,7 @@
 import { ConfigError } from './errors.js';
 
 export interface ReconnectOptions {
-  /** First retry waits up to this long (ms). Default 500. */
+  /** The first retry after a dropped link waits up to this long (ms); each failure doubles the ceiling. Default 500. */
   baseDelayMs?: number;
   /** No retry waits longer than this (ms). Default 30 000. */
   maxDelayMs?: number;
@@ -45,7 +45,8 @@ export function resolveReconnectOptions(options: ReconnectOptions = {}): Resolve
 
 /**
  * Exponential backoff with full jitter: `random(0, min(maxDelay, base · 2^failures))`, where
- * `failures` counts consecutive failed attempts before this one (0 for the first retry).
+ * `failures` counts consecutive failed connection attempts (0 right after a dropped link, 1 after
+ * the first failed attempt).
  * Full jitter spreads a crowd of clients that lost the same server across the whole window.
  */
 export function computeBackoffDelay(

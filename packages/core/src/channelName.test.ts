@@ -21,7 +21,15 @@ function rejection(name: unknown): InvalidChannelNameError {
 describe('validateChannelName', () => {
   it('accepts names from the portable set up to 164 characters', () => {
     expect(MAX_CHANNEL_NAME_LENGTH).toBe(164);
-    for (const name of ['a', 'chat', 'Room_42', 'a-b=c@d,e.f;g', 'x'.repeat(164), 'privateroom', 'presence']) {
+    for (const name of [
+      'a',
+      'chat',
+      'Room_42',
+      'a-b=c@d,e.f;g',
+      'x'.repeat(164),
+      'privateroom',
+      'presence',
+    ]) {
       expect(() => validateChannelName(name)).not.toThrow();
     }
   });
@@ -63,10 +71,15 @@ describe('validateChannelName', () => {
 
 describe('client.channel(name)', () => {
   it('throws InvalidChannelNameError for a bad name and returns one shared handle for a good one', () => {
-    const client = createRealtime({ transport: memoryTransport(), connectivity: noConnectivitySignals });
+    const client = createRealtime({
+      transport: memoryTransport(),
+      connectivity: noConnectivitySignals,
+    });
     expect(() => client.channel('bad name')).toThrow(InvalidChannelNameError);
     expect(() => client.channel('presence-lobby')).toThrow(/reserved/);
-    expect(() => client.channel('')).toThrow(expect.objectContaining({ code: 'invalid_channel_name' }));
+    expect(() => client.channel('')).toThrow(
+      expect.objectContaining({ code: 'invalid_channel_name' }),
+    );
     expect(client.channel('lobby')).toBe(client.channel('lobby'));
   });
 });

@@ -126,9 +126,9 @@ describe('channel.typing', () => {
   });
 
   it('sends nothing while offline', async () => {
-    const hub = createMemoryHub();
-    const offline = createRealtime({ transport: memoryTransport({ hub }), timers, connectivity: noConnectivitySignals });
-    const publish = vi.spyOn(offline.transport ?? {}, 'publish');
+    const transport = memoryTransport({ hub: createMemoryHub() });
+    const publish = vi.spyOn(transport, 'publish');
+    const offline = createRealtime({ transport, timers, connectivity: noConnectivitySignals });
     offline.channel('room').typing.start();
     await advance(5_000);
     expect(publish).not.toHaveBeenCalled();

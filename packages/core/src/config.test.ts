@@ -20,8 +20,14 @@ function configError(config: unknown): ConfigError {
 const stubTransport = (provider: string): Transport => ({
   provider,
   capabilities: {
-    clientPublish: true, publishAck: true, presence: true, presenceUpdate: true,
-    history: false, recovery: false, echoControl: true, maxMessageBytes: 10_000,
+    clientPublish: true,
+    publishAck: true,
+    presence: true,
+    presenceUpdate: true,
+    history: false,
+    recovery: false,
+    echoControl: true,
+    maxMessageBytes: 10_000,
   },
   connect: async () => ({}),
   disconnect: () => {},
@@ -35,7 +41,9 @@ const stubTransport = (provider: string): Transport => ({
 
 describe('parseRealtimeConfig', () => {
   it('accepts a complete config and returns it parsed', () => {
-    expect(parseRealtimeConfig({ provider: 'socketio', url: 'http://127.0.0.1:8787', clientId: 'ada' })).toEqual({
+    expect(
+      parseRealtimeConfig({ provider: 'socketio', url: 'http://127.0.0.1:8787', clientId: 'ada' }),
+    ).toEqual({
       provider: 'socketio',
       url: 'http://127.0.0.1:8787',
       clientId: 'ada',
@@ -52,6 +60,9 @@ describe('parseRealtimeConfig', () => {
     const message = configError({ provider: 'socketio', url: 8787 }).message;
     expect(message).toContain('"url"');
     expect(message).not.toContain('is required');
+    const echo = configError({ provider: 'memory', echo: 'yes' }).message;
+    expect(echo).toContain('"echo"');
+    expect(echo).not.toContain('is required');
   });
 
   it('explains an invalid url', () => {
@@ -62,7 +73,9 @@ describe('parseRealtimeConfig', () => {
 
   it('names a missing "key" for pusher', () => {
     expect(configError({ provider: 'pusher' }).message).toContain('"key" is required');
-    expect(configError({ provider: 'pusher', key: '' }).message).toContain('"key" is the Pusher app key');
+    expect(configError({ provider: 'pusher', key: '' }).message).toContain(
+      '"key" is the Pusher app key',
+    );
   });
 
   it('names "authUrl" when ably has neither key nor authUrl', () => {
@@ -70,7 +83,9 @@ describe('parseRealtimeConfig', () => {
     expect(message).toContain('"authUrl"');
     expect(message).toContain('"key"');
     expect(() => parseRealtimeConfig({ provider: 'ably', key: 'app.key:secret' })).not.toThrow();
-    expect(() => parseRealtimeConfig({ provider: 'ably', authUrl: '/api/ably-token' })).not.toThrow();
+    expect(() =>
+      parseRealtimeConfig({ provider: 'ably', authUrl: '/api/ably-token' }),
+    ).not.toThrow();
   });
 
   it('names an unknown provider and lists the known ones', () => {
@@ -83,8 +98,17 @@ describe('parseRealtimeConfig', () => {
   });
 
   it('names an unknown extra field', () => {
-    const message = configError({ provider: 'socketio', url: 'http://localhost:8787', urll: 'x' }).message;
+    const message = configError({
+      provider: 'socketio',
+      url: 'http://localhost:8787',
+      urll: 'x',
+    }).message;
     expect(message).toContain('unknown field(s) "urll" for provider "socketio"');
+  });
+
+  it('names an unknown nested field with its path', () => {
+    const message = configError({ provider: 'memory', reconnect: { baseDelay: 100 } }).message;
+    expect(message).toContain('"reconnect.baseDelay"');
   });
 
   it('names a nested field', () => {
@@ -112,8 +136,11 @@ describe('createRealtimeFromConfig', () => {
 
   it('rejects invalid config with a ConfigError before loading anything', async () => {
     const loader = vi.fn(async () => ({}));
-    await expect(createRealtimeFromConfig({ provider: 'pusher' } as RealtimeConfig, { loaders: { pusher: loader } }))
-      .rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      createRealtimeFromConfig({ provider: 'pusher' } as RealtimeConfig, {
+        loaders: { pusher: loader },
+      }),
+    ).rejects.toBeInstanceOf(ConfigError);
     expect(loader).not.toHaveBeenCalled();
   });
 
@@ -136,7 +163,10 @@ describe('createRealtimeFromConfig', () => {
   });
 
   it('rejects with adapter_missing when the module lacks the transport factory', async () => {
-    const result = createRealtimeFromConfig({ provider: 'sse', url: 'http://localhost:8787' }, { loaders: { sse: async () => ({}) } });
+    const result = createRealtimeFromConfig(
+      { provider: 'sse', url: 'http://localhost:8787' },
+      { loaders: { sse: async () => ({}) } },
+    );
     await expect(result).rejects.toMatchObject({
       code: ErrorCodes.AdapterMissing,
       message: expect.stringContaining('does not export sseTransport()'),
@@ -144,11 +174,19 @@ describe('createRealtimeFromConfig', () => {
   });
 
   it('loads only the chosen adapter through extras.loaders and passes it the adapter options', async () => {
-    const socketioTransport = vi.fn((_options: Record<string, unknown>) => stubTransport('socketio'));
+    const socketioTransport = vi.fn((_options: Record<string, unknown>) =>
+      stubTransport('socketio'),
+    );
     const socketio = vi.fn(async () => ({ socketioTransport }));
     const pusher = vi.fn(async () => ({}));
     const client = await createRealtimeFromConfig(
-      { provider: 'socketio', url: 'http://localhost:8787', path: '/rt', clientId: 'ada', reconnect: { baseDelayMs: 50 } },
+      {
+        provider: 'socketio',
+        url: 'http://localhost:8787',
+        path: '/rt',
+        clientId: 'ada',
+        reconnect: { baseDelayMs: 50 },
+      },
       { loaders: { socketio, pusher }, connectivity: noConnectivitySignals },
     );
     expect(socketio).toHaveBeenCalledTimes(1);

@@ -129,14 +129,15 @@ export async function createRealtimeFromConfig(
 
 /** Validate a config without building a client; throws `ConfigError` naming each bad field. */
 export function parseRealtimeConfig(config: unknown): z.output<typeof realtimeConfigSchema> {
-  const result = realtimeConfigSchema.safeParse(config);
+  const result = realtimeConfigSchema.safeParse(config, { reportInput: true });
   if (result.success) return result.data;
   const provider =
     typeof config === 'object' && config !== null ? (config as { provider?: unknown }).provider : undefined;
   const problems = result.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(config)';
     if (issue.code === 'unrecognized_keys') {
-      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')} for provider "${String(provider)}"`;
+      const prefix = issue.path.length > 0 ? `${issue.path.map(String).join('.')}.` : '';
+      return `unknown field(s) ${issue.keys.map((k) => `"${prefix}${k}"`).join(', ')} for provider "${String(provider)}"`;
     }
     const missing = issue.code === 'invalid_type' && issue.input === undefined;
     return `"${field}" ${missing ? 'is required' : issue.message}`;

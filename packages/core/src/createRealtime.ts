@@ -180,6 +180,8 @@ class Client implements RealtimeClient, ChannelHost {
       onConnected: () => void this.#onConnected(),
       onLost: () => this.#onLost(),
     });
+    // Read what a previous page left queued now, so publishes made before connecting queue behind it.
+    void this.#queue.load();
   }
 
   get provider(): string {

@@ -48,8 +48,14 @@ describe('client delivery dedupe', () => {
     const transport: Transport = {
       provider: 'fake',
       capabilities: {
-        clientPublish: true, publishAck: true, presence: false, presenceUpdate: false,
-        history: false, recovery: false, echoControl: true, maxMessageBytes: 65_536,
+        clientPublish: true,
+        publishAck: true,
+        presence: false,
+        presenceUpdate: false,
+        history: false,
+        recovery: false,
+        echoControl: true,
+        maxMessageBytes: 65_536,
       },
       connect: async (request) => {
         sink = request.sink;
@@ -63,7 +69,11 @@ describe('client delivery dedupe', () => {
       presenceUpdate: async () => {},
       presenceLeave: async () => {},
     };
-    const client = createRealtime({ transport, dedupeWindow: 2, connectivity: noConnectivitySignals });
+    const client = createRealtime({
+      transport,
+      dedupeWindow: 2,
+      connectivity: noConnectivitySignals,
+    });
     const handler = vi.fn();
     const room = client.channel('room');
     room.subscribe(handler);
@@ -75,11 +85,22 @@ describe('client delivery dedupe', () => {
     deliver('m1');
     deliver('m1');
     expect(handler).toHaveBeenCalledTimes(1);
-    expect(handler).toHaveBeenCalledWith({ id: 'm1', channel: 'room', event: 'say', data: 'm1', timestamp: 1 });
+    expect(handler).toHaveBeenCalledWith({
+      id: 'm1',
+      channel: 'room',
+      event: 'say',
+      data: 'm1',
+      timestamp: 1,
+    });
     deliver('m2');
     deliver('m3');
     // m1 fell out of a window of 2: it is accepted again.
     deliver('m1');
-    expect(handler.mock.calls.map(([message]) => (message as { id: string }).id)).toEqual(['m1', 'm2', 'm3', 'm1']);
+    expect(handler.mock.calls.map(([message]) => (message as { id: string }).id)).toEqual([
+      'm1',
+      'm2',
+      'm3',
+      'm1',
+    ]);
   });
 });

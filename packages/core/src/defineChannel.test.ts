@@ -4,7 +4,12 @@ import { ErrorCodes } from './codes.js';
 import { noConnectivitySignals } from './connectivity.js';
 import { createRealtime } from './createRealtime.js';
 import { defineChannel, isChannelDefinition } from './defineChannel.js';
-import { ConfigError, InvalidChannelNameError, type RealtimeError, ValidationError } from './errors.js';
+import {
+  ConfigError,
+  InvalidChannelNameError,
+  type RealtimeError,
+  ValidationError,
+} from './errors.js';
 import { createMemoryHub, type MemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
 
@@ -18,7 +23,11 @@ async function settle(): Promise<void> {
 }
 
 async function connectedClient(hub: MemoryHub, clientId: string) {
-  const client = createRealtime({ transport: memoryTransport({ hub }), clientId, connectivity: noConnectivitySignals });
+  const client = createRealtime({
+    transport: memoryTransport({ hub }),
+    clientId,
+    connectivity: noConnectivitySignals,
+  });
   const errors: RealtimeError[] = [];
   client.on('error', (error) => errors.push(error));
   await client.connect();
@@ -38,7 +47,10 @@ describe('defineChannel', () => {
   });
 
   it('refuses two different definitions with the same channel name on one client', () => {
-    const client = createRealtime({ transport: memoryTransport(), connectivity: noConnectivitySignals });
+    const client = createRealtime({
+      transport: memoryTransport(),
+      connectivity: noConnectivitySignals,
+    });
     client.channel(todos);
     const other = defineChannel('todos', { saved: z.string() });
     expect(() => client.channel(other)).toThrow(ConfigError);
@@ -72,8 +84,13 @@ describe('schema validation on publish', () => {
 
   it('lists every failing path', async () => {
     const { client } = await connectedClient(createMemoryHub(), 'writer');
-    const bad = { items: [{ title: 'ok' }, { title: 3 }, {}] } as unknown as { items: { title: string }[] };
-    const error = (await client.channel(todos).publish('saved', bad).catch((e: unknown) => e)) as ValidationError;
+    const bad = { items: [{ title: 'ok' }, { title: 3 }, {}] } as unknown as {
+      items: { title: string }[];
+    };
+    const error = (await client
+      .channel(todos)
+      .publish('saved', bad)
+      .catch((e: unknown) => e)) as ValidationError;
     expect(error.issues.map((issue) => issue.path)).toEqual(['items[1].title', 'items[2].title']);
   });
 
@@ -128,8 +145,14 @@ describe('schema validation on receive', () => {
     await settle();
     expect(client.connection.getSnapshot().state).toBe('connected');
     expect(onSaved).toHaveBeenCalledTimes(1);
-    expect(onSaved.mock.calls[0]?.[0]).toMatchObject({ event: 'saved', data: { items: [{ title: 'bread' }] } });
-    expect(onAny.mock.calls.map(([message]) => (message as { event: string }).event)).toEqual(['cleared', 'saved']);
+    expect(onSaved.mock.calls[0]?.[0]).toMatchObject({
+      event: 'saved',
+      data: { items: [{ title: 'bread' }] },
+    });
+    expect(onAny.mock.calls.map(([message]) => (message as { event: string }).event)).toEqual([
+      'cleared',
+      'saved',
+    ]);
     expect(errors).toHaveLength(1);
   });
 

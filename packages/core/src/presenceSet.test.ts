@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { PresenceSet } from './presenceSet.js';
 import type { TransportPresenceMember } from './transport.js';
 
-const conn = (clientId: string, connectionId: string, data: unknown = null): TransportPresenceMember => ({
+const conn = (
+  clientId: string,
+  connectionId: string,
+  data: unknown = null,
+): TransportPresenceMember => ({
   clientId,
   connectionId,
   data,
@@ -13,8 +17,12 @@ const types = (events: { type: string }[]) => events.map((event) => event.type);
 describe('PresenceSet', () => {
   it('folds several connections of one clientId into one member', () => {
     const set = new PresenceSet();
-    expect(types(set.apply({ type: 'enter', member: conn('ada', 'tab1', { status: 'here' }) }))).toEqual(['enter']);
-    expect(set.apply({ type: 'enter', member: conn('ada', 'tab2', { status: 'here' }) })).toEqual([]);
+    expect(
+      types(set.apply({ type: 'enter', member: conn('ada', 'tab1', { status: 'here' }) })),
+    ).toEqual(['enter']);
+    expect(set.apply({ type: 'enter', member: conn('ada', 'tab2', { status: 'here' }) })).toEqual(
+      [],
+    );
     expect(set.members).toEqual([{ clientId: 'ada', data: { status: 'here' }, connections: 2 }]);
   });
 
@@ -25,7 +33,9 @@ describe('PresenceSet', () => {
     expect(set.apply({ type: 'leave', member: conn('ada', 'tab2') })).toEqual([]);
     expect(set.members).toEqual([{ clientId: 'ada', data: null, connections: 1 }]);
     const events = set.apply({ type: 'leave', member: conn('ada', 'tab1') });
-    expect(events).toEqual([{ type: 'leave', member: { clientId: 'ada', data: null, connections: 0 } }]);
+    expect(events).toEqual([
+      { type: 'leave', member: { clientId: 'ada', data: null, connections: 0 } },
+    ]);
     expect(set.members).toEqual([]);
   });
 
@@ -41,11 +51,17 @@ describe('PresenceSet', () => {
     const set = new PresenceSet();
     set.apply({ type: 'enter', member: conn('ada', 'tab1', { status: 'here' }) });
     const events = set.apply({ type: 'update', member: conn('ada', 'tab1', { status: 'away' }) });
-    expect(events).toEqual([{ type: 'update', member: { clientId: 'ada', data: { status: 'away' }, connections: 1 } }]);
+    expect(events).toEqual([
+      { type: 'update', member: { clientId: 'ada', data: { status: 'away' }, connections: 1 } },
+    ]);
     // A provider that re-sends "enter" for a present user is an update too.
-    expect(types(set.apply({ type: 'enter', member: conn('ada', 'tab1', { status: 'busy' }) }))).toEqual(['update']);
+    expect(
+      types(set.apply({ type: 'enter', member: conn('ada', 'tab1', { status: 'busy' }) })),
+    ).toEqual(['update']);
     // Same data again: nothing visible changed.
-    expect(set.apply({ type: 'update', member: conn('ada', 'tab1', { status: 'busy' }) })).toEqual([]);
+    expect(set.apply({ type: 'update', member: conn('ada', 'tab1', { status: 'busy' }) })).toEqual(
+      [],
+    );
   });
 
   it('treats an update from an unknown user as an enter', () => {
@@ -58,7 +74,9 @@ describe('PresenceSet', () => {
     set.apply({ type: 'enter', member: conn('ada', 'phone', 'mobile') });
     set.apply({ type: 'enter', member: conn('ada', 'laptop', 'desktop') });
     const events = set.apply({ type: 'leave', member: conn('ada', 'laptop') });
-    expect(events).toEqual([{ type: 'update', member: { clientId: 'ada', data: 'mobile', connections: 1 } }]);
+    expect(events).toEqual([
+      { type: 'update', member: { clientId: 'ada', data: 'mobile', connections: 1 } },
+    ]);
   });
 
   it('diffs a sync against the known members: enter, leave, update, then sync', () => {
@@ -68,14 +86,16 @@ describe('PresenceSet', () => {
     set.apply({ type: 'enter', member: conn('cy', 'c1', 'z') });
     const events = set.apply({
       type: 'sync',
-      members: [conn('ada', 'a1', 'x'), conn('cy', 'c1', 'z2'), conn('dee', 'd1', 'w'), conn('dee', 'd2', 'w')],
+      members: [
+        conn('ada', 'a1', 'x'),
+        conn('cy', 'c1', 'z2'),
+        conn('dee', 'd1', 'w'),
+        conn('dee', 'd2', 'w'),
+      ],
     });
-    expect(events.map((e) => (e.type === 'sync' ? 'sync' : `${e.type}:${e.member.clientId}`))).toEqual([
-      'leave:bob',
-      'update:cy',
-      'enter:dee',
-      'sync',
-    ]);
+    expect(
+      events.map((e) => (e.type === 'sync' ? 'sync' : `${e.type}:${e.member.clientId}`)),
+    ).toEqual(['leave:bob', 'update:cy', 'enter:dee', 'sync']);
     const sync = events[events.length - 1];
     expect(sync).toEqual({ type: 'sync', members: set.members });
     expect(set.members).toEqual([
@@ -88,7 +108,9 @@ describe('PresenceSet', () => {
   it('emits only sync when a sync brings nothing new', () => {
     const set = new PresenceSet();
     set.apply({ type: 'enter', member: conn('ada', 'a1', { n: 1 }) });
-    expect(types(set.apply({ type: 'sync', members: [conn('ada', 'a1', { n: 1 })] }))).toEqual(['sync']);
+    expect(types(set.apply({ type: 'sync', members: [conn('ada', 'a1', { n: 1 })] }))).toEqual([
+      'sync',
+    ]);
   });
 
   it('updateMember changes data once for all connections; clear() leaves everyone', () => {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes } from '../codes.js';
+import { noConnectivitySignals } from '../connectivity.js';
 import { createRealtime } from '../createRealtime.js';
 import { PublishTimeoutError, QueueOverflowError } from '../errors.js';
 import { createMemoryHub, type MemoryHub } from '../memory/memoryHub.js';
 import { memoryTransport } from '../memory/memoryTransport.js';
-import { noConnectivitySignals } from '../connectivity.js';
 import type { RealtimeMessage } from '../message.js';
 import { localStorageQueueStorage, type QueuedMessage } from '../queueStorage.js';
 import type { Transport } from '../transport.js';
@@ -26,7 +26,11 @@ function fakeStorage() {
 
 /** A connected client on `hub` that records what arrives on `room`. */
 async function listener(hub: MemoryHub) {
-  const client = createRealtime({ transport: memoryTransport({ hub }), clientId: 'listener', connectivity: noConnectivitySignals });
+  const client = createRealtime({
+    transport: memoryTransport({ hub }),
+    clientId: 'listener',
+    connectivity: noConnectivitySignals,
+  });
   const received: RealtimeMessage[] = [];
   const channel = client.channel('room');
   channel.subscribe((message) => received.push(message));
@@ -35,14 +39,19 @@ async function listener(hub: MemoryHub) {
   return { client, received, texts: () => received.map((m) => m.data) };
 }
 
-function offlineClient(hub: MemoryHub, options: { maxSize?: number; storage?: ReturnType<typeof fakeStorage> } = {}) {
+function offlineClient(
+  hub: MemoryHub,
+  options: { maxSize?: number; storage?: ReturnType<typeof fakeStorage> } = {},
+) {
   return createRealtime({
     transport: memoryTransport({ hub }),
     clientId: 'writer',
     connectivity: noConnectivitySignals,
     queue: {
       ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
-      ...(options.storage ? { storage: localStorageQueueStorage({ storage: options.storage }) } : {}),
+      ...(options.storage
+        ? { storage: localStorageQueueStorage({ storage: options.storage }) }
+        : {}),
     },
   });
 }
@@ -79,8 +88,14 @@ describe('offline queue', () => {
     const transport: Transport = {
       provider: 'silent',
       capabilities: {
-        clientPublish: true, publishAck: true, presence: false, presenceUpdate: false,
-        history: false, recovery: false, echoControl: true, maxMessageBytes: 65_536,
+        clientPublish: true,
+        publishAck: true,
+        presence: false,
+        presenceUpdate: false,
+        history: false,
+        recovery: false,
+        echoControl: true,
+        maxMessageBytes: 65_536,
       },
       connect: async () => ({ clientId: 'writer' }),
       disconnect: () => {},
@@ -112,20 +127,32 @@ describe('offline queue', () => {
     expect(client.queue.getSnapshot().size).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     await expect(result).rejects.toBeInstanceOf(PublishTimeoutError);
-    await expect(result).rejects.toMatchObject({ code: ErrorCodes.PublishTimeout, retryable: true });
+    await expect(result).rejects.toMatchObject({
+      code: ErrorCodes.PublishTimeout,
+      retryable: true,
+    });
     expect(client.queue.getSnapshot().size).toBe(0);
   });
 });
 
 describe('localStorageQueueStorage', () => {
-  const message = (id: string): QueuedMessage => ({ id, channel: 'room', event: 'say', data: { id }, queuedAt: 1 });
+  const message = (id: string): QueuedMessage => ({
+    id,
+    channel: 'room',
+    event: 'say',
+    data: { id },
+    queuedAt: 1,
+  });
 
   it('round-trips the queue through the given storage under its key', () => {
     const storage = fakeStorage();
     const queue = localStorageQueueStorage({ storage, key: 'q:alice' });
     queue.save([message('a'), message('b')]);
     expect([...storage.items.keys()]).toEqual(['q:alice']);
-    expect(localStorageQueueStorage({ storage, key: 'q:alice' }).load()).toEqual([message('a'), message('b')]);
+    expect(localStorageQueueStorage({ storage, key: 'q:alice' }).load()).toEqual([
+      message('a'),
+      message('b'),
+    ]);
     expect(localStorageQueueStorage({ storage, key: 'q:bob' }).load()).toEqual([]);
     queue.save([]);
     expect(storage.items.size).toBe(0);
@@ -147,8 +174,14 @@ describe('localStorageQueueStorage', () => {
     const watcher = await listener(hub);
     const storage = fakeStorage();
     const before = offlineClient(hub, { storage });
-    void before.channel('room').publish('say', 'one').catch(() => {});
-    void before.channel('room').publish('say', 'two').catch(() => {});
+    void before
+      .channel('room')
+      .publish('say', 'one')
+      .catch(() => {});
+    void before
+      .channel('room')
+      .publish('say', 'two')
+      .catch(() => {});
     expect(storage.items.size).toBe(1);
 
     // The page reloads: a new client on the same storage.
@@ -164,7 +197,10 @@ describe('localStorageQueueStorage', () => {
     const watcher = await listener(hub);
     const storage = fakeStorage();
     const before = offlineClient(hub, { storage });
-    void before.channel('room').publish('say', 'one').catch(() => {});
+    void before
+      .channel('room')
+      .publish('say', 'one')
+      .catch(() => {});
 
     const after = offlineClient(hub, { storage });
     const fresh = after.channel('room').publish('say', 'two');

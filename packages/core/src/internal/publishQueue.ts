@@ -48,31 +48,46 @@ export class PublishQueue {
   #entries: Entry[] = [];
   #open = false;
   #loaded: Promise<void> | undefined;
+  /** Until stored messages are read, saving would overwrite them with only the new ones. */
+  #restored = false;
 
   constructor(options: PublishQueueOptions) {
     this.#options = options;
     this.status = new Store<QueueStatus>({ size: 0, sending: 0, maxSize: options.maxSize });
   }
 
-  /** Read stored messages once (e.g. from before a page reload) ahead of anything published now. */
+  /**
+   * Read stored messages once (e.g. from before a page reload) ahead of anything published now.
+   * Synchronous storage (localStorage) is read at once, so nothing can be saved over it.
+   */
   load(): Promise<void> {
-    this.#loaded ??= (async () => {
-      let stored: QueuedMessage[] = [];
+    this.#loaded ??= (() => {
+      let stored: QueuedMessage[] | Promise<QueuedMessage[]>;
       try {
-        stored = await this.#options.storage.load();
+        stored = this.#options.storage.load();
       } catch {
         stored = [];
       }
-      const present = new Set(this.#entries.map((entry) => entry.message.id));
-      const restored: Entry[] = stored
-        .filter((message) => !present.has(message.id))
-        .map((message) => ({ message, state: 'queued', attempt: 0, timer: undefined }));
-      if (restored.length > 0) {
-        this.#entries = [...restored, ...this.#entries];
-        this.#changed();
+      if (Array.isArray(stored)) {
+        this.#restore(stored);
+        return Promise.resolve();
       }
+      return Promise.resolve(stored).then(
+        (messages) => this.#restore(Array.isArray(messages) ? messages : []),
+        () => this.#restore([]),
+      );
     })();
     return this.#loaded;
+  }
+
+  #restore(stored: QueuedMessage[]): void {
+    const present = new Set(this.#entries.map((entry) => entry.message.id));
+    const restored: Entry[] = stored
+      .filter((message) => !present.has(message.id))
+      .map((message) => ({ message, state: 'queued', attempt: 0, timer: undefined }));
+    this.#restored = true;
+    if (restored.length > 0) this.#entries = [...restored, ...this.#entries];
+    this.#changed();
   }
 
   enqueue(message: QueuedMessage): Promise<void> {
@@ -173,6 +188,7 @@ export class PublishQueue {
 
   #changed(): void {
     this.#publishStatus();
+    if (!this.#restored) return;
     try {
       const saving = this.#options.storage.save(this.#entries.map((entry) => entry.message));
       if (saving && typeof saving.catch === 'function') saving.catch(() => {});
