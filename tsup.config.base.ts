@@ -12,7 +12,12 @@ export function defineLibraryConfig(entry: Record<string, string>, overrides: Op
     sourcemap: true,
     clean: true,
     treeshake: true,
-    splitting: false,
+    // Code shared by several entries (`index` and `/config`, later `/server`, `/query`) goes into one
+    // chunk per format. Without splitting each entry bundles its own copy of core, so
+    // `createRealtimeFromConfig()` would throw a `ConfigError` that fails `instanceof ConfigError`
+    // imported from the main entry, while the shared .d.ts claims they are the same class.
+    // tsup calls CJS splitting experimental; it was checked by requiring both CJS entries in Node.
+    splitting: true,
     target: 'es2022',
     outDir: 'dist',
     ...overrides,

@@ -1,11 +1,11 @@
-import { ChannelPresenceImpl, type ChannelPresence } from './channelPresence.js';
-import { ChannelTypingImpl, type ChannelTyping } from './channelTyping.js';
+import { type ChannelPresence, ChannelPresenceImpl } from './channelPresence.js';
+import { type ChannelTyping, ChannelTypingImpl } from './channelTyping.js';
 import type { EventMap } from './defineChannel.js';
-import { NotSupportedError, type RealtimeError, isRealtimeError } from './errors.js';
+import { isRealtimeError, NotSupportedError, type RealtimeError } from './errors.js';
 import type { ChannelHost } from './internal/channelHost.js';
 import { Emitter } from './internal/emitter.js';
 import type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
-import { Store, type ReadableStore } from './store.js';
+import { type ReadableStore, Store } from './store.js';
 import type { TransportHistoryOptions } from './transport.js';
 
 export type ChannelState = 'detached' | 'attaching' | 'attached' | 'failed';
@@ -157,7 +157,11 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
         if (state === 'attached') resolve();
         else if (state === 'failed') reject(error);
         else if (state === 'detached' && this.#refs === 0) {
-          reject(new TypeError(`channel("${this.name}") is not subscribed; subscribe or hold() it first.`));
+          reject(
+            new TypeError(
+              `channel("${this.name}") is not subscribed; subscribe or hold() it first.`,
+            ),
+          );
         } else return false;
         return true;
       };
@@ -211,7 +215,9 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
       if (resuming && !recovered) {
         this.#events.emit('discontinuity', {
           channel: this.name,
-          reason: transport.capabilities.recovery ? 'history-unavailable' : 'provider-cannot-replay',
+          reason: transport.capabilities.recovery
+            ? 'history-unavailable'
+            : 'provider-cannot-replay',
         });
       }
     } catch (error) {
@@ -273,7 +279,8 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
 
   /** @internal Track the sequence of a message that was filtered (echo) but still seen. */
   noteSeq(seq: number | undefined): void {
-    if (seq !== undefined && (this.#lastSeq === undefined || seq > this.#lastSeq)) this.#lastSeq = seq;
+    if (seq !== undefined && (this.#lastSeq === undefined || seq > this.#lastSeq))
+      this.#lastSeq = seq;
   }
 
   /** @internal */

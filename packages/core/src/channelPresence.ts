@@ -1,9 +1,9 @@
-import { NotSupportedError, type RealtimeError, isRealtimeError } from './errors.js';
-import { Emitter } from './internal/emitter.js';
+import { isRealtimeError, NotSupportedError, type RealtimeError } from './errors.js';
 import type { ChannelHost } from './internal/channelHost.js';
+import { Emitter } from './internal/emitter.js';
 import { PRESENCE_UPDATE_EVENT } from './message.js';
 import { type PresenceEvent, type PresenceMember, PresenceSet } from './presenceSet.js';
-import { Store, type ReadableStore } from './store.js';
+import { type ReadableStore, Store } from './store.js';
 import type { TransportPresenceEvent } from './transport.js';
 
 /**
@@ -149,7 +149,11 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     this.#emit(this.#set.apply(event));
     // Emulated updates: a provider snapshot holds enter-time data, so on every sync ask the
     // members to resend their latest (members that never updated stay silent).
-    if (event.type === 'sync' && event.members.length > 0 && !this.#host.transport.capabilities.presenceUpdate) {
+    if (
+      event.type === 'sync' &&
+      event.members.length > 0 &&
+      !this.#host.transport.capabilities.presenceUpdate
+    ) {
       this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { request: true });
     }
   }
@@ -160,7 +164,9 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     const body = (payload ?? {}) as { data?: unknown; request?: unknown };
     if (body.request === true) {
       if (this.#intent?.emulatedUpdate && clientId !== this.#host.ownClientId()) {
-        this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { data: this.#intent.data });
+        this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, {
+          data: this.#intent.data,
+        });
       }
       return;
     }

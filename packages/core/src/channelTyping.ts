@@ -1,6 +1,6 @@
 import type { ChannelHost } from './internal/channelHost.js';
 import { TYPING_EVENT } from './message.js';
-import { Store, type ReadableStore } from './store.js';
+import { type ReadableStore, Store } from './store.js';
 
 /**
  * Typing indicators on one channel. `start()` is cheap to call on every keystroke: it sends at
@@ -79,7 +79,10 @@ export class ChannelTypingImpl implements ChannelTyping {
     // A typer refreshes every throttleMs; allow one missed refresh before expiring them.
     this.#expiry.set(
       clientId,
-      timers.setTimeout(() => this.#remove(clientId), typingOptions.timeoutMs + typingOptions.throttleMs),
+      timers.setTimeout(
+        () => this.#remove(clientId),
+        typingOptions.timeoutMs + typingOptions.throttleMs,
+      ),
     );
     const current = this.#store.getSnapshot();
     if (!current.includes(clientId)) this.#store.set(Object.freeze([...current, clientId]));
@@ -102,6 +105,7 @@ export class ChannelTypingImpl implements ChannelTyping {
     if (pending !== undefined) this.#host.timers.clearTimeout(pending);
     this.#expiry.delete(clientId);
     const current = this.#store.getSnapshot();
-    if (current.includes(clientId)) this.#store.set(Object.freeze(current.filter((id) => id !== clientId)));
+    if (current.includes(clientId))
+      this.#store.set(Object.freeze(current.filter((id) => id !== clientId)));
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCodes } from './codes.js';
-import { type RealtimeClient, type RealtimeOptions, createRealtime } from './createRealtime.js';
+import { createRealtime, type RealtimeClient, type RealtimeOptions } from './createRealtime.js';
 import { ConfigError, RealtimeError } from './errors.js';
 import { MemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
@@ -35,7 +35,10 @@ export const realtimeConfigSchema = z.discriminatedUnion(
         provider: z.literal('socketio'),
         url,
         path: z.string().startsWith('/').optional(),
-        transports: z.array(z.enum(['websocket', 'polling'])).min(1).optional(),
+        transports: z
+          .array(z.enum(['websocket', 'polling']))
+          .min(1)
+          .optional(),
         ...common,
       })
       .strict(),
@@ -65,7 +68,8 @@ export const realtimeConfigSchema = z.discriminatedUnion(
       })
       .strict()
       .refine((value) => value.key !== undefined || value.authUrl !== undefined, {
-        message: 'set "authUrl" (recommended in browsers) or "key" (servers and local emulators only)',
+        message:
+          'set "authUrl" (recommended in browsers) or "key" (servers and local emulators only)',
         path: ['authUrl'],
       }),
   ],
@@ -107,8 +111,15 @@ export async function createRealtimeFromConfig(
   extras: RealtimeConfigExtras = {},
 ): Promise<RealtimeClient> {
   const parsed = parseRealtimeConfig(config);
-  const { provider, clientId, echo, publishTimeoutMs, reconnect: reconnectOptions, queue, ...adapterOptions } =
-    parsed;
+  const {
+    provider,
+    clientId,
+    echo,
+    publishTimeoutMs,
+    reconnect: reconnectOptions,
+    queue,
+    ...adapterOptions
+  } = parsed;
   const { loaders, hub, ...options } = extras;
   let transport: Transport;
   if (provider === 'memory') {
@@ -122,7 +133,9 @@ export async function createRealtimeFromConfig(
     ...(clientId !== undefined ? { clientId } : {}),
     ...(echo !== undefined ? { echo } : {}),
     ...(publishTimeoutMs !== undefined ? { publishTimeoutMs } : {}),
-    ...(reconnectOptions !== undefined ? { reconnect: { ...options.reconnect, ...reconnectOptions } } : {}),
+    ...(reconnectOptions !== undefined
+      ? { reconnect: { ...options.reconnect, ...reconnectOptions } }
+      : {}),
     ...(queue !== undefined ? { queue: { ...options.queue, ...queue } } : {}),
   } as RealtimeOptions);
 }
@@ -132,7 +145,9 @@ export function parseRealtimeConfig(config: unknown): z.output<typeof realtimeCo
   const result = realtimeConfigSchema.safeParse(config, { reportInput: true });
   if (result.success) return result.data;
   const provider =
-    typeof config === 'object' && config !== null ? (config as { provider?: unknown }).provider : undefined;
+    typeof config === 'object' && config !== null
+      ? (config as { provider?: unknown }).provider
+      : undefined;
   const problems = result.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(config)';
     if (issue.code === 'unrecognized_keys') {
@@ -156,7 +171,9 @@ async function loadTransport(
   const specifier = PACKAGES[provider];
   let module: AdapterModule;
   try {
-    module = loader ? await loader() : ((await import(/* @vite-ignore */ specifier)) as AdapterModule);
+    module = loader
+      ? await loader()
+      : ((await import(/* @vite-ignore */ specifier)) as AdapterModule);
   } catch (error) {
     throw new RealtimeError(
       ErrorCodes.AdapterMissing,

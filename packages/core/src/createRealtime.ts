@@ -1,11 +1,11 @@
 import { type ReconnectOptions, resolveReconnectOptions } from './backoff.js';
 import { Channel, toEnvelope } from './channel.js';
+import { validateChannelName } from './channelName.js';
 import type { ChannelPresenceImpl } from './channelPresence.js';
 import type { ChannelTypingImpl } from './channelTyping.js';
-import { validateChannelName } from './channelName.js';
 import { ErrorCodes } from './codes.js';
 import type { ConnectionSnapshot } from './connectionState.js';
-import { type ConnectivitySource, browserConnectivity } from './connectivity.js';
+import { browserConnectivity, type ConnectivitySource } from './connectivity.js';
 import { DedupeWindow } from './dedupe.js';
 import {
   type ChannelDefinition,
@@ -29,9 +29,9 @@ import { createMessageId } from './internal/id.js';
 import { PublishQueue, type QueueStatus } from './internal/publishQueue.js';
 import { runSchema } from './internal/validate.js';
 import { PRESENCE_UPDATE_EVENT, RESERVED_EVENT_PREFIX, TYPING_EVENT } from './message.js';
-import { type QueueStorage, memoryQueueStorage } from './queueStorage.js';
+import { memoryQueueStorage, type QueueStorage } from './queueStorage.js';
 import type { ReadableStore } from './store.js';
-import { type Timers, systemTimers } from './timers.js';
+import { systemTimers, type Timers } from './timers.js';
 import type { Transport, TransportCapabilities, TransportMessage } from './transport.js';
 
 export interface QueueOptions {
@@ -173,7 +173,8 @@ class Client implements RealtimeClient, ChannelHost {
         message: (message) => this.#receive(message),
         presence: (channel, event) => {
           const target = this.#channels.get(channel);
-          if (target && target.refCount > 0) (target.presence as ChannelPresenceImpl).receive(event);
+          if (target && target.refCount > 0)
+            (target.presence as ChannelPresenceImpl).receive(event);
         },
         discontinuity: (channel, reason) => this.#channels.get(channel)?.emitDiscontinuity(reason),
       },
@@ -207,7 +208,12 @@ class Client implements RealtimeClient, ChannelHost {
         if (snapshot.state === 'connected') resolve();
         else if (snapshot.state === 'failed') reject(snapshot.error);
         else if (snapshot.state === 'disconnected') {
-          reject(new RealtimeError(ErrorCodes.ConnectionClosed, 'close() was called before the client connected.'));
+          reject(
+            new RealtimeError(
+              ErrorCodes.ConnectionClosed,
+              'close() was called before the client connected.',
+            ),
+          );
         } else return false;
         return true;
       };
@@ -273,7 +279,12 @@ class Client implements RealtimeClient, ChannelHost {
     if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});
   }
 
-  async publish(channel: string, event: string, data: unknown, id: string | undefined): Promise<void> {
+  async publish(
+    channel: string,
+    event: string,
+    data: unknown,
+    id: string | undefined,
+  ): Promise<void> {
     checkEventName(channel, event);
     const { transport } = this;
     if (!transport.capabilities.clientPublish) {
@@ -301,14 +312,26 @@ class Client implements RealtimeClient, ChannelHost {
     }
     const size = jsonSize(channel, event, value);
     if (size > transport.capabilities.maxMessageBytes) {
-      throw new MessageTooLargeError(transport.provider, size, transport.capabilities.maxMessageBytes);
+      throw new MessageTooLargeError(
+        transport.provider,
+        size,
+        transport.capabilities.maxMessageBytes,
+      );
     }
     const messageId = id ?? createMessageId();
     if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 200) {
-      throw new ConfigError(`publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`);
+      throw new ConfigError(
+        `publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`,
+      );
     }
     if (!this.#echo) this.#ownIds.add(messageId);
-    return this.#queue.enqueue({ id: messageId, channel, event, data: value, queuedAt: this.timers.now() });
+    return this.#queue.enqueue({
+      id: messageId,
+      channel,
+      event,
+      data: value,
+      queuedAt: this.timers.now(),
+    });
   }
 
   publishEphemeral(channel: string, event: string, data: unknown): void {
@@ -365,7 +388,10 @@ class Client implements RealtimeClient, ChannelHost {
       return;
     }
     if (message.event === PRESENCE_UPDATE_EVENT) {
-      (channel.presence as ChannelPresenceImpl).receiveEmulatedUpdate(message.clientId, message.data);
+      (channel.presence as ChannelPresenceImpl).receiveEmulatedUpdate(
+        message.clientId,
+        message.data,
+      );
       return;
     }
     if (!message.ephemeral && !this.#dedupe.add(`${message.channel}\u0000${message.id}`)) {
@@ -382,14 +408,19 @@ class Client implements RealtimeClient, ChannelHost {
       channel.dispatch(toEnvelope(message, this.timers.now()));
       return;
     }
-    const deliver = (outcome: { ok: true; value: unknown } | { ok: false; error: ValidationError }) => {
-      if (outcome.ok) channel.dispatch(toEnvelope({ ...message, data: outcome.value }, this.timers.now()));
+    const deliver = (
+      outcome: { ok: true; value: unknown } | { ok: false; error: ValidationError },
+    ) => {
+      if (outcome.ok)
+        channel.dispatch(toEnvelope({ ...message, data: outcome.value }, this.timers.now()));
       else {
         channel.noteSeq(message.seq);
         this.reportError(outcome.error);
       }
     };
-    const checked = schemas ? this.#validateIncoming(schemas, message) : { ok: true as const, value: message.data };
+    const checked = schemas
+      ? this.#validateIncoming(schemas, message)
+      : { ok: true as const, value: message.data };
     if (!(checked instanceof Promise) && !pending) {
       deliver(checked);
       return;
@@ -398,7 +429,8 @@ class Client implements RealtimeClient, ChannelHost {
     const chain = (pending ?? Promise.resolve()).then(async () => deliver(await checked));
     this.#inboundChains.set(message.channel, chain);
     void chain.then(() => {
-      if (this.#inboundChains.get(message.channel) === chain) this.#inboundChains.delete(message.channel);
+      if (this.#inboundChains.get(message.channel) === chain)
+        this.#inboundChains.delete(message.channel);
     });
   }
 
@@ -421,7 +453,10 @@ class Client implements RealtimeClient, ChannelHost {
     const toResult = (outcome: Awaited<ReturnType<typeof runSchema>>) =>
       outcome.ok
         ? ({ ok: true, value: outcome.value } as const)
-        : ({ ok: false, error: new ValidationError(message.channel, message.event, 'incoming', outcome.issues) } as const);
+        : ({
+            ok: false,
+            error: new ValidationError(message.channel, message.event, 'incoming', outcome.issues),
+          } as const);
     const outcome = runSchema(schema, message.data);
     return outcome instanceof Promise ? outcome.then(toResult) : toResult(outcome);
   }
@@ -440,18 +475,29 @@ class Client implements RealtimeClient, ChannelHost {
 
 function checkOptions(options: RealtimeOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('createRealtime(options) needs an options object with at least { transport }.');
+    throw new ConfigError(
+      'createRealtime(options) needs an options object with at least { transport }.',
+    );
   }
   const transport = options.transport as Partial<Transport> | undefined;
-  if (!transport || typeof transport.connect !== 'function' || typeof transport.subscribe !== 'function') {
+  if (
+    !transport ||
+    typeof transport.connect !== 'function' ||
+    typeof transport.subscribe !== 'function'
+  ) {
     throw new ConfigError(
       'createRealtime: "transport" is missing or not a transport. Pass one, e.g. transport: socketioTransport({ url }) or memoryTransport({ hub }).',
     );
   }
   if (options.auth !== undefined && typeof options.auth !== 'function') {
-    throw new ConfigError('createRealtime: "auth" must be a function returning a token (or a promise of one).');
+    throw new ConfigError(
+      'createRealtime: "auth" must be a function returning a token (or a promise of one).',
+    );
   }
-  if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId.length === 0)) {
+  if (
+    options.clientId !== undefined &&
+    (typeof options.clientId !== 'string' || options.clientId.length === 0)
+  ) {
     throw new ConfigError('createRealtime: "clientId" must be a non-empty string when given.');
   }
   const positive: Array<[string, unknown]> = [
@@ -462,8 +508,13 @@ function checkOptions(options: RealtimeOptions): void {
     ['typing.throttleMs', options.typing?.throttleMs],
   ];
   for (const [field, value] of positive) {
-    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
-      throw new ConfigError(`createRealtime: "${field}" must be a positive number; got ${String(value)}.`);
+    if (
+      value !== undefined &&
+      !(typeof value === 'number' && Number.isFinite(value) && value > 0)
+    ) {
+      throw new ConfigError(
+        `createRealtime: "${field}" must be a positive number; got ${String(value)}.`,
+      );
     }
   }
 }
@@ -476,7 +527,10 @@ function checkEventName(channel: string, event: string): void {
   }
   if (event.startsWith(RESERVED_EVENT_PREFIX)) {
     throw new ValidationError(channel, event, 'outgoing', [
-      { path: '', message: `event names starting with "${RESERVED_EVENT_PREFIX}" are reserved for Patchbay's own signals` },
+      {
+        path: '',
+        message: `event names starting with "${RESERVED_EVENT_PREFIX}" are reserved for Patchbay's own signals`,
+      },
     ]);
   }
 }

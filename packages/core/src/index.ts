@@ -1,4 +1,20 @@
-export { createRealtime } from './createRealtime.js';
+export type { ReconnectOptions, ResolvedReconnectOptions } from './backoff.js';
+export { computeBackoffDelay, DEFAULT_RECONNECT, resolveReconnectOptions } from './backoff.js';
+export type {
+  ChannelEvents,
+  ChannelSnapshot,
+  ChannelState,
+  DiscontinuityEvent,
+} from './channel.js';
+export { Channel } from './channel.js';
+export { MAX_CHANNEL_NAME_LENGTH, validateChannelName } from './channelName.js';
+export type { ChannelPresence } from './channelPresence.js';
+export type { ChannelTyping } from './channelTyping.js';
+export type { ErrorCode } from './codes.js';
+export { ErrorCodes } from './codes.js';
+export type { ConnectionSnapshot, ConnectionState } from './connectionState.js';
+export type { ConnectivitySource } from './connectivity.js';
+export { browserConnectivity, noConnectivitySignals } from './connectivity.js';
 export type {
   ClientEvents,
   QueueOptions,
@@ -6,15 +22,8 @@ export type {
   RealtimeOptions,
   TypingOptions,
 } from './createRealtime.js';
-export { Channel } from './channel.js';
-export type { ChannelEvents, ChannelSnapshot, ChannelState, DiscontinuityEvent } from './channel.js';
-export type { ChannelPresence } from './channelPresence.js';
-export type { ChannelTyping } from './channelTyping.js';
-export type { PresenceEvent, PresenceMember } from './presenceSet.js';
-export { PresenceSet } from './presenceSet.js';
-export type { ConnectionSnapshot, ConnectionState } from './connectionState.js';
-export type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
-export { defineChannel, isChannelDefinition } from './defineChannel.js';
+export { createRealtime } from './createRealtime.js';
+export { DedupeWindow } from './dedupe.js';
 export type {
   ChannelDefinition,
   EventMap,
@@ -22,22 +31,8 @@ export type {
   InferPublishEvents,
   InferReceiveEvents,
 } from './defineChannel.js';
-export type { StandardSchemaV1 } from './standardSchema.js';
-export { MAX_CHANNEL_NAME_LENGTH, validateChannelName } from './channelName.js';
-export { computeBackoffDelay, DEFAULT_RECONNECT, resolveReconnectOptions } from './backoff.js';
-export type { ReconnectOptions, ResolvedReconnectOptions } from './backoff.js';
-export { browserConnectivity, noConnectivitySignals } from './connectivity.js';
-export type { ConnectivitySource } from './connectivity.js';
-export { DedupeWindow } from './dedupe.js';
-export { localStorageQueueStorage, memoryQueueStorage } from './queueStorage.js';
-export type { LocalStorageQueueOptions, QueuedMessage, QueueStorage } from './queueStorage.js';
-export type { QueueStatus } from './internal/publishQueue.js';
-export { Store } from './store.js';
-export type { ReadableStore } from './store.js';
-export { systemTimers } from './timers.js';
-export type { Timers } from './timers.js';
-export { ErrorCodes } from './codes.js';
-export type { ErrorCode } from './codes.js';
+export { defineChannel, isChannelDefinition } from './defineChannel.js';
+export type { RealtimeErrorOptions, ValidationIssue } from './errors.js';
 export {
   AuthError,
   ConfigError,
@@ -52,7 +47,26 @@ export {
   RealtimeError,
   ValidationError,
 } from './errors.js';
-export type { RealtimeErrorOptions, ValidationIssue } from './errors.js';
+export type { QueueStatus } from './internal/publishQueue.js';
+export type {
+  MemoryAuthRejection,
+  MemoryHubAction,
+  MemoryHubOptions,
+  MemoryHubStats,
+} from './memory/memoryHub.js';
+export { createMemoryHub, MemoryHub } from './memory/memoryHub.js';
+export type { MemoryTransportOptions } from './memory/memoryTransport.js';
+export { memoryTransport } from './memory/memoryTransport.js';
+export type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
+export type { PresenceEvent, PresenceMember } from './presenceSet.js';
+export { PresenceSet } from './presenceSet.js';
+export type { LocalStorageQueueOptions, QueuedMessage, QueueStorage } from './queueStorage.js';
+export { localStorageQueueStorage, memoryQueueStorage } from './queueStorage.js';
+export type { StandardSchemaV1 } from './standardSchema.js';
+export type { ReadableStore } from './store.js';
+export { Store } from './store.js';
+export type { Timers } from './timers.js';
+export { systemTimers } from './timers.js';
 export type {
   Transport,
   TransportCapabilities,
@@ -67,12 +81,3 @@ export type {
   TransportSubscribeOptions,
   TransportSubscribeResult,
 } from './transport.js';
-export { createMemoryHub, MemoryHub } from './memory/memoryHub.js';
-export type {
-  MemoryAuthRejection,
-  MemoryHubAction,
-  MemoryHubOptions,
-  MemoryHubStats,
-} from './memory/memoryHub.js';
-export { memoryTransport } from './memory/memoryTransport.js';
-export type { MemoryTransportOptions } from './memory/memoryTransport.js';

@@ -57,7 +57,8 @@ export class PresenceSet {
         };
         this.#members.set(clientId, state);
         if (!existing) out.push({ type: 'enter', member: toMember(state) });
-        else if (!sameData(existing.data, state.data)) out.push({ type: 'update', member: toMember(state) });
+        else if (!sameData(existing.data, state.data))
+          out.push({ type: 'update', member: toMember(state) });
       }
       this.#rebuild();
       out.push({ type: 'sync', members: this.#snapshot });

@@ -29,7 +29,12 @@ export interface ConformanceHarness {
    */
   createClient(options: ConformanceClientOptions): RealtimeClient | Promise<RealtimeClient>;
   /** Publish from the server side (hub publish, Pusher HTTP API, Ably REST). */
-  serverPublish(channel: string, event: string, data: unknown, options?: { id?: string }): Promise<void>;
+  serverPublish(
+    channel: string,
+    event: string,
+    data: unknown,
+    options?: { id?: string },
+  ): Promise<void>;
   /** Cut this client's link abruptly, as a network failure would. */
   dropLink(client: RealtimeClient): Promise<void>;
   /** Keep this client's link open but stop answering it (a half-open connection). */

@@ -1,6 +1,6 @@
 export { describeTransportConformance } from './describeTransportConformance.js';
 export type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from './harness.js';
-export { createMemoryHarness } from './memoryHarness.js';
 export type { MemoryHarnessOptions } from './memoryHarness.js';
-export { sleep, waitFor, waitForState } from './waitFor.js';
+export { createMemoryHarness } from './memoryHarness.js';
 export type { WaitOptions } from './waitFor.js';
+export { sleep, waitFor, waitForState } from './waitFor.js';

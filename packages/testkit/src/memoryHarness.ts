@@ -17,7 +17,9 @@ export interface MemoryHarnessOptions {
 }
 
 /** The conformance harness for the memory transport; also handy for app tests. */
-export function createMemoryHarness(options: MemoryHarnessOptions = {}): ConformanceHarness & { hub: MemoryHub } {
+export function createMemoryHarness(
+  options: MemoryHarnessOptions = {},
+): ConformanceHarness & { hub: MemoryHub } {
   const hub = createMemoryHub(options.hub);
   const connectionOf = (client: RealtimeClient): string => {
     const { connectionId } = client.connection.getSnapshot();

@@ -1,8 +1,8 @@
-import { type ResolvedReconnectOptions, computeBackoffDelay } from '../backoff.js';
+import { computeBackoffDelay, type ResolvedReconnectOptions } from '../backoff.js';
 import { ErrorCodes } from '../codes.js';
 import type { ConnectionSnapshot } from '../connectionState.js';
 import type { ConnectivitySource } from '../connectivity.js';
-import { AuthError, ConnectionError, RealtimeError, isRealtimeError } from '../errors.js';
+import { AuthError, ConnectionError, isRealtimeError, RealtimeError } from '../errors.js';
 import { Store } from '../store.js';
 import type { Timers } from '../timers.js';
 import type { Transport, TransportConnection, TransportSink } from '../transport.js';
@@ -143,7 +143,9 @@ export class ConnectionManager {
           state: 'connected',
           attempt: 0,
           ...(connection.clientId !== undefined ? { clientId: connection.clientId } : {}),
-          ...(connection.connectionId !== undefined ? { connectionId: connection.connectionId } : {}),
+          ...(connection.connectionId !== undefined
+            ? { connectionId: connection.connectionId }
+            : {}),
         });
         this.#options.onConnected(connection);
       },

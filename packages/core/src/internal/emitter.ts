@@ -7,7 +7,10 @@ export class Emitter<TEvents extends object> {
     this.#onListenerError = onListenerError;
   }
 
-  on<TKey extends keyof TEvents>(event: TKey, listener: (payload: TEvents[TKey]) => void): () => void {
+  on<TKey extends keyof TEvents>(
+    event: TKey,
+    listener: (payload: TEvents[TKey]) => void,
+  ): () => void {
     let set = this.#listeners.get(event);
     if (!set) {
       set = new Set();

@@ -1,8 +1,8 @@
 import {
+  isRealtimeError,
   PublishTimeoutError,
   QueueOverflowError,
   type RealtimeError,
-  isRealtimeError,
 } from '../errors.js';
 import type { QueuedMessage, QueueStorage } from '../queueStorage.js';
 import { Store } from '../store.js';
@@ -95,7 +95,13 @@ export class PublishQueue {
       return Promise.reject(new QueueOverflowError(this.#options.maxSize));
     }
     return new Promise<void>((resolve, reject) => {
-      this.#entries.push({ message, state: 'queued', attempt: 0, timer: undefined, settle: { resolve, reject } });
+      this.#entries.push({
+        message,
+        state: 'queued',
+        attempt: 0,
+        timer: undefined,
+        settle: { resolve, reject },
+      });
       this.#changed();
       this.#pump();
     });

@@ -1,5 +1,5 @@
-import type { StandardSchemaV1 } from '../standardSchema.js';
 import type { ValidationIssue } from '../errors.js';
+import type { StandardSchemaV1 } from '../standardSchema.js';
 
 export type ValidationOutcome =
   | { ok: true; value: unknown }
@@ -29,7 +29,10 @@ function toOutcome(result: StandardSchemaV1.Result<unknown>): ValidationOutcome 
   if (result.issues === undefined) return { ok: true, value: result.value };
   return {
     ok: false,
-    issues: result.issues.map((issue) => ({ message: issue.message, path: formatPath(issue.path) })),
+    issues: result.issues.map((issue) => ({
+      message: issue.message,
+      path: formatPath(issue.path),
+    })),
   };
 }
 
@@ -44,7 +47,11 @@ export function formatPath(
     if (typeof key === 'number') out += `[${key}]`;
     else {
       const name = String(typeof key === 'symbol' ? key.description : key);
-      out += /^[A-Za-z_$][\w$]*$/.test(name) ? (out ? `.${name}` : name) : `[${JSON.stringify(name)}]`;
+      out += /^[A-Za-z_$][\w$]*$/.test(name)
+        ? out
+          ? `.${name}`
+          : name
+        : `[${JSON.stringify(name)}]`;
     }
   }
   return out;

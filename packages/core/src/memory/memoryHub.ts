@@ -1,10 +1,5 @@
 import { ErrorCodes } from '../codes.js';
-import {
-  AuthError,
-  ConnectionError,
-  MessageTooLargeError,
-  type RealtimeError,
-} from '../errors.js';
+import { AuthError, ConnectionError, MessageTooLargeError, type RealtimeError } from '../errors.js';
 import { createMessageId } from '../internal/id.js';
 import type {
   TransportMessage,
@@ -20,11 +15,16 @@ export interface MemoryHubOptions {
    * Decide who a connection is. Default: the token if one is given (`alice` or `alice.anything`
    * → `alice`), else the requested clientId, else a generated one. Throw to refuse.
    */
-  authenticate?(request: { token: string | undefined; clientId: string | undefined }):
-    | { clientId: string }
-    | Promise<{ clientId: string }>;
+  authenticate?(request: {
+    token: string | undefined;
+    clientId: string | undefined;
+  }): { clientId: string } | Promise<{ clientId: string }>;
   /** Allow or refuse an action on a channel. Default: everything is allowed. */
-  authorize?(request: { clientId: string; channel: string; action: MemoryHubAction }): boolean | Promise<boolean>;
+  authorize?(request: {
+    clientId: string;
+    channel: string;
+    action: MemoryHubAction;
+  }): boolean | Promise<boolean>;
   /** Messages kept per channel for recovery and history. Default 1 000. */
   historySize?: number;
   /** Largest accepted message in bytes of JSON. Default 64 KiB. */
@@ -101,16 +101,30 @@ export class MemoryHub {
   // Server-side API ----------------------------------------------------------------------------
 
   /** Publish from the server: delivered to every subscriber, stored in history. */
-  publish(channel: string, event: string, data: unknown, options: { id?: string } = {}): TransportMessage {
+  publish(
+    channel: string,
+    event: string,
+    data: unknown,
+    options: { id?: string } = {},
+  ): TransportMessage {
     // Server-side publishes are relayed as given, duplicates included, as provider HTTP APIs do:
     // dropping a repeated id is the client's job.
-    return this.#store(undefined, { channel, id: options.id ?? createMessageId(), event, data }, false);
+    return this.#store(
+      undefined,
+      { channel, id: options.id ?? createMessageId(), event, data },
+      false,
+    );
   }
 
-  history(channel: string, options: { limit?: number; afterSeq?: number } = {}): TransportMessage[] {
+  history(
+    channel: string,
+    options: { limit?: number; afterSeq?: number } = {},
+  ): TransportMessage[] {
     const state = this.#channels.get(channel);
     if (!state) return [];
-    let messages = state.history.filter((m) => options.afterSeq === undefined || (m.seq ?? 0) > options.afterSeq);
+    let messages = state.history.filter(
+      (m) => options.afterSeq === undefined || (m.seq ?? 0) > options.afterSeq,
+    );
     if (options.limit !== undefined) messages = messages.slice(-options.limit);
     return messages.map((m) => ({ ...m }));
   }
@@ -152,9 +166,13 @@ export class MemoryHub {
     );
     for (const connection of victims) {
       this.#remove(connection);
-      const error = new ConnectionError(ErrorCodes.ConnectionLost, 'The memory hub dropped this connection.', {
-        retryable: true,
-      });
+      const error = new ConnectionError(
+        ErrorCodes.ConnectionLost,
+        'The memory hub dropped this connection.',
+        {
+          retryable: true,
+        },
+      );
       for (const reject of connection.pending) reject(error);
       this.#defer(() => connection.sink.lost(error));
     }
@@ -213,13 +231,19 @@ export class MemoryHub {
   }): Promise<MemoryHubSession> {
     await this.#tick();
     if (!this.#accepting) {
-      throw new ConnectionError(ErrorCodes.ConnectionFailed, 'The memory hub is stopped (simulated outage).', {
-        retryable: true,
-      });
+      throw new ConnectionError(
+        ErrorCodes.ConnectionFailed,
+        'The memory hub is stopped (simulated outage).',
+        {
+          retryable: true,
+        },
+      );
     }
     const { clientId } = await this.#authenticate(request.token, request.clientId);
     if (this.#rejected({ clientId, action: 'connect' })) {
-      throw new AuthError(`The memory hub refused the credentials of "${clientId}". Issue a valid token from auth().`);
+      throw new AuthError(
+        `The memory hub refused the credentials of "${clientId}". Issue a valid token from auth().`,
+      );
     }
     const connection: Connection = {
       id: createMessageId(),
@@ -256,7 +280,9 @@ export class MemoryHub {
         const oldest = state.history[0]?.seq;
         const missed = state.history.filter((m) => (m.seq ?? 0) > (options.resumeFrom ?? 0));
         // Recovered when history still reaches back to the first missed message.
-        recovered = state.seq === options.resumeFrom || (oldest !== undefined && oldest <= options.resumeFrom + 1);
+        recovered =
+          state.seq === options.resumeFrom ||
+          (oldest !== undefined && oldest <= options.resumeFrom + 1);
         if (recovered) {
           for (const message of missed) {
             if (!connection.echo && message.connectionId === connection.id) continue;
@@ -286,7 +312,9 @@ export class MemoryHub {
     message: { channel: string; id: string; event: string; data: unknown; ephemeral?: boolean },
   ): Promise<void> {
     return this.#request(session, async (connection) => {
-      const size = new TextEncoder().encode(JSON.stringify({ event: message.event, data: message.data })).length;
+      const size = new TextEncoder().encode(
+        JSON.stringify({ event: message.event, data: message.data }),
+      ).length;
       if (size > this.#options.maxMessageBytes) {
         throw new MessageTooLargeError('memory', size, this.#options.maxMessageBytes);
       }
@@ -325,7 +353,11 @@ export class MemoryHub {
       }
       await this.#authorizeOrThrow(connection, channel, 'presence');
       const state = this.#channel(channel);
-      const member: TransportPresenceMember = { clientId: connection.clientId, connectionId: connection.id, data };
+      const member: TransportPresenceMember = {
+        clientId: connection.clientId,
+        connectionId: connection.id,
+        data,
+      };
       const type = state.members.has(connection.id) ? 'update' : 'enter';
       state.members.set(connection.id, member);
       this.#broadcastPresence(state, channel, { type, member });
@@ -400,13 +432,20 @@ export class MemoryHub {
     return state;
   }
 
-  async #request<T>(session: MemoryHubSession, run: (connection: Connection) => Promise<T>): Promise<T> {
+  async #request<T>(
+    session: MemoryHubSession,
+    run: (connection: Connection) => Promise<T>,
+  ): Promise<T> {
     await this.#tick();
     const connection = this.#connections.get(session.connectionId);
     if (!connection) {
-      throw new ConnectionError(ErrorCodes.ConnectionLost, 'This memory hub connection is closed.', {
-        retryable: true,
-      });
+      throw new ConnectionError(
+        ErrorCodes.ConnectionLost,
+        'This memory hub connection is closed.',
+        {
+          retryable: true,
+        },
+      );
     }
     if (connection.blackholed) {
       // A half-open link: the request is never answered, unless the connection is dropped.
@@ -419,7 +458,10 @@ export class MemoryHub {
     return result;
   }
 
-  async #authenticate(token: string | undefined, clientId: string | undefined): Promise<{ clientId: string }> {
+  async #authenticate(
+    token: string | undefined,
+    clientId: string | undefined,
+  ): Promise<{ clientId: string }> {
     if (this.#options.authenticate) {
       try {
         const identity = await this.#options.authenticate({ token, clientId });
@@ -429,14 +471,20 @@ export class MemoryHub {
         return identity;
       } catch (error) {
         if (error instanceof AuthError) throw error;
-        throw new AuthError(`The memory hub rejected the token: ${(error as Error).message}`, { cause: error });
+        throw new AuthError(`The memory hub rejected the token: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     }
     if (token) return { clientId: token.split('.')[0] || token };
     return { clientId: clientId ?? `anon-${createMessageId().slice(0, 8)}` };
   }
 
-  async #authorizeOrThrow(connection: Connection, channel: string, action: MemoryHubAction): Promise<void> {
+  async #authorizeOrThrow(
+    connection: Connection,
+    channel: string,
+    action: MemoryHubAction,
+  ): Promise<void> {
     const allowed =
       !this.#rejected({ clientId: connection.clientId, channel, action }) &&
       (this.#options.authorize
@@ -449,7 +497,11 @@ export class MemoryHub {
     }
   }
 
-  #rejected(request: { clientId: string; channel?: string; action: MemoryHubAction | 'connect' }): boolean {
+  #rejected(request: {
+    clientId: string;
+    channel?: string;
+    action: MemoryHubAction | 'connect';
+  }): boolean {
     for (const rule of this.#rejections) {
       if (rule.clientId !== undefined && rule.clientId !== request.clientId) continue;
       if (rule.channel !== undefined && rule.channel !== request.channel) continue;

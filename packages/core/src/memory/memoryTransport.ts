@@ -3,8 +3,8 @@ import { ConnectionError } from '../errors.js';
 import type {
   Transport,
   TransportCapabilities,
-  TransportConnectRequest,
   TransportConnection,
+  TransportConnectRequest,
   TransportMessage,
 } from '../transport.js';
 import { MemoryHub, type MemoryHubSession } from './memoryHub.js';
@@ -84,7 +84,13 @@ class MemoryTransport implements Transport {
     return this.#hub.unsubscribe(this.#live(), channel);
   }
 
-  async publish(message: { channel: string; id: string; event: string; data: unknown; ephemeral?: boolean }) {
+  async publish(message: {
+    channel: string;
+    id: string;
+    event: string;
+    data: unknown;
+    ephemeral?: boolean;
+  }) {
     const sent = this.#hub.send(this.#live(), message);
     if (this.capabilities.publishAck) return sent;
     sent.catch(() => {});
@@ -102,15 +108,22 @@ class MemoryTransport implements Transport {
     return this.#hub.presence(this.#live(), channel, 'leave', undefined);
   }
 
-  async history(channel: string, options: { limit?: number; afterSeq?: number }): Promise<TransportMessage[]> {
+  async history(
+    channel: string,
+    options: { limit?: number; afterSeq?: number },
+  ): Promise<TransportMessage[]> {
     return this.#hub.history(channel, options);
   }
 
   #live(): MemoryHubSession {
     if (!this.#session) {
-      throw new ConnectionError(ErrorCodes.ConnectionLost, 'The memory transport is not connected.', {
-        retryable: true,
-      });
+      throw new ConnectionError(
+        ErrorCodes.ConnectionLost,
+        'The memory transport is not connected.',
+        {
+          retryable: true,
+        },
+      );
     }
     return this.#session;
   }

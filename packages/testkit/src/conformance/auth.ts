@@ -22,7 +22,9 @@ export function authTests(ctx: SuiteContext): void {
     const client = await ctx.connected({ clientId: 'a-pres' });
     const name = ctx.channelName('no-presence');
     await ctx.rejectAuth({ channel: name, action: 'presence' });
-    await expect(client.channel(name).presence.enter({})).rejects.toMatchObject({ code: 'auth_rejected' });
+    await expect(client.channel(name).presence.enter({})).rejects.toMatchObject({
+      code: 'auth_rejected',
+    });
   });
 
   it('a token refused at connect fails without a retry loop', async () => {
@@ -41,7 +43,9 @@ export function authTests(ctx: SuiteContext): void {
       throw new AuthError('Session expired: sign in again.');
     });
     const client = await ctx.client({ auth });
-    await expect(client.connect()).rejects.toMatchObject({ message: 'Session expired: sign in again.' });
+    await expect(client.connect()).rejects.toMatchObject({
+      message: 'Session expired: sign in again.',
+    });
     expect(client.connection.getSnapshot().state).toBe('failed');
     await sleep(100);
     expect(auth).toHaveBeenCalledTimes(1);

@@ -59,7 +59,13 @@ export function capabilityTests(ctx: SuiteContext): void {
     const carol = await ctx.connected({ clientId: 'late-carol' });
     carol.channel(name).presence.subscribe(() => {});
     await expect
-      .poll(() => carol.channel(name).presence.getSnapshot().find((m) => m.clientId === 'late-alice')?.data)
+      .poll(
+        () =>
+          carol
+            .channel(name)
+            .presence.getSnapshot()
+            .find((m) => m.clientId === 'late-alice')?.data,
+      )
       .toEqual({ v: 2 });
   });
 }

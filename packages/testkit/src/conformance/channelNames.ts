@@ -4,7 +4,15 @@ import type { SuiteContext } from '../internal/context.js';
 export function channelNameTests(ctx: SuiteContext): void {
   it('names outside the portable set are rejected before reaching the provider', async () => {
     const client = await ctx.connected();
-    for (const bad of ['has space', 'emoji-🙂', 'slash/name', '', 'x'.repeat(165), 'private-room', 'presence-room']) {
+    for (const bad of [
+      'has space',
+      'emoji-🙂',
+      'slash/name',
+      '',
+      'x'.repeat(165),
+      'private-room',
+      'presence-room',
+    ]) {
       expect(() => client.channel(bad), JSON.stringify(bad)).toThrow(
         expect.objectContaining({ code: 'invalid_channel_name' }),
       );

@@ -28,8 +28,9 @@ export function channelTests(ctx: SuiteContext): void {
     expect(await ctx.harness.providerSubscriptionCount(name)).toBe(1);
     offB();
     expect(channel.state.getSnapshot().state).toBe('detached');
-    await waitFor('the provider subscription to end', async () =>
-      (await ctx.harness.providerSubscriptionCount(name)) === 0,
+    await waitFor(
+      'the provider subscription to end',
+      async () => (await ctx.harness.providerSubscriptionCount(name)) === 0,
     );
   });
 

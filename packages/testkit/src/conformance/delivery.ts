@@ -51,7 +51,9 @@ export function deliveryTests(ctx: SuiteContext): void {
     const name = ctx.channelName('order');
     const received = await ctx.subscribed<number>(receiver, name, 'seq');
     const count = 100;
-    await Promise.all(Array.from({ length: count }, (_, i) => sender.channel(name).publish('seq', i)));
+    await Promise.all(
+      Array.from({ length: count }, (_, i) => sender.channel(name).publish('seq', i)),
+    );
     await expect.poll(() => received.data.length, { timeout: 8_000 }).toBe(count);
     expect(received.data).toEqual(Array.from({ length: count }, (_, i) => i));
   });
@@ -84,7 +86,7 @@ export function deliveryTests(ctx: SuiteContext): void {
     await ctx.harness.serverPublish(name, 'x', 2);
     await expect.poll(() => other.data).toEqual([1, 2]);
     expect(errors.map((e) => e.code)).toEqual(['handler_failed', 'handler_failed']);
-    expect((errors[0]?.cause as Error).message).toBe('app bug');
+    expect(errors[0]?.cause).toMatchObject({ message: 'app bug' });
     expect(receiver.connection.getSnapshot().state).toBe('connected');
   });
 }

@@ -9,7 +9,12 @@ function watch(client: RealtimeClient, name: string) {
   presence.onEvent((event) => events.push(event));
   presence.subscribe(() => {});
   const members = () => presence.getSnapshot().map((m) => ({ clientId: m.clientId, data: m.data }));
-  return { presence, events, members, types: () => events.filter((e) => e.type !== 'sync').map((e) => e.type) };
+  return {
+    presence,
+    events,
+    members,
+    types: () => events.filter((e) => e.type !== 'sync').map((e) => e.type),
+  };
 }
 
 export function presenceTests(ctx: SuiteContext): void {
@@ -74,9 +79,9 @@ export function presenceTests(ctx: SuiteContext): void {
     // A late subscriber's snapshot (sync) folds the two connections the same way.
     const carol = await ctx.connected({ clientId: 'm-carol' });
     const late = watch(carol, name);
-    await expect.poll(() => late.presence.getSnapshot().map((m) => [m.clientId, m.connections])).toEqual([
-      ['m-alice', 2],
-    ]);
+    await expect
+      .poll(() => late.presence.getSnapshot().map((m) => [m.clientId, m.connections]))
+      .toEqual([['m-alice', 2]]);
     tab1.close();
     await expect.poll(() => seen.presence.getSnapshot()[0]?.connections).toBe(1);
     expect(seen.members()).toEqual([{ clientId: 'm-alice', data: { device: 'laptop' } }]);
@@ -93,9 +98,14 @@ export function presenceTests(ctx: SuiteContext): void {
     await expect.poll(() => seen.members().length).toBe(1);
     await ctx.harness.dropLink(alice);
     await ctx.reconnected(alice);
-    await waitFor('alice to be present again', () =>
-      seen.members().some((m) => m.clientId === 'r-alice') &&
-      alice.channel(name).presence.getSnapshot().some((m) => m.clientId === 'r-alice'),
+    await waitFor(
+      'alice to be present again',
+      () =>
+        seen.members().some((m) => m.clientId === 'r-alice') &&
+        alice
+          .channel(name)
+          .presence.getSnapshot()
+          .some((m) => m.clientId === 'r-alice'),
     );
     expect(seen.members()).toEqual([{ clientId: 'r-alice', data: { mood: 'ok' } }]);
   });

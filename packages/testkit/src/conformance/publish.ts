@@ -28,10 +28,13 @@ export function publishTests(ctx: SuiteContext): void {
     const client = await ctx.connected({ clientId: 'nack-user' });
     const name = ctx.channelName('nack');
     await ctx.rejectAuth({ channel: name, action: 'publish' });
-    const error = await client.channel(name).publish('e', 1).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await client
+      .channel(name)
+      .publish('e', 1)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     if (!client.capabilities.publishAck) {
       // Declared: without acks the provider's refusal cannot reach the publisher.
       expect(error).toBeUndefined();
@@ -47,10 +50,13 @@ export function publishTests(ctx: SuiteContext): void {
   it('a publish the provider never answers rejects with PublishTimeoutError (or resolves on hand-off without acks)', async () => {
     const client = await ctx.connected({ publishTimeoutMs: 300 });
     await ctx.harness.blackholeLink(client);
-    const outcome = client.channel(ctx.channelName('timeout')).publish('e', 1).then(
-      () => 'resolved',
-      (e: unknown) => e,
-    );
+    const outcome = client
+      .channel(ctx.channelName('timeout'))
+      .publish('e', 1)
+      .then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
     if (client.capabilities.publishAck) {
       await expect(outcome).resolves.toMatchObject({ code: 'publish_timeout', retryable: true });
     } else {
@@ -71,14 +77,18 @@ export function publishTests(ctx: SuiteContext): void {
     const client = await ctx.connected();
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    await expect(client.channel(ctx.channelName('circ')).publish('e', circular)).rejects.toMatchObject({
+    await expect(
+      client.channel(ctx.channelName('circ')).publish('e', circular),
+    ).rejects.toMatchObject({
       code: 'validation_failed',
     });
   });
 
   it('reserved event names (patchbay:…) are refused', async () => {
     const client = await ctx.connected();
-    await expect(client.channel(ctx.channelName('reserved')).publish('patchbay:typing', {})).rejects.toMatchObject({
+    await expect(
+      client.channel(ctx.channelName('reserved')).publish('patchbay:typing', {}),
+    ).rejects.toMatchObject({
       code: 'validation_failed',
     });
   });

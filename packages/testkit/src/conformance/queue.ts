@@ -12,7 +12,10 @@ export function queueTests(ctx: SuiteContext): void {
     const name = ctx.channelName('queue');
     const received = await ctx.subscribed<number>(receiver, name, 'n');
     await ctx.harness.dropLink(sender);
-    await waitFor('the sender to notice the drop', () => sender.connection.getSnapshot().state === 'reconnecting');
+    await waitFor(
+      'the sender to notice the drop',
+      () => sender.connection.getSnapshot().state === 'reconnecting',
+    );
     const sent = [1, 2, 3, 4, 5].map((n) => sender.channel(name).publish('n', n));
     expect(sender.queue.getSnapshot().size).toBe(5);
     await Promise.all(sent);

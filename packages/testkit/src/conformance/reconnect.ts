@@ -8,7 +8,7 @@ export function reconnectTests(ctx: SuiteContext): void {
     const states: string[] = [];
     client.connection.subscribe(() => states.push(client.connection.getSnapshot().state));
     await ctx.harness.dropLink(client);
-    await waitForState(client, 'connected', { timeoutMs: 8_000 });
+    await ctx.reconnected(client);
     expect(states).toContain('reconnecting');
     expect(states.at(-1)).toBe('connected');
     expect(client.connection.getSnapshot().attempt).toBe(0);
@@ -39,7 +39,8 @@ export function reconnectTests(ctx: SuiteContext): void {
     const scheduled: number[] = [];
     client.connection.subscribe(() => {
       const s = client.connection.getSnapshot();
-      if (s.state === 'reconnecting' && s.nextAttemptAt !== undefined) scheduled.push(s.nextAttemptAt - s.since);
+      if (s.state === 'reconnecting' && s.nextAttemptAt !== undefined)
+        scheduled.push(s.nextAttemptAt - s.since);
     });
     await waitFor('three scheduled retries', () => scheduled.length >= 3, { timeoutMs: 8_000 });
     const [first, second, third] = scheduled as [number, number, number];
@@ -50,7 +51,9 @@ export function reconnectTests(ctx: SuiteContext): void {
   });
 
   it('gives up with reconnect_exhausted after reconnect.maxAttempts failures', async () => {
-    const client = await ctx.connected({ reconnect: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 } });
+    const client = await ctx.connected({
+      reconnect: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+    });
     await ctx.stopServer();
     await waitForState(client, 'failed', { timeoutMs: 8_000 });
     const snapshot = client.connection.getSnapshot();

@@ -14,10 +14,13 @@ export function schemaTests(ctx: SuiteContext): void {
     const receiver = await ctx.connected();
     const received = await ctx.subscribed(receiver, name);
     const bad = { text: 'hi', tags: ['ok', 42] } as unknown as { text: string; tags: string[] };
-    const error = await sender.channel(room).publish('message', bad).then(
-      () => undefined,
-      (e: unknown) => e as { code: string; message: string; issues: Array<{ path: string }> },
-    );
+    const error = await sender
+      .channel(room)
+      .publish('message', bad)
+      .then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string; issues: Array<{ path: string }> },
+      );
     expect(error?.code).toBe('validation_failed');
     expect(error?.issues.map((i) => i.path)).toEqual(['tags[1]']);
     expect(error?.message).toContain('tags[1]');

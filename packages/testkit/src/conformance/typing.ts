@@ -17,8 +17,14 @@ export function typingTests(ctx: SuiteContext): void {
   });
 
   it('typing stops by itself after the timeout when the typist goes quiet', async () => {
-    const alice = await ctx.connected({ clientId: 'te-alice', typing: { timeoutMs: 150, throttleMs: 50 } });
-    const bob = await ctx.connected({ clientId: 'te-bob', typing: { timeoutMs: 150, throttleMs: 50 } });
+    const alice = await ctx.connected({
+      clientId: 'te-alice',
+      typing: { timeoutMs: 150, throttleMs: 50 },
+    });
+    const bob = await ctx.connected({
+      clientId: 'te-bob',
+      typing: { timeoutMs: 150, throttleMs: 50 },
+    });
     const name = ctx.channelName('typing-expiry');
     bob.channel(name).typing.subscribe(() => {});
     await bob.channel(name).ready();
@@ -30,8 +36,14 @@ export function typingTests(ctx: SuiteContext): void {
   });
 
   it('a typist whose stop never arrives expires on the receiver', async () => {
-    const alice = await ctx.connected({ clientId: 'tx-alice', typing: { timeoutMs: 60_000, throttleMs: 50 } });
-    const bob = await ctx.connected({ clientId: 'tx-bob', typing: { timeoutMs: 150, throttleMs: 50 } });
+    const alice = await ctx.connected({
+      clientId: 'tx-alice',
+      typing: { timeoutMs: 60_000, throttleMs: 50 },
+    });
+    const bob = await ctx.connected({
+      clientId: 'tx-bob',
+      typing: { timeoutMs: 150, throttleMs: 50 },
+    });
     const name = ctx.channelName('typing-lost');
     bob.channel(name).typing.subscribe(() => {});
     await bob.channel(name).ready();

@@ -90,10 +90,14 @@ export class SuiteContext {
 
   /** Wait until `client` has reconnected after a drop. */
   async reconnected(client: RealtimeClient): Promise<void> {
-    await waitFor('the client to notice the drop', () => client.connection.getSnapshot().state !== 'connected', {
-      timeoutMs: 5_000,
-      intervalMs: 1,
-    }).catch(() => undefined);
+    await waitFor(
+      'the client to notice the drop',
+      () => client.connection.getSnapshot().state !== 'connected',
+      {
+        timeoutMs: 5_000,
+        intervalMs: 1,
+      },
+    ).catch(() => undefined);
     await waitForState(client, 'connected');
   }
 
@@ -106,7 +110,10 @@ export class SuiteContext {
 }
 
 /** Record what a channel delivers (one event, or all). */
-export function collect<TData = unknown>(channel: Channel<EventMap, EventMap>, event?: string): Collected<TData> {
+export function collect<TData = unknown>(
+  channel: Channel<EventMap, EventMap>,
+  event?: string,
+): Collected<TData> {
   const messages: RealtimeMessage<string, TData>[] = [];
   const data: TData[] = [];
   const handler = (message: RealtimeMessage) => {

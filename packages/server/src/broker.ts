@@ -1,0 +1,50 @@
+import type {
+  TransportMessage,
+  TransportPresenceEvent,
+  TransportPresenceMember,
+} from '@patchbay/realtime-core';
+
+/** A message as stored by a broker: it has a per-channel sequence number. */
+export type StoredMessage = TransportMessage & { seq: number; timestamp: number };
+
+/** What crosses hub processes for one channel. */
+export type BrokerEvent =
+  | { kind: 'message'; message: TransportMessage }
+  | { kind: 'presence'; channel: string; event: TransportPresenceEvent };
+
+export interface HistoryPage {
+  messages: StoredMessage[];
+  /** The channel's latest sequence number (0 when nothing was ever published). */
+  seq: number;
+  /** The oldest sequence number still kept, if any. */
+  oldestSeq?: number;
+}
+
+/**
+ * Where channel state lives: sequence numbers, history, presence, and fan-out between hub
+ * processes. The memory broker serves one process with zero setup; a Redis broker implements
+ * the same interface for several processes behind a load balancer.
+ */
+export interface Broker {
+  /**
+   * Store a message with the channel's next sequence number and fan it out. Idempotent by id: a
+   * message whose id is still in history is returned as stored, not stored or sent twice.
+   */
+  append(
+    message: Omit<TransportMessage, 'seq'>,
+  ): Promise<{ message: StoredMessage; duplicate: boolean }>;
+  /** Fan out without storing (typing and other ephemeral traffic). */
+  broadcast(message: TransportMessage): Promise<void>;
+  history(channel: string, options?: { afterSeq?: number; limit?: number }): Promise<HistoryPage>;
+  /** Forget a channel's history (admin, tests). */
+  clearHistory(channel: string): Promise<void>;
+  presenceSet(channel: string, member: TransportPresenceMember): Promise<'enter' | 'update'>;
+  presenceRemove(
+    channel: string,
+    connectionId: string,
+  ): Promise<TransportPresenceMember | undefined>;
+  presenceMembers(channel: string): Promise<TransportPresenceMember[]>;
+  /** Listen to one channel's events from every process. */
+  subscribe(channel: string, listener: (event: BrokerEvent) => void): () => void;
+  close(): Promise<void>;
+}

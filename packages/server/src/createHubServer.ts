@@ -1,0 +1,69 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Hub, type HubOptions } from './hub.js';
+import {
+  attachSocketIO,
+  DEFAULT_SOCKETIO_PATH,
+  type SocketIOEndpoint,
+} from './socketio/attachSocketIO.js';
+
+export interface HubServerOptions extends HubOptions {
+  /** Default 8787; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** An existing hub to serve (for example to restart the HTTP side while keeping state). */
+  hub?: Hub;
+  socketioPath?: string;
+}
+
+export interface HubServer {
+  readonly hub: Hub;
+  readonly http: HttpServer;
+  readonly socketio: SocketIOEndpoint;
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** A ready-to-run hub on its own HTTP server: Socket.IO endpoint plus `GET /health`. */
+export async function createHubServer(options: HubServerOptions = {}): Promise<HubServer> {
+  const { port = 8787, host = '127.0.0.1', hub: existing, socketioPath, ...hubOptions } = options;
+  const hub = existing ?? new Hub(hubOptions);
+  const http = createServer((req, res) => {
+    if (req.url === '/health') {
+      void hub.stats().then((stats) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, ...stats }));
+      });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end(
+      'Not found. The Patchbay hub serves Socket.IO at ' + (socketioPath ?? DEFAULT_SOCKETIO_PATH),
+    );
+  });
+  const socketio = attachSocketIO(hub, http, socketioPath ? { path: socketioPath } : {});
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  return {
+    hub,
+    http,
+    socketio,
+    url,
+    port: address.port,
+    close: async () => {
+      await socketio.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

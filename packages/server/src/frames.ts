@@ -1,0 +1,87 @@
+import type { TransportMessage, TransportPresenceEvent } from '@patchbay/realtime-core';
+import { z } from 'zod';
+
+/**
+ * The hub's wire protocol, shared by the Socket.IO and SSE endpoints. Every inbound frame is
+ * parsed with these schemas; anything else gets an error frame back, never a crash.
+ */
+const channel = z
+  .string()
+  .min(1)
+  .max(164)
+  .regex(/^[A-Za-z0-9_\-=@,.;]+$/, 'not a portable channel name');
+const event = z.string().min(1).max(200);
+const id = z.string().min(1).max(200);
+
+export const subscribeFrame = z
+  .object({
+    op: z.literal('subscribe'),
+    channel,
+    resumeFrom: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export const unsubscribeFrame = z.object({ op: z.literal('unsubscribe'), channel }).strict();
+export const publishFrame = z
+  .object({
+    op: z.literal('publish'),
+    channel,
+    id,
+    event,
+    data: z.unknown(),
+    ephemeral: z.boolean().optional(),
+  })
+  .strict();
+export const presenceFrame = z
+  .object({
+    op: z.literal('presence'),
+    channel,
+    action: z.enum(['enter', 'update', 'leave']),
+    data: z.unknown().optional(),
+  })
+  .strict();
+export const historyFrame = z
+  .object({
+    op: z.literal('history'),
+    channel,
+    limit: z.number().int().positive().max(1_000).optional(),
+    afterSeq: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+export const inboundFrame = z.discriminatedUnion('op', [
+  subscribeFrame,
+  unsubscribeFrame,
+  publishFrame,
+  presenceFrame,
+  historyFrame,
+]);
+
+export type InboundFrame = z.infer<typeof inboundFrame>;
+
+/** What the hub answers to a request. */
+export type Reply =
+  | { ok: true; recovered?: boolean; seq?: number; messages?: TransportMessage[] }
+  | { ok: false; error: WireError };
+
+export interface WireError {
+  code: string;
+  message: string;
+  retryable?: boolean;
+}
+
+/** What the hub pushes to a connection. */
+export type OutboundFrame =
+  | ({ type: 'message' } & TransportMessage)
+  | { type: 'presence'; channel: string; event: TransportPresenceEvent }
+  | { type: 'error'; error: WireError };
+
+/** A readable summary of a zod failure: `channel: not a portable channel name; id: required`. */
+export function describeFrameError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map(String).join('.');
+      const missing = issue.code === 'invalid_type' && issue.input === undefined;
+      return `${path || 'frame'}: ${missing ? 'required' : issue.message}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,249 @@
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHubServer, type HubServer } from './createHubServer.js';
+import type { HubOptions } from './hub.js';
+
+type Reply = {
+  ok: boolean;
+  error?: { code: string; message: string };
+  seq?: number;
+  recovered?: boolean;
+};
+
+const servers: HubServer[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.close();
+  for (const server of servers.splice(0)) await server.close();
+});
+
+async function startHub(options: HubOptions = {}): Promise<HubServer> {
+  const server = await createHubServer({ port: 0, ...options });
+  servers.push(server);
+  return server;
+}
+
+/** A raw Socket.IO client speaking the hub protocol, so tests can send anything. */
+async function rawClient(
+  server: HubServer,
+  auth: Record<string, unknown>,
+): Promise<{ socket: Socket; clientId: string }> {
+  const socket = io(server.url, {
+    path: '/patchbay/socket.io',
+    transports: ['websocket'],
+    auth,
+    reconnection: false,
+    forceNew: true,
+  });
+  sockets.push(socket);
+  const welcome = await new Promise<{ clientId: string }>((resolve, reject) => {
+    socket.once('pb:welcome', resolve);
+    socket.once('connect_error', reject);
+  });
+  return { socket, clientId: welcome.clientId };
+}
+
+function request(socket: Socket, frame: unknown): Promise<Reply> {
+  return socket.timeout(3_000).emitWithAck('pb', frame);
+}
+
+function nextEvent<T>(socket: Socket, event: string): Promise<T> {
+  return new Promise((resolve) => socket.once(event, resolve));
+}
+
+const onlyAlice: HubOptions['authorize'] = ({ clientId }) => clientId === 'alice';
+
+describe('hub: authentication and authorization', () => {
+  it('refuses a connection whose token the authenticate hook rejects, with code auth_rejected', async () => {
+    const server = await startHub({
+      authenticate: ({ token }) => (token === 'good' ? { clientId: 'alice' } : null),
+    });
+    const error = await rawClient(server, { token: 'forged' }).then(
+      () => undefined,
+      (e: Error & { data?: { code: string; message: string } }) => e,
+    );
+    expect(error?.data?.code).toBe('auth_rejected');
+    expect(error?.data?.message).toMatch(/auth\(\)/);
+    const { clientId } = await rawClient(server, { token: 'good' });
+    expect(clientId).toBe('alice');
+  });
+
+  it.each([
+    ['subscribe', { op: 'subscribe', channel: 'vault' }],
+    ['publish', { op: 'publish', channel: 'vault', id: 'm1', event: 'e', data: 1 }],
+    ['presence', { op: 'presence', channel: 'vault', action: 'enter', data: {} }],
+  ])(
+    'refuses an unauthorized %s with auth_rejected and a message naming user and channel',
+    async (_, frame) => {
+      const server = await startHub({ authorize: onlyAlice });
+      const { socket } = await rawClient(server, { token: 'mallory' });
+      const reply = await request(socket, frame);
+      expect(reply.ok).toBe(false);
+      expect(reply.error?.code).toBe('auth_rejected');
+      expect(reply.error?.message).toContain('"mallory"');
+      expect(reply.error?.message).toContain('"vault"');
+      // The refusal does not cost the connection.
+      expect((await request(socket, { op: 'history', channel: 'vault' })).ok).toBe(false);
+      expect(socket.connected).toBe(true);
+    },
+  );
+
+  it('stamps the authenticated identity on messages and presence: a clientId in the payload cannot impersonate', async () => {
+    const server = await startHub();
+    const { socket: bob } = await rawClient(server, { token: 'bob' });
+    await request(bob, { op: 'subscribe', channel: 'room' });
+    const { socket: mallory } = await rawClient(server, { token: 'mallory', clientId: 'bob' });
+    const message = nextEvent<{ clientId: string; data: unknown }>(bob, 'pb:message');
+    await request(mallory, {
+      op: 'publish',
+      channel: 'room',
+      id: 'x1',
+      event: 'chat',
+      data: { clientId: 'bob', text: 'hi' },
+    });
+    expect(await message).toMatchObject({ clientId: 'mallory', data: { clientId: 'bob' } });
+
+    const presence = nextEvent<{ event: { member: { clientId: string } } }>(bob, 'pb:presence');
+    await request(mallory, {
+      op: 'presence',
+      channel: 'room',
+      action: 'enter',
+      data: { clientId: 'bob' },
+    });
+    expect((await presence).event.member.clientId).toBe('mallory');
+
+    // A frame that tries to carry its own identity is malformed, not trusted.
+    const forged = await request(mallory, {
+      op: 'publish',
+      channel: 'room',
+      id: 'x2',
+      event: 'chat',
+      data: 1,
+      clientId: 'bob',
+    });
+    expect(forged.error?.code).toBe('invalid_frame');
+    expect(forged.error?.message).toMatch(/clientId/);
+  });
+});
+
+describe('hub: limits and bad input', () => {
+  it('answers a rate-limited connection with rate_limited and a clear message, then recovers', async () => {
+    const server = await startHub({ rateLimit: { perSecond: 20, burst: 5 } });
+    const { socket } = await rawClient(server, { token: 'alice' });
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        request(socket, { op: 'publish', channel: 'r', id: `r${i}`, event: 'e', data: i }),
+      ),
+    );
+    const limited = replies.filter((r) => r.error?.code === 'rate_limited');
+    expect(replies.filter((r) => r.ok)).toHaveLength(5);
+    expect(limited).toHaveLength(3);
+    expect(limited[0]?.error?.message).toMatch(/slow down/);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(
+      (await request(socket, { op: 'publish', channel: 'r', id: 'later', event: 'e', data: 1 })).ok,
+    ).toBe(true);
+  });
+
+  it('refuses a message over maxMessageBytes with message_too_large and keeps the connection', async () => {
+    const server = await startHub({ maxMessageBytes: 1_000 });
+    const { socket } = await rawClient(server, { token: 'alice' });
+    const reply = await request(socket, {
+      op: 'publish',
+      channel: 'big',
+      id: 'b',
+      event: 'e',
+      data: 'x'.repeat(2_000),
+    });
+    expect(reply.error?.code).toBe('message_too_large');
+    expect(reply.error?.message).toMatch(/at most 1000/);
+    expect(
+      (
+        await request(socket, {
+          op: 'publish',
+          channel: 'big',
+          id: 'ok',
+          event: 'e',
+          data: 'small',
+        })
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('answers malformed frames with an error frame and keeps working', async () => {
+    const server = await startHub();
+    const { socket } = await rawClient(server, { token: 'alice' });
+    const unknownOp = await request(socket, { op: 'explode' });
+    expect(unknownOp.error?.code).toBe('invalid_frame');
+    const badChannel = await request(socket, { op: 'subscribe', channel: 'no spaces please' });
+    expect(badChannel.error?.message).toMatch(/channel: not a portable channel name/);
+    const notAnObject = await request(socket, 'subscribe me');
+    expect(notAnObject.error?.code).toBe('invalid_frame');
+
+    const pushed = nextEvent<{ code: string; message: string }>(socket, 'pb:error');
+    socket.emit('pb', { op: 'publish' }); // no ack: the error comes as an event
+    expect((await pushed).code).toBe('invalid_frame');
+    const unknownEvent = nextEvent<{ code: string; message: string }>(socket, 'pb:error');
+    socket.emit('hack', { anything: true });
+    expect((await unknownEvent).message).toMatch(/Unknown event "hack"/);
+
+    expect(await request(socket, { op: 'subscribe', channel: 'fine' })).toMatchObject({ ok: true });
+    expect(socket.connected).toBe(true);
+  });
+});
+
+describe('hub: history, recovery and presence', () => {
+  it('replays exactly what a resubscribing client missed, in order, and says so', async () => {
+    const server = await startHub();
+    for (let n = 1; n <= 5; n++) await server.hub.publish('feed', 'n', n);
+    const { socket } = await rawClient(server, { token: 'alice' });
+    const replayed: number[] = [];
+    socket.on('pb:message', (m: { data: number }) => replayed.push(m.data));
+    const reply = await request(socket, { op: 'subscribe', channel: 'feed', resumeFrom: 2 });
+    expect(reply).toMatchObject({ ok: true, recovered: true, seq: 5 });
+    await expect.poll(() => replayed).toEqual([3, 4, 5]);
+  });
+
+  it('reports recovered: false when history no longer reaches back', async () => {
+    const server = await startHub({ historySize: 2 });
+    for (let n = 1; n <= 5; n++) await server.hub.publish('short', 'n', n);
+    const { socket } = await rawClient(server, { token: 'alice' });
+    expect(
+      await request(socket, { op: 'subscribe', channel: 'short', resumeFrom: 1 }),
+    ).toMatchObject({
+      ok: true,
+      recovered: false,
+      seq: 5,
+    });
+  });
+
+  it('keeps a dropped member present for the grace period but removes a closed one at once', async () => {
+    const server = await startHub({ presenceGraceMs: 200 });
+    const { socket: watcher } = await rawClient(server, { token: 'watcher' });
+    await request(watcher, { op: 'subscribe', channel: 'lobby' });
+    const events: string[] = [];
+    watcher.on('pb:presence', (f: { event: { type: string; member?: { clientId: string } } }) =>
+      events.push(`${f.event.type}:${f.event.member?.clientId}`),
+    );
+    const { socket: dropped } = await rawClient(server, { token: 'dropper' });
+    const { socket: closer } = await rawClient(server, { token: 'closer' });
+    await request(dropped, { op: 'presence', channel: 'lobby', action: 'enter' });
+    await request(closer, { op: 'presence', channel: 'lobby', action: 'enter' });
+    for (const session of server.hub.sessions({ clientId: 'dropper' })) session.link.terminate();
+    closer.disconnect();
+    await expect.poll(() => events).toContain('leave:closer');
+    expect(events).not.toContain('leave:dropper');
+    await expect.poll(() => events, { timeout: 2_000 }).toContain('leave:dropper');
+  });
+
+  it('counts connections, channels and members in stats', async () => {
+    const server = await startHub();
+    const { socket: a } = await rawClient(server, { token: 'alice' });
+    const { socket: b } = await rawClient(server, { token: 'alice' });
+    await request(a, { op: 'presence', channel: 'room', action: 'enter' });
+    await request(a, { op: 'subscribe', channel: 'room' });
+    await request(b, { op: 'presence', channel: 'room', action: 'enter' });
+    expect(await server.hub.stats()).toEqual({ connections: 2, channels: 1, members: 1 });
+  });
+});

@@ -1,0 +1,496 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCodes,
+  type TransportMessage,
+  type TransportPresenceMember,
+} from '@patchbay/realtime-core';
+import type { Broker, BrokerEvent, StoredMessage } from './broker.js';
+import {
+  describeFrameError,
+  type InboundFrame,
+  inboundFrame,
+  type OutboundFrame,
+  type Reply,
+} from './frames.js';
+import { HubError } from './hubError.js';
+import { TokenBucket } from './internal/tokenBucket.js';
+import { createMemoryBroker } from './memoryBroker.js';
+
+export type HubAction = 'subscribe' | 'publish' | 'presence';
+
+export interface HubOptions {
+  /**
+   * Turn a token into an identity; throw (or return null) to refuse. Called on every connect.
+   * Default (development only): a token `alice` or `alice.<anything>` is user `alice`; without a
+   * token the client's requested clientId is trusted. Always set this in production.
+   */
+  authenticate?(request: {
+    token: string | undefined;
+    clientId: string | undefined;
+  }): { clientId: string } | null | Promise<{ clientId: string } | null>;
+  /** Allow or refuse an action on a channel. Default: allow everything. */
+  authorize?(request: {
+    clientId: string;
+    channel: string;
+    action: HubAction;
+  }): boolean | Promise<boolean>;
+  /** Where channel state lives. Default: in memory (one process). */
+  broker?: Broker;
+  /** Messages kept per channel when the default broker is used. Default 1 000. */
+  historySize?: number;
+  /** How long a member whose link dropped stays present, waiting for a reconnect. Default 5 000 ms. */
+  presenceGraceMs?: number;
+  /** Largest message (JSON of event + data) in bytes. Default 64 KiB. */
+  maxMessageBytes?: number;
+  /** Per-connection request budget; `false` disables. Default 100/s with bursts of 200. */
+  rateLimit?: { perSecond: number; burst: number } | false;
+}
+
+export interface HubStats {
+  connections: number;
+  channels: number;
+  members: number;
+}
+
+/** What an endpoint (Socket.IO, SSE) gives the hub for one connection. */
+export interface SessionLink {
+  /** Push a frame to this connection. */
+  send(frame: OutboundFrame): void;
+  /** Cut the connection abruptly (fault injection, kicking a user). */
+  terminate(): void;
+}
+
+interface LocalChannel {
+  sessions: Set<HubSession>;
+  unsubscribe: () => void;
+}
+
+/**
+ * The self-hosted realtime server behind the Socket.IO and SSE transports. Endpoints turn their
+ * wire into `HubSession` requests; the hub enforces auth, limits and validation, assigns sequence
+ * numbers through the broker, replays history on resume and keeps presence per connection.
+ */
+export class Hub {
+  readonly broker: Broker;
+  readonly maxMessageBytes: number;
+  readonly #options: HubOptions;
+  readonly #sessions = new Map<string, HubSession>();
+  readonly #channels = new Map<string, LocalChannel>();
+  readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly presenceGraceMs: number;
+
+  constructor(options: HubOptions = {}) {
+    this.#options = options;
+    this.broker =
+      options.broker ?? createMemoryBroker({ historySize: options.historySize ?? 1_000 });
+    this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
+    this.presenceGraceMs = options.presenceGraceMs ?? 5_000;
+  }
+
+  /** Authenticate a new connection. Throws `HubError` (`auth_rejected`) when refused. */
+  async openSession(
+    request: { token: string | undefined; clientId: string | undefined; echo: boolean },
+    link: SessionLink,
+  ): Promise<HubSession> {
+    const identity = await this.#authenticate(request.token, request.clientId);
+    const limit = this.#options.rateLimit ?? { perSecond: 100, burst: 200 };
+    const session = new HubSession(this, {
+      id: randomUUID(),
+      clientId: identity.clientId,
+      echo: request.echo,
+      link,
+      bucket: limit === false ? undefined : new TokenBucket(limit.perSecond, limit.burst),
+    });
+    this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Publish from the server: stored, sequenced and delivered like any client message. */
+  async publish(
+    channel: string,
+    event: string,
+    data: unknown,
+    options: { id?: string } = {},
+  ): Promise<StoredMessage> {
+    const { message } = await this.broker.append({
+      channel,
+      id: options.id ?? randomUUID(),
+      event,
+      data,
+      timestamp: Date.now(),
+    });
+    return message;
+  }
+
+  async history(
+    channel: string,
+    options: { afterSeq?: number; limit?: number } = {},
+  ): Promise<StoredMessage[]> {
+    return (await this.broker.history(channel, options)).messages;
+  }
+
+  async stats(): Promise<HubStats> {
+    let members = 0;
+    for (const name of this.#channels.keys()) {
+      members += new Set((await this.broker.presenceMembers(name)).map((m) => m.clientId)).size;
+    }
+    return { connections: this.#sessions.size, channels: this.#channels.size, members };
+  }
+
+  /** Connections subscribed to a channel in this process. */
+  subscriberCount(channel: string): number {
+    return this.#channels.get(channel)?.sessions.size ?? 0;
+  }
+
+  sessions(filter: { clientId?: string } = {}): HubSession[] {
+    return [...this.#sessions.values()].filter(
+      (s) => filter.clientId === undefined || s.clientId === filter.clientId,
+    );
+  }
+
+  session(connectionId: string): HubSession | undefined {
+    return this.#sessions.get(connectionId);
+  }
+
+  /** Close every connection and release the broker's local subscriptions. */
+  async close(): Promise<void> {
+    for (const session of [...this.#sessions.values()]) session.link.terminate();
+    for (const session of [...this.#sessions.values()]) await session.close('lost');
+    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
+    this.#graceTimers.clear();
+    for (const channel of this.#channels.values()) channel.unsubscribe();
+    this.#channels.clear();
+  }
+
+  // Used by HubSession ---------------------------------------------------------------------------
+
+  /** @internal */
+  async authorize(session: HubSession, channel: string, action: HubAction): Promise<void> {
+    const authorize = this.#options.authorize;
+    const allowed = authorize
+      ? await authorize({ clientId: session.clientId, channel, action })
+      : true;
+    if (!allowed) {
+      throw new HubError(
+        ErrorCodes.AuthRejected,
+        `"${session.clientId}" may not ${action} on "${channel}". Grant it in the hub's authorize() hook, or use a channel this user may access.`,
+      );
+    }
+  }
+
+  /** @internal */
+  join(session: HubSession, channel: string): void {
+    let local = this.#channels.get(channel);
+    if (!local) {
+      const sessions = new Set<HubSession>();
+      const unsubscribe = this.broker.subscribe(channel, (event) => this.#fanOut(channel, event));
+      local = { sessions, unsubscribe };
+      this.#channels.set(channel, local);
+    }
+    local.sessions.add(session);
+  }
+
+  /** @internal */
+  leave(session: HubSession, channel: string): void {
+    const local = this.#channels.get(channel);
+    if (!local) return;
+    local.sessions.delete(session);
+    if (local.sessions.size === 0) {
+      local.unsubscribe();
+      this.#channels.delete(channel);
+    }
+  }
+
+  /** @internal */
+  forget(session: HubSession): void {
+    this.#sessions.delete(session.id);
+  }
+
+  /** @internal A dropped connection's presence lingers for the grace period. */
+  scheduleLeave(channel: string, member: TransportPresenceMember): void {
+    const key = `${channel}\u0000${member.connectionId}`;
+    const timer = setTimeout(() => {
+      this.#graceTimers.delete(key);
+      void this.broker.presenceRemove(channel, member.connectionId);
+    }, this.presenceGraceMs);
+    timer.unref?.();
+    this.#graceTimers.set(key, timer);
+  }
+
+  /** @internal The same user is back on the channel: end the ghosts of their dropped connections now. */
+  async endGhosts(channel: string, clientId: string): Promise<void> {
+    const members = await this.broker.presenceMembers(channel);
+    for (const member of members) {
+      const key = `${channel}\u0000${member.connectionId}`;
+      const timer = this.#graceTimers.get(key);
+      if (member.clientId === clientId && timer) {
+        clearTimeout(timer);
+        this.#graceTimers.delete(key);
+        await this.broker.presenceRemove(channel, member.connectionId);
+      }
+    }
+  }
+
+  #fanOut(channel: string, event: BrokerEvent): void {
+    const local = this.#channels.get(channel);
+    if (!local) return;
+    for (const session of local.sessions) session.deliver(event);
+  }
+
+  async #authenticate(
+    token: string | undefined,
+    clientId: string | undefined,
+  ): Promise<{ clientId: string }> {
+    const refuse = (reason: string, cause?: unknown) =>
+      new HubError(ErrorCodes.AuthRejected, `The hub refused the connection: ${reason}`, { cause });
+    if (!this.#options.authenticate) {
+      if (token) return { clientId: token.split('.')[0] || token };
+      return { clientId: clientId ?? `anon-${randomUUID().slice(0, 8)}` };
+    }
+    let identity: { clientId: string } | null;
+    try {
+      identity = await this.#options.authenticate({ token, clientId });
+    } catch (error) {
+      throw refuse(error instanceof Error ? error.message : String(error), error);
+    }
+    if (!identity || typeof identity.clientId !== 'string' || identity.clientId.length === 0) {
+      throw refuse(
+        'the token is missing, invalid or expired. Issue a fresh one from the app’s auth() callback.',
+      );
+    }
+    return identity;
+  }
+}
+
+interface SessionInit {
+  id: string;
+  clientId: string;
+  echo: boolean;
+  link: SessionLink;
+  bucket: TokenBucket | undefined;
+}
+
+/**
+ * One connection to the hub. Endpoints call `handle(frame)` for every inbound frame and send the
+ * reply; the session pushes messages and presence through its link.
+ */
+export class HubSession {
+  readonly id: string;
+  readonly clientId: string;
+  readonly echo: boolean;
+  readonly link: SessionLink;
+  readonly #hub: Hub;
+  readonly #bucket: TokenBucket | undefined;
+  /** Channels this connection receives; a channel mid-replay buffers live events. */
+  readonly #channels = new Map<string, { buffer: BrokerEvent[] | undefined; replayedTo: number }>();
+  readonly #presence = new Set<string>();
+  #closed = false;
+  /** Fault injection: a blackholed session swallows requests and sends nothing. */
+  blackholed = false;
+
+  constructor(hub: Hub, init: SessionInit) {
+    this.#hub = hub;
+    this.id = init.id;
+    this.clientId = init.clientId;
+    this.echo = init.echo;
+    this.link = init.link;
+    this.#bucket = init.bucket;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Validate and run one inbound frame. Never throws: every failure is a `{ ok: false }` reply
+   * with a code and a message saying how to fix it. Resolves `undefined` when blackholed.
+   */
+  async handle(raw: unknown): Promise<Reply | undefined> {
+    if (this.blackholed) return new Promise<undefined>(() => {});
+    const parsed = inboundFrame.safeParse(raw);
+    if (!parsed.success) {
+      return fail(
+        ErrorCodes.InvalidFrame,
+        `Malformed request (${describeFrameError(parsed.error)}).`,
+      );
+    }
+    if (this.#closed) return fail(ErrorCodes.ConnectionClosed, 'This connection is closed.', true);
+    if (this.#bucket && !this.#bucket.take()) {
+      return fail(
+        ErrorCodes.RateLimited,
+        'Too many requests on this connection; slow down (the hub allows a burst, then a steady rate).',
+      );
+    }
+    try {
+      return await this.#run(parsed.data);
+    } catch (error) {
+      if (error instanceof HubError) return { ok: false, error: error.toWire() };
+      return fail(
+        ErrorCodes.TransportError,
+        `The hub failed to handle "${parsed.data.op}": ${String(error)}`,
+        true,
+      );
+    }
+  }
+
+  async #run(frame: InboundFrame): Promise<Reply> {
+    const hub = this.#hub;
+    switch (frame.op) {
+      case 'subscribe': {
+        await hub.authorize(this, frame.channel, 'subscribe');
+        return { ok: true, ...(await this.#subscribe(frame.channel, frame.resumeFrom)) };
+      }
+      case 'unsubscribe': {
+        this.#channels.delete(frame.channel);
+        hub.leave(this, frame.channel);
+        if (this.#presence.delete(frame.channel))
+          await hub.broker.presenceRemove(frame.channel, this.id);
+        return { ok: true };
+      }
+      case 'publish': {
+        const size = Buffer.byteLength(
+          JSON.stringify({ event: frame.event, data: frame.data ?? null }),
+        );
+        if (size > hub.maxMessageBytes) {
+          throw new HubError(
+            ErrorCodes.MessageTooLarge,
+            `This message is ${size} bytes; the hub accepts at most ${hub.maxMessageBytes}. Send a reference and fetch large data separately.`,
+          );
+        }
+        await hub.authorize(this, frame.channel, 'publish');
+        const message: TransportMessage = {
+          channel: frame.channel,
+          id: frame.id,
+          event: frame.event,
+          data: frame.data,
+          clientId: this.clientId,
+          connectionId: this.id,
+          timestamp: Date.now(),
+        };
+        if (frame.ephemeral) {
+          await hub.broker.broadcast({ ...message, ephemeral: true });
+          return { ok: true };
+        }
+        const { message: stored } = await hub.broker.append(message);
+        return { ok: true, seq: stored.seq };
+      }
+      case 'presence': {
+        if (frame.action === 'leave') {
+          this.#presence.delete(frame.channel);
+          await hub.broker.presenceRemove(frame.channel, this.id);
+          return { ok: true };
+        }
+        await hub.authorize(this, frame.channel, 'presence');
+        const first = !this.#presence.has(frame.channel);
+        this.#presence.add(frame.channel);
+        await hub.broker.presenceSet(frame.channel, {
+          clientId: this.clientId,
+          connectionId: this.id,
+          data: frame.data ?? null,
+        });
+        // Announce the new connection before ending the dropped one, so watchers never see a leave.
+        if (first) await hub.endGhosts(frame.channel, this.clientId);
+        return { ok: true };
+      }
+      case 'history': {
+        await hub.authorize(this, frame.channel, 'subscribe');
+        const page = await hub.broker.history(frame.channel, {
+          ...(frame.afterSeq !== undefined ? { afterSeq: frame.afterSeq } : {}),
+          ...(frame.limit !== undefined ? { limit: frame.limit } : {}),
+        });
+        return { ok: true, messages: page.messages, seq: page.seq };
+      }
+    }
+  }
+
+  async #subscribe(
+    channel: string,
+    resumeFrom: number | undefined,
+  ): Promise<{ recovered: boolean; seq: number }> {
+    const hub = this.#hub;
+    // Join first and buffer, so nothing published while history is read falls in between.
+    const entry = { buffer: [] as BrokerEvent[] | undefined, replayedTo: 0 };
+    this.#channels.set(channel, entry);
+    hub.join(this, channel);
+    const page = await hub.broker.history(
+      channel,
+      resumeFrom !== undefined ? { afterSeq: resumeFrom } : { limit: 0 },
+    );
+    let recovered = false;
+    if (resumeFrom !== undefined) {
+      recovered =
+        resumeFrom >= page.seq ||
+        (page.oldestSeq !== undefined &&
+          page.oldestSeq <= resumeFrom + 1 &&
+          page.messages.length > 0);
+      if (recovered) {
+        for (const message of page.messages) this.#sendMessage(message);
+      }
+    }
+    entry.replayedTo = recovered ? Math.max(resumeFrom ?? 0, page.seq) : page.seq;
+    const members = await hub.broker.presenceMembers(channel);
+    if (this.#channels.get(channel) !== entry) return { recovered, seq: page.seq };
+    this.#send({ type: 'presence', channel, event: { type: 'sync', members } });
+    const buffered = entry.buffer ?? [];
+    entry.buffer = undefined;
+    for (const event of buffered) this.deliver(event);
+    return { recovered, seq: page.seq };
+  }
+
+  /** @internal A broker event for a channel this session joined. */
+  deliver(event: BrokerEvent): void {
+    const channel = event.kind === 'message' ? event.message.channel : event.channel;
+    const entry = this.#channels.get(channel);
+    if (!entry) return;
+    if (entry.buffer) {
+      entry.buffer.push(event);
+      return;
+    }
+    if (event.kind === 'presence') {
+      this.#send({ type: 'presence', channel, event: event.event });
+      return;
+    }
+    const { message } = event;
+    // Replay already sent everything up to replayedTo.
+    if (message.seq !== undefined && message.seq <= entry.replayedTo) return;
+    if (message.ephemeral && message.connectionId === this.id) return;
+    this.#sendMessage(message);
+  }
+
+  #sendMessage(message: TransportMessage): void {
+    if (!this.echo && message.connectionId === this.id) return;
+    this.#send({ type: 'message', ...message });
+  }
+
+  #send(frame: OutboundFrame): void {
+    if (this.#closed || this.blackholed) return;
+    this.link.send(frame);
+  }
+
+  /**
+   * End the session. `client`: the app closed it, presence leaves now. `lost`: the link died,
+   * presence lingers for the hub's grace period so a quick reconnect shows no leave.
+   */
+  async close(reason: 'client' | 'lost'): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const hub = this.#hub;
+    hub.forget(this);
+    for (const channel of this.#channels.keys()) hub.leave(this, channel);
+    this.#channels.clear();
+    for (const channel of this.#presence) {
+      if (reason === 'client' || hub.presenceGraceMs === 0) {
+        await hub.broker.presenceRemove(channel, this.id);
+      } else {
+        const members = await hub.broker.presenceMembers(channel);
+        const member = members.find((m) => m.connectionId === this.id);
+        if (member) hub.scheduleLeave(channel, member);
+      }
+    }
+    this.#presence.clear();
+  }
+}
+
+function fail(code: string, message: string, retryable = false): Reply {
+  return { ok: false, error: { code, message, ...(retryable ? { retryable } : {}) } };
+}

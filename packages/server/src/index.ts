@@ -1,0 +1,19 @@
+export type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
+export type { HubServer, HubServerOptions } from './createHubServer.js';
+export { createHubServer } from './createHubServer.js';
+export type { InboundFrame, OutboundFrame, Reply, WireError } from './frames.js';
+export { inboundFrame } from './frames.js';
+export type { HubAction, HubOptions, HubStats, SessionLink } from './hub.js';
+export { Hub, HubSession } from './hub.js';
+export { HubError } from './hubError.js';
+export type { MemoryBrokerOptions } from './memoryBroker.js';
+export { createMemoryBroker } from './memoryBroker.js';
+export type { AttachSocketIOOptions, SocketIOEndpoint } from './socketio/attachSocketIO.js';
+export { attachSocketIO, DEFAULT_SOCKETIO_PATH } from './socketio/attachSocketIO.js';
+
+import { Hub, type HubOptions } from './hub.js';
+
+/** Create a hub. Attach endpoints with `attachSocketIO(hub, httpServer)` or use `createHubServer`. */
+export function createHub(options: HubOptions = {}): Hub {
+  return new Hub(options);
+}

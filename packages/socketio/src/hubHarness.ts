@@ -1,0 +1,92 @@
+import {
+  createRealtime,
+  noConnectivitySignals,
+  type RealtimeClient,
+} from '@patchbay/realtime-core';
+import { createHubServer, Hub, type HubOptions, type HubServer } from '@patchbay/realtime-server';
+import type { AuthRejection, ConformanceHarness } from '@patchbay/realtime-testkit';
+import { socketioTransport } from './socketioTransport.js';
+
+/**
+ * Test-only: a real hub on 127.0.0.1 (port 0) and clients on real socket.io-client. Restarts
+ * reuse the port and keep the hub's state, like a server process restarting on a shared broker.
+ */
+export function createSocketIOHarness(
+  options: { transports?: Array<'websocket' | 'polling'>; hub?: HubOptions } = {},
+): ConformanceHarness & { server(): HubServer } {
+  const rejections = new Set<AuthRejection>();
+  const rejected = (clientId: string, channel: string | undefined, action: string) =>
+    [...rejections].some(
+      (rule) =>
+        (rule.clientId === undefined || rule.clientId === clientId) &&
+        (rule.channel === undefined || rule.channel === channel) &&
+        (rule.action === undefined || rule.action === action) &&
+        !(rule.channel !== undefined && action === 'connect'),
+    );
+  const hub = new Hub({
+    presenceGraceMs: 300,
+    rateLimit: false,
+    ...options.hub,
+    authenticate: ({ token, clientId }) => {
+      const id = token ? (token.split('.')[0] ?? token) : clientId;
+      if (!id || rejected(id, undefined, 'connect')) return null;
+      return { clientId: id };
+    },
+    authorize: ({ clientId, channel, action }) => !rejected(clientId, channel, action),
+  });
+  let server: HubServer | undefined;
+  let port = 0;
+  const live = (): HubServer => {
+    if (!server) throw new Error('The hub is stopped.');
+    return server;
+  };
+  const sessionOf = (client: RealtimeClient) => {
+    const { connectionId } = client.connection.getSnapshot();
+    const session = connectionId ? hub.session(connectionId) : undefined;
+    if (!session) throw new Error('That client has no live hub session.');
+    return session;
+  };
+  const start = async () => {
+    server = await createHubServer({ hub, port, host: '127.0.0.1' });
+    port = server.port;
+  };
+  return {
+    server: live,
+    setup: start,
+    teardown: async () => {
+      await server?.close();
+      server = undefined;
+      await hub.close();
+    },
+    createClient: (clientOptions) =>
+      createRealtime({
+        connectivity: noConnectivitySignals,
+        ...clientOptions,
+        transport: socketioTransport({
+          url: live().url,
+          ...(options.transports ? { transports: options.transports } : {}),
+        }),
+      }),
+    serverPublish: async (channel, event, data, publishOptions) => {
+      await hub.publish(channel, event, data, publishOptions);
+    },
+    dropLink: async (client) => sessionOf(client).link.terminate(),
+    blackholeLink: async (client) => {
+      sessionOf(client).blackholed = true;
+    },
+    stopServer: async () => {
+      await server?.close();
+      server = undefined;
+    },
+    startServer: start,
+    rejectAuth: (rule) => {
+      const entry = { ...rule };
+      rejections.add(entry);
+      return () => {
+        rejections.delete(entry);
+      };
+    },
+    providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
+    truncateHistory: (channel) => hub.broker.clearHistory(channel),
+  };
+}

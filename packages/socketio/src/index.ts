@@ -1,0 +1,2 @@
+export type { SocketIOTransportOptions } from './socketioTransport.js';
+export { socketioTransport } from './socketioTransport.js';
