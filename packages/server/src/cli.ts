@@ -3,7 +3,7 @@ import { createHubServer } from './createHubServer.js';
 
 const usage = `Usage: patchbay-server [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
 
-Runs the Patchbay hub (Socket.IO endpoint at /patchbay/socket.io, health at /health).
+Runs the Patchbay hub (Socket.IO at /patchbay/socket.io, SSE at /patchbay/sse, health at /health).
 Without an authenticate hook any token is accepted as its user id: for local development only.`;
 
 async function main(): Promise<void> {
@@ -45,7 +45,9 @@ async function main(): Promise<void> {
     host: values.host ?? '127.0.0.1',
     ...(grace !== undefined ? { presenceGraceMs: grace } : {}),
   });
-  console.log(`Patchbay hub listening on ${server.url} (Socket.IO path /patchbay/socket.io)`);
+  console.log(
+    `Patchbay hub listening on ${server.url} (Socket.IO /patchbay/socket.io, SSE /patchbay/sse)`,
+  );
   const stop = (signal: string) => {
     console.log(`\n${signal} received, closing the hub…`);
     void server.close().then(() => process.exit(0));

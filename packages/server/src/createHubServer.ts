@@ -6,6 +6,8 @@ import {
   DEFAULT_SOCKETIO_PATH,
   type SocketIOEndpoint,
 } from './socketio/attachSocketIO.js';
+import { DEFAULT_SSE_PATH, type SseHandlerOptions } from './sse/createSseHandler.js';
+import { createSseNodeHandler } from './sse/createSseNodeHandler.js';
 
 export interface HubServerOptions extends HubOptions {
   /** Default 8787; 0 picks a free port. */
@@ -15,6 +17,8 @@ export interface HubServerOptions extends HubOptions {
   /** An existing hub to serve (for example to restart the HTTP side while keeping state). */
   hub?: Hub;
   socketioPath?: string;
+  /** SSE endpoints' options (base path `/patchbay/sse`, heartbeat interval). */
+  sse?: SseHandlerOptions;
 }
 
 export interface HubServer {
@@ -27,11 +31,23 @@ export interface HubServer {
   close(): Promise<void>;
 }
 
-/** A ready-to-run hub on its own HTTP server: Socket.IO endpoint plus `GET /health`. */
+/** A ready-to-run hub on its own HTTP server: Socket.IO and SSE endpoints plus `GET /health`. */
 export async function createHubServer(options: HubServerOptions = {}): Promise<HubServer> {
-  const { port = 8787, host = '127.0.0.1', hub: existing, socketioPath, ...hubOptions } = options;
+  const {
+    port = 8787,
+    host = '127.0.0.1',
+    hub: existing,
+    socketioPath,
+    sse,
+    ...hubOptions
+  } = options;
   const hub = existing ?? new Hub(hubOptions);
+  const sseHandler = createSseNodeHandler(hub, sse);
   const http = createServer((req, res) => {
+    if (req.url?.startsWith(`${sse?.basePath ?? DEFAULT_SSE_PATH}/`)) {
+      sseHandler(req, res);
+      return;
+    }
     if (req.url === '/health') {
       void hub.stats().then((stats) => {
         res.writeHead(200, { 'content-type': 'application/json' });

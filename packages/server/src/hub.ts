@@ -105,6 +105,14 @@ export class Hub {
     return session;
   }
 
+  /**
+   * Authenticate a token without opening a session (HTTP requests that belong to a stream).
+   * Throws `HubError` (`auth_rejected`) when refused.
+   */
+  identify(token: string | undefined, clientId?: string): Promise<{ clientId: string }> {
+    return this.#authenticate(token, clientId);
+  }
+
   /** Publish from the server: stored, sequenced and delivered like any client message. */
   async publish(
     channel: string,

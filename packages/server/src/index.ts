@@ -10,6 +10,10 @@ export type { MemoryBrokerOptions } from './memoryBroker.js';
 export { createMemoryBroker } from './memoryBroker.js';
 export type { AttachSocketIOOptions, SocketIOEndpoint } from './socketio/attachSocketIO.js';
 export { attachSocketIO, DEFAULT_SOCKETIO_PATH } from './socketio/attachSocketIO.js';
+export type { FetchHandler, SseHandlerOptions } from './sse/createSseHandler.js';
+export { createSseHandler, DEFAULT_SSE_PATH } from './sse/createSseHandler.js';
+export type { NodeHandler } from './sse/createSseNodeHandler.js';
+export { createSseNodeHandler } from './sse/createSseNodeHandler.js';
 
 import { Hub, type HubOptions } from './hub.js';
 

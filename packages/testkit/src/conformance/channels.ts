@@ -53,7 +53,7 @@ export function channelTests(ctx: SuiteContext): void {
     const two = ctx.channelName('resub-b');
     const a = await ctx.subscribed(client, one, 'x');
     const b = await ctx.subscribed(client, two, 'x');
-    await ctx.harness.dropLink(client);
+    await ctx.drop(client);
     await ctx.reconnected(client);
     await Promise.all([client.channel(one).ready(), client.channel(two).ready()]);
     await ctx.harness.serverPublish(one, 'x', 1);

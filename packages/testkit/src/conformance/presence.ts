@@ -96,7 +96,7 @@ export function presenceTests(ctx: SuiteContext): void {
     await bob.channel(name).ready();
     await alice.channel(name).presence.enter({ mood: 'ok' });
     await expect.poll(() => seen.members().length).toBe(1);
-    await ctx.harness.dropLink(alice);
+    await ctx.drop(alice);
     await ctx.reconnected(alice);
     await waitFor(
       'alice to be present again',

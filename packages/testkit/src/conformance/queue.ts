@@ -1,9 +1,6 @@
 import { expect, it } from 'vitest';
-import type { SuiteContext } from '../internal/context.js';
+import { SLOW_RECONNECT, type SuiteContext } from '../internal/context.js';
 import { waitFor, waitForState } from '../waitFor.js';
-
-/** Retries wait ~300 ms (jitter pinned near its ceiling), leaving time to publish while offline. */
-const SLOW_RECONNECT = { reconnect: { baseDelayMs: 300, maxDelayMs: 300 }, random: () => 0.999 };
 
 export function queueTests(ctx: SuiteContext): void {
   it('publishes made while reconnecting are queued and flushed in order after reconnect', async () => {
@@ -11,11 +8,7 @@ export function queueTests(ctx: SuiteContext): void {
     const sender = await ctx.connected(SLOW_RECONNECT);
     const name = ctx.channelName('queue');
     const received = await ctx.subscribed<number>(receiver, name, 'n');
-    await ctx.harness.dropLink(sender);
-    await waitFor(
-      'the sender to notice the drop',
-      () => sender.connection.getSnapshot().state === 'reconnecting',
-    );
+    await ctx.drop(sender);
     const sent = [1, 2, 3, 4, 5].map((n) => sender.channel(name).publish('n', n));
     expect(sender.queue.getSnapshot().size).toBe(5);
     await Promise.all(sent);
@@ -40,8 +33,7 @@ export function queueTests(ctx: SuiteContext): void {
     const sender = await ctx.connected(SLOW_RECONNECT);
     const name = ctx.channelName('midflush');
     const received = await ctx.subscribed<number>(receiver, name, 'n');
-    await ctx.harness.dropLink(sender);
-    await waitFor('the drop', () => sender.connection.getSnapshot().state === 'reconnecting');
+    await ctx.drop(sender);
     const count = 30;
     const sent = Array.from({ length: count }, (_, i) => sender.channel(name).publish('n', i));
     let dropped = false;

@@ -7,7 +7,7 @@ export function reconnectTests(ctx: SuiteContext): void {
     const client = await ctx.connected();
     const states: string[] = [];
     client.connection.subscribe(() => states.push(client.connection.getSnapshot().state));
-    await ctx.harness.dropLink(client);
+    await ctx.drop(client);
     await ctx.reconnected(client);
     expect(states).toContain('reconnecting');
     expect(states.at(-1)).toBe('connected');
@@ -66,7 +66,7 @@ export function reconnectTests(ctx: SuiteContext): void {
     const auth = vi.fn(async () => `refresh-user.v${++issued}`);
     const client = await ctx.connected({ clientId: 'refresh-user', auth });
     expect(auth).toHaveBeenCalledTimes(1);
-    await ctx.harness.dropLink(client);
+    await ctx.drop(client);
     await ctx.reconnected(client);
     expect(auth.mock.calls.length).toBeGreaterThanOrEqual(2);
     expect(client.connection.getSnapshot().clientId).toBe('refresh-user');

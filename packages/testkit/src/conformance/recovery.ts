@@ -1,11 +1,11 @@
 import type { DiscontinuityEvent } from '@patchbay/realtime-core';
 import { expect, it } from 'vitest';
-import type { SuiteContext } from '../internal/context.js';
+import { SLOW_RECONNECT, type SuiteContext } from '../internal/context.js';
 import { sleep, waitFor } from '../waitFor.js';
 
 export function recoveryTests(ctx: SuiteContext): void {
   it('messages missed while the link was down are replayed in order, once — or a discontinuity is emitted', async () => {
-    const subscriber = await ctx.connected();
+    const subscriber = await ctx.connected(SLOW_RECONNECT);
     const publisher = await ctx.connected();
     const name = ctx.channelName('missed');
     const received = await ctx.subscribed<number>(subscriber, name, 'n');
@@ -14,8 +14,7 @@ export function recoveryTests(ctx: SuiteContext): void {
     await publisher.channel(name).publish('n', 0);
     await expect.poll(() => received.data).toEqual([0]);
 
-    await ctx.harness.dropLink(subscriber);
-    await waitFor('the drop', () => subscriber.connection.getSnapshot().state !== 'connected');
+    await ctx.drop(subscriber);
     for (let n = 1; n <= 5; n++) await publisher.channel(name).publish('n', n);
     await ctx.reconnected(subscriber);
     await subscriber.channel(name).ready();
@@ -36,7 +35,7 @@ export function recoveryTests(ctx: SuiteContext): void {
     await ctx.subscribed(subscriber, name);
     const gaps: DiscontinuityEvent[] = [];
     subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
-    await ctx.harness.dropLink(subscriber);
+    await ctx.drop(subscriber);
     await ctx.reconnected(subscriber);
     await subscriber.channel(name).ready();
     await sleep(30);
@@ -44,13 +43,12 @@ export function recoveryTests(ctx: SuiteContext): void {
   });
 
   it('a gap older than the server keeps emits a discontinuity instead of silent loss', async () => {
-    const subscriber = await ctx.connected();
+    const subscriber = await ctx.connected(SLOW_RECONNECT);
     const name = ctx.channelName('gap');
     await ctx.subscribed(subscriber, name, 'n');
     const gaps: DiscontinuityEvent[] = [];
     subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
-    await ctx.harness.dropLink(subscriber);
-    await waitFor('the drop', () => subscriber.connection.getSnapshot().state !== 'connected');
+    await ctx.drop(subscriber);
     await ctx.harness.serverPublish(name, 'n', 1);
     await ctx.harness.truncateHistory(name);
     await ctx.reconnected(subscriber);
@@ -61,7 +59,7 @@ export function recoveryTests(ctx: SuiteContext): void {
 
   it('a channel subscribed after a reconnect gets no discontinuity (it never had continuity to lose)', async () => {
     const client = await ctx.connected();
-    await ctx.harness.dropLink(client);
+    await ctx.drop(client);
     await ctx.reconnected(client);
     const name = ctx.channelName('fresh');
     const gaps: DiscontinuityEvent[] = [];

@@ -6,13 +6,19 @@ import type {
   TransportCapabilities,
 } from '@patchbay/realtime-core';
 import type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from '../harness.js';
-import { waitFor, waitForState } from '../waitFor.js';
+import { waitForState } from '../waitFor.js';
 
 /** Fast-paced defaults so outages and expiries resolve in tens of milliseconds. */
 const DEFAULTS = {
   reconnect: { baseDelayMs: 20, maxDelayMs: 200, connectTimeoutMs: 4_000 },
   publishTimeoutMs: 4_000,
   typing: { timeoutMs: 400, throttleMs: 100 },
+} as const;
+
+/** Retries wait ~300 ms (jitter pinned near its ceiling): time to act while a client is offline. */
+export const SLOW_RECONNECT = {
+  reconnect: { baseDelayMs: 300, maxDelayMs: 300 },
+  random: () => 0.999,
 } as const;
 
 export interface Collected<TData = unknown> {
@@ -88,17 +94,29 @@ export class SuiteContext {
     this.#serverStopped = false;
   }
 
-  /** Wait until `client` has reconnected after a drop. */
+  /**
+   * Cut `client`'s link and resolve once the client has noticed (its state left `connected`).
+   * Watches the store rather than polling: a fast reconnect can pass through `reconnecting` in
+   * less time than a poll interval.
+   */
+  async drop(client: RealtimeClient): Promise<void> {
+    let off = () => {};
+    const noticed = new Promise<void>((resolve) => {
+      off = client.connection.subscribe(() => {
+        if (client.connection.getSnapshot().state !== 'connected') resolve();
+      });
+    });
+    try {
+      await this.harness.dropLink(client);
+      await withTimeout(noticed, 5_000, 'the client to notice the dropped link');
+    } finally {
+      off();
+    }
+  }
+
+  /** Wait until `client` is connected again after `drop()`. */
   async reconnected(client: RealtimeClient): Promise<void> {
-    await waitFor(
-      'the client to notice the drop',
-      () => client.connection.getSnapshot().state !== 'connected',
-      {
-        timeoutMs: 5_000,
-        intervalMs: 1,
-      },
-    ).catch(() => undefined);
-    await waitForState(client, 'connected');
+    await waitForState(client, 'connected', { timeoutMs: 8_000 });
   }
 
   async cleanup(): Promise<void> {
@@ -122,4 +140,23 @@ export function collect<TData = unknown>(
   };
   const stop = event === undefined ? channel.subscribe(handler) : channel.subscribe(event, handler);
   return { messages, data, stop };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

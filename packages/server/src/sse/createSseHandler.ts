@@ -1,0 +1,280 @@
+import { ErrorCodes } from '@patchbay/realtime-core';
+import type { Reply, WireError } from '../frames.js';
+import type { Hub, HubSession } from '../hub.js';
+import { HubError } from '../hubError.js';
+import { decodeCursor, encodeComment, encodeCursor, encodeEvent } from './sseWire.js';
+
+export const DEFAULT_SSE_PATH = '/patchbay/sse';
+
+export interface SseHandlerOptions {
+  /** Where the endpoints live. Default `/patchbay/sse`: `GET …/stream`, `POST …/{op}`. */
+  basePath?: string;
+  /** Interval of `: ping` comments that keep proxies from closing an idle stream. Default 15 000 ms. */
+  heartbeatMs?: number;
+}
+
+/** A web-standard handler: export it as `GET` and `POST` from a Next.js App Router route. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+const OPS = new Set(['subscribe', 'unsubscribe', 'publish', 'presence', 'history', 'close']);
+
+/**
+ * The hub's SSE endpoints as a `Request → Response` handler:
+ *
+ * - `GET {base}/stream` opens a session and streams `welcome`, `message`, `presence` and `error`
+ *   events (each with an `id:` resume cursor) and `: ping` heartbeats. The token comes from
+ *   `Authorization: Bearer …` or, for native EventSource which cannot send headers, `?token=`.
+ *   `?channels=a,b` subscribes at once, resuming from `Last-Event-ID` (or `?lastEventId=`).
+ * - `POST {base}/{subscribe|unsubscribe|publish|presence|history|close}` with a JSON body and
+ *   the `x-patchbay-connection` header runs one request on that session; 2xx is the ack.
+ */
+export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): FetchHandler {
+  const base = (options.basePath ?? DEFAULT_SSE_PATH).replace(/\/$/, '');
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+
+  return async (request) => {
+    const url = new URL(request.url);
+    if (!url.pathname.startsWith(`${base}/`)) return json(404, notFound(base));
+    const op = url.pathname.slice(base.length + 1);
+    if (op === 'stream') {
+      if (request.method !== 'GET')
+        return json(405, wire(ErrorCodes.InvalidFrame, 'Open the stream with GET.'));
+      return openStream(hub, request, url, heartbeatMs);
+    }
+    if (!OPS.has(op)) return json(404, notFound(base));
+    if (request.method !== 'POST')
+      return json(405, wire(ErrorCodes.InvalidFrame, `Send ${op} requests with POST.`));
+    return handleRequest(hub, request, op);
+  };
+}
+
+async function openStream(
+  hub: Hub,
+  request: Request,
+  url: URL,
+  heartbeatMs: number,
+): Promise<Response> {
+  const token = bearer(request) ?? url.searchParams.get('token') ?? undefined;
+  const clientId = url.searchParams.get('clientId') ?? undefined;
+  const echo = url.searchParams.get('echo') !== '0';
+  const channels = (url.searchParams.get('channels') ?? '').split(',').filter(Boolean);
+  const cursor = decodeCursor(
+    request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId'),
+  );
+
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const positions = new Map<string, number>();
+  const end = (error = false) => {
+    if (closed) return;
+    closed = true;
+    if (heartbeat) clearInterval(heartbeat);
+    try {
+      if (error) controller.error(new Error('terminated'));
+      else controller.close();
+    } catch {
+      // Already closed by the client.
+    }
+  };
+  const write = (chunk: Uint8Array) => {
+    if (closed) return;
+    try {
+      controller.enqueue(chunk);
+    } catch {
+      end();
+    }
+  };
+
+  let session: HubSession;
+  try {
+    session = await hub.openSession(
+      { token, clientId, echo },
+      {
+        send: (frame) => {
+          if (frame.type === 'message') {
+            const { type: _type, ...message } = frame;
+            if (message.seq !== undefined) positions.set(message.channel, message.seq);
+            write(encodeEvent('message', message, encodeCursor(positions)));
+          } else if (frame.type === 'presence') {
+            write(
+              encodeEvent(
+                'presence',
+                { channel: frame.channel, event: frame.event },
+                encodeCursor(positions),
+              ),
+            );
+          } else {
+            write(encodeEvent('error', frame.error, encodeCursor(positions)));
+          }
+        },
+        // Ending the body mid-session: the client sees its stream end without a goodbye, a drop.
+        terminate: () => {
+          end();
+          void session.close('lost');
+        },
+      },
+    );
+  } catch (error) {
+    const failure =
+      error instanceof HubError
+        ? error.toWire()
+        : wire(ErrorCodes.TransportError, String(error), true).error;
+    return json(failure.code === ErrorCodes.AuthRejected ? 401 : 500, {
+      ok: false,
+      error: failure,
+    });
+  }
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      write(
+        encodeEvent('welcome', {
+          clientId: session.clientId,
+          connectionId: session.id,
+          heartbeatMs,
+        }),
+      );
+      heartbeat = setInterval(() => {
+        if (!session.blackholed) write(encodeComment('ping'));
+      }, heartbeatMs);
+      heartbeat.unref?.();
+      void (async () => {
+        for (const channel of channels) {
+          const resumeFrom = cursor.get(channel);
+          const reply = await session.handle({
+            op: 'subscribe',
+            channel,
+            ...(resumeFrom !== undefined ? { resumeFrom } : {}),
+          });
+          if (reply && !reply.ok) write(encodeEvent('error', { ...reply.error, channel }));
+          else if (reply?.seq !== undefined && !positions.has(channel))
+            positions.set(channel, reply.seq);
+        }
+      })();
+    },
+    cancel() {
+      end();
+      void session.close('lost');
+    },
+  });
+  request.signal?.addEventListener('abort', () => {
+    end();
+    void session.close('lost');
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    },
+  });
+}
+
+async function handleRequest(hub: Hub, request: Request, op: string): Promise<Response> {
+  const connectionId = request.headers.get('x-patchbay-connection');
+  const session = connectionId ? hub.session(connectionId) : undefined;
+  if (!session) {
+    return json(
+      410,
+      wire(
+        ErrorCodes.ConnectionClosed,
+        'No open stream for this x-patchbay-connection; open GET /stream first and use the connectionId from its welcome event.',
+        true,
+      ),
+    );
+  }
+  // The connection id is not a secret: the request must carry the same identity as the stream.
+  const token = bearer(request);
+  const identity = await hub.identify(token, session.clientId).catch(() => undefined);
+  if (!identity || identity.clientId !== session.clientId) {
+    return json(
+      401,
+      wire(ErrorCodes.AuthRejected, 'This request’s credentials do not match the stream it names.'),
+    );
+  }
+  let body: unknown;
+  try {
+    const text = await request.text();
+    if (text.length > hub.maxMessageBytes * 4 + 64 * 1024) {
+      return json(
+        413,
+        wire(
+          ErrorCodes.MessageTooLarge,
+          `The request body exceeds what the hub accepts (${hub.maxMessageBytes} bytes per message).`,
+        ),
+      );
+    }
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    return json(400, wire(ErrorCodes.InvalidFrame, 'The request body is not valid JSON.'));
+  }
+  if (op === 'close') {
+    await session.close('client');
+    session.link.terminate();
+    return json(200, { ok: true });
+  }
+  if (op === 'publish' && Array.isArray((body as { messages?: unknown }).messages)) {
+    // A batch keeps one publisher's order over HTTP: messages are handled one after another.
+    const results: Reply[] = [];
+    for (const message of (body as { messages: unknown[] }).messages) {
+      const frame = typeof message === 'object' && message !== null ? { ...message, op } : message;
+      results.push((await session.handle(frame)) ?? (await never()));
+    }
+    return json(200, { ok: true, results });
+  }
+  const frame =
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body, op } : body;
+  const reply = await session.handle(frame);
+  if (reply === undefined) return never();
+  return json(reply.ok ? 200 : statusOf(reply.error), reply);
+}
+
+function statusOf(error: WireError): number {
+  switch (error.code) {
+    case ErrorCodes.AuthRejected:
+      return 403;
+    case ErrorCodes.InvalidFrame:
+      return 400;
+    case ErrorCodes.MessageTooLarge:
+      return 413;
+    case ErrorCodes.RateLimited:
+      return 429;
+    case ErrorCodes.ConnectionClosed:
+      return 410;
+    default:
+      return error.retryable ? 503 : 422;
+  }
+}
+
+function bearer(request: Request): string | undefined {
+  const header = request.headers.get('authorization');
+  const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function wire(code: string, message: string, retryable = false): { ok: false; error: WireError } {
+  return { ok: false, error: { code, message, ...(retryable ? { retryable } : {}) } };
+}
+
+function notFound(base: string) {
+  return wire(
+    ErrorCodes.InvalidFrame,
+    `Unknown endpoint. The hub serves GET ${base}/stream and POST ${base}/{subscribe,unsubscribe,publish,presence,history,close}.`,
+  );
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** A blackholed session never answers (fault injection). */
+function never(): Promise<never> {
+  return new Promise(() => {});
+}

@@ -1,0 +1,39 @@
+/** Server-Sent Events framing helpers: one event is `id:`, `event:`, `data:` lines and a blank line. */
+const encoder = new TextEncoder();
+
+export function encodeEvent(event: string, data: unknown, id?: string): Uint8Array {
+  let text = '';
+  if (id !== undefined) text += `id: ${id}\n`;
+  text += `event: ${event}\n`;
+  // JSON never contains a raw newline, so one data line is enough.
+  text += `data: ${JSON.stringify(data)}\n\n`;
+  return encoder.encode(text);
+}
+
+export function encodeComment(comment: string): Uint8Array {
+  return encoder.encode(`: ${comment}\n\n`);
+}
+
+/**
+ * The stream's resume cursor: the last sequence number per channel, as base64url JSON. Sent as
+ * the `id:` of every event, so a native EventSource's `Last-Event-ID` resumes every channel.
+ */
+export function encodeCursor(cursor: Map<string, number>): string {
+  return Buffer.from(JSON.stringify(Object.fromEntries(cursor))).toString('base64url');
+}
+
+export function decodeCursor(value: string | null | undefined): Map<string, number> {
+  const cursor = new Map<string, number>();
+  if (!value) return cursor;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object') {
+      for (const [channel, seq] of Object.entries(parsed)) {
+        if (Number.isInteger(seq) && (seq as number) >= 0) cursor.set(channel, seq as number);
+      }
+    }
+  } catch {
+    // An unreadable Last-Event-ID resumes nothing; the client gets a fresh stream.
+  }
+  return cursor;
+}

@@ -1,0 +1,2 @@
+export type { SseTransportOptions } from './sseTransport.js';
+export { sseTransport } from './sseTransport.js';

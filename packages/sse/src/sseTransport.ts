@@ -1,0 +1,414 @@
+import {
+  AuthError,
+  ConnectionError,
+  type ErrorCode,
+  ErrorCodes,
+  RealtimeError,
+  type Transport,
+  type TransportCapabilities,
+  type TransportConnection,
+  type TransportConnectRequest,
+  type TransportHistoryOptions,
+  type TransportMessage,
+  type TransportPresenceEvent,
+  type TransportPublish,
+  type TransportSink,
+  type TransportSubscribeOptions,
+  type TransportSubscribeResult,
+} from '@patchbay/realtime-core';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+export interface SseTransportOptions {
+  /** The hub's base URL, e.g. `http://127.0.0.1:8787` (or your app's origin with a route handler). */
+  url: string;
+  /** Where the hub's SSE endpoints live. Default `/patchbay/sse`. */
+  basePath?: string;
+  /**
+   * Declare the stream dead after this long without a byte (event or heartbeat) and reconnect.
+   * Default: 2.5 × the heartbeat interval the hub announces (15 s → 37.5 s).
+   */
+  silenceTimeoutMs?: number;
+  /** How long subscribe / presence / history requests wait. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** The hub's message size limit. Default 64 KiB. */
+  maxMessageBytes?: number;
+  /**
+   * Send the token in the stream URL (`?token=`) instead of the `Authorization` header. Only for
+   * servers or proxies that strip headers: URLs end up in logs and browser history.
+   */
+  tokenInQuery?: boolean;
+  /** Extra headers for every request (e.g. a CSRF token). */
+  headers?: Record<string, string>;
+  /** Inject `fetch` (tests, custom agents). Default: `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+interface WireError {
+  code: string;
+  message: string;
+  retryable?: boolean;
+}
+
+type OkReply = {
+  ok: true;
+  recovered?: boolean;
+  seq?: number;
+  messages?: TransportMessage[];
+  results?: Reply[];
+};
+type Reply = OkReply | { ok: false; error: WireError };
+
+interface PendingPublish {
+  message: TransportPublish;
+  resolve: () => void;
+  reject: (error: RealtimeError) => void;
+}
+
+/**
+ * The SSE transport for the Patchbay hub: one `fetch` stream down (parsed by eventsource-parser),
+ * HTTP POSTs up. Works wherever `fetch` streams: browsers and Node 20. Publishes from one client
+ * travel in ordered batches, so order holds even when the browser spreads POSTs over several
+ * connections. Core owns reconnection; this transport only reports a dead stream — an error, an
+ * end, or a silence longer than the heartbeat allows.
+ */
+export function sseTransport(options: SseTransportOptions): Transport {
+  if (typeof options?.url !== 'string' || !/^https?:\/\//.test(options.url)) {
+    throw new RealtimeError(
+      ErrorCodes.InvalidConfig,
+      `sseTransport: "url" must be an absolute http(s) URL such as http://127.0.0.1:8787; got ${JSON.stringify(options?.url)}.`,
+    );
+  }
+  return new SseTransport(options);
+}
+
+class SseTransport implements Transport {
+  readonly provider = 'sse';
+  readonly capabilities: TransportCapabilities;
+  readonly #options: SseTransportOptions;
+  readonly #base: string;
+  #stream: AbortController | undefined;
+  #connectionId: string | undefined;
+  #token: string | undefined;
+  readonly #inflight = new Set<AbortController>();
+  #batch: PendingPublish[] = [];
+  #sending = false;
+
+  constructor(options: SseTransportOptions) {
+    this.#options = options;
+    this.#base = `${options.url.replace(/\/$/, '')}${(options.basePath ?? '/patchbay/sse').replace(/\/$/, '')}`;
+    this.capabilities = Object.freeze({
+      clientPublish: true,
+      publishAck: true,
+      presence: true,
+      presenceUpdate: true,
+      history: true,
+      recovery: true,
+      echoControl: true,
+      maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
+    });
+  }
+
+  async connect(request: TransportConnectRequest): Promise<TransportConnection> {
+    this.disconnect();
+    const stream = new AbortController();
+    this.#stream = stream;
+    request.signal.addEventListener('abort', () => stream.abort(), { once: true });
+    this.#token = request.token;
+    const params = new URLSearchParams({ echo: request.echo ? '1' : '0' });
+    if (request.clientId !== undefined) params.set('clientId', request.clientId);
+    if (request.token !== undefined && this.#options.tokenInQuery)
+      params.set('token', request.token);
+
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#base}/stream?${params}`, {
+        headers: { ...this.#headers(), accept: 'text/event-stream' },
+        signal: stream.signal,
+      });
+    } catch (error) {
+      throw unreachable(this.#options.url, error);
+    }
+    if (!response.ok || !response.body) throw await httpError(response);
+
+    return new Promise<TransportConnection>((resolve, reject) => {
+      let welcomed = false;
+      let silence: ReturnType<typeof setTimeout> | undefined;
+      let silenceMs = this.#options.silenceTimeoutMs;
+      const armSilence = () => {
+        if (silence) clearTimeout(silence);
+        if (silenceMs !== undefined)
+          silence = setTimeout(() => finish(silenceError(silenceMs as number)), silenceMs);
+      };
+      const finish = (error: RealtimeError) => {
+        if (silence) clearTimeout(silence);
+        if (this.#stream !== stream) return;
+        this.#stream = undefined;
+        this.#connectionId = undefined;
+        stream.abort();
+        this.#failAll(error);
+        if (welcomed) request.sink.lost(error);
+        else reject(error);
+      };
+      const parser = createParser({
+        onEvent: (event) => {
+          armSilence();
+          if (event.event === 'welcome') {
+            const welcome = parse<{ clientId: string; connectionId: string; heartbeatMs?: number }>(
+              event,
+            );
+            if (!welcome) return;
+            silenceMs ??= Math.round((welcome.heartbeatMs ?? 15_000) * 2.5);
+            armSilence();
+            this.#connectionId = welcome.connectionId;
+            welcomed = true;
+            resolve({ clientId: welcome.clientId, connectionId: welcome.connectionId });
+            return;
+          }
+          if (welcomed) dispatch(event, request.sink);
+        },
+        onComment: () => armSilence(),
+      });
+      void (async () => {
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        const decoder = new TextDecoder();
+        try {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            parser.feed(decoder.decode(value, { stream: true }));
+          }
+          finish(lostError('the server ended the stream'));
+        } catch (error) {
+          finish(lostError(error instanceof Error ? error.message : String(error)));
+        }
+      })();
+    });
+  }
+
+  disconnect(): void {
+    const stream = this.#stream;
+    const connectionId = this.#connectionId;
+    this.#stream = undefined;
+    this.#connectionId = undefined;
+    if (!stream) return;
+    if (connectionId) {
+      // Tell the hub this was deliberate so presence leaves at once; the stream closes regardless.
+      void this.#fetch(`${this.#base}/close`, {
+        method: 'POST',
+        headers: {
+          ...this.#headers(),
+          'content-type': 'application/json',
+          'x-patchbay-connection': connectionId,
+        },
+        body: '{}',
+      }).catch(() => {});
+    }
+    stream.abort();
+    this.#failAll(lostError('the connection was closed'));
+  }
+
+  async subscribe(
+    channel: string,
+    options: TransportSubscribeOptions,
+  ): Promise<TransportSubscribeResult> {
+    const reply = await this.#post('subscribe', {
+      channel,
+      ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}),
+    });
+    return {
+      recovered: reply.recovered ?? false,
+      ...(reply.seq !== undefined ? { seq: reply.seq } : {}),
+    };
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    await this.#post('unsubscribe', { channel });
+  }
+
+  publish(message: TransportPublish): Promise<void> {
+    if (!this.#connectionId) return Promise.reject(lostError('not connected'));
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ message, resolve, reject });
+      void this.#flush();
+    });
+  }
+
+  async presenceEnter(channel: string, data: unknown): Promise<void> {
+    await this.#post('presence', { channel, action: 'enter', data });
+  }
+
+  async presenceUpdate(channel: string, data: unknown): Promise<void> {
+    await this.#post('presence', { channel, action: 'update', data });
+  }
+
+  async presenceLeave(channel: string): Promise<void> {
+    await this.#post('presence', { channel, action: 'leave' });
+  }
+
+  async history(channel: string, options: TransportHistoryOptions): Promise<TransportMessage[]> {
+    return (await this.#post('history', { channel, ...options })).messages ?? [];
+  }
+
+  /** One batch POST at a time: the hub handles its messages in order, so order survives HTTP. */
+  async #flush(): Promise<void> {
+    if (this.#sending || this.#batch.length === 0) return;
+    this.#sending = true;
+    const batch = this.#batch.splice(0, 500);
+    try {
+      const reply = await this.#post(
+        'publish',
+        {
+          messages: batch.map(({ message }) => ({
+            channel: message.channel,
+            id: message.id,
+            event: message.event,
+            data: message.data,
+            ...(message.ephemeral ? { ephemeral: true } : {}),
+          })),
+        },
+        false,
+      );
+      batch.forEach((item, index) => {
+        const result = reply.results?.[index];
+        if (result?.ok) item.resolve();
+        else item.reject(replyError(result?.ok === false ? result.error : undefined));
+      });
+    } catch (error) {
+      for (const item of batch) item.reject(error as RealtimeError);
+    } finally {
+      this.#sending = false;
+      if (this.#batch.length > 0) void this.#flush();
+    }
+  }
+
+  async #post(op: string, body: Record<string, unknown>, timed = true): Promise<OkReply> {
+    const connectionId = this.#connectionId;
+    if (!connectionId) throw lostError('not connected');
+    const abort = new AbortController();
+    this.#inflight.add(abort);
+    const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
+    const timer = timed
+      ? setTimeout(() => abort.abort(timeoutError(op, timeoutMs)), timeoutMs)
+      : undefined;
+    try {
+      let response: Response;
+      try {
+        response = await this.#fetch(`${this.#base}/${op}`, {
+          method: 'POST',
+          headers: {
+            ...this.#headers(),
+            'content-type': 'application/json',
+            'x-patchbay-connection': connectionId,
+          },
+          body: JSON.stringify(body),
+          signal: abort.signal,
+        });
+      } catch (error) {
+        if (abort.signal.reason instanceof RealtimeError) throw abort.signal.reason;
+        throw lostError(
+          `the ${op} request failed (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
+      const reply = (await response.json().catch(() => undefined)) as Reply | undefined;
+      if (reply?.ok) return reply;
+      if (!reply) throw await httpError(response);
+      throw replyError(reply.error);
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.#inflight.delete(abort);
+    }
+  }
+
+  #failAll(error: RealtimeError): void {
+    for (const abort of [...this.#inflight]) abort.abort(error);
+    this.#inflight.clear();
+    const batch = this.#batch.splice(0);
+    for (const item of batch) item.reject(error);
+  }
+
+  #headers(): Record<string, string> {
+    const headers: Record<string, string> = { ...this.#options.headers };
+    if (this.#token !== undefined && !this.#options.tokenInQuery)
+      headers.authorization = `Bearer ${this.#token}`;
+    return headers;
+  }
+
+  #fetch(input: string, init: RequestInit): Promise<Response> {
+    const fetchImpl = this.#options.fetch ?? globalThis.fetch;
+    return fetchImpl(input, init);
+  }
+}
+
+function dispatch(event: EventSourceMessage, sink: TransportSink): void {
+  if (event.event === 'message') {
+    const message = parse<TransportMessage>(event);
+    if (message) sink.message(message);
+  } else if (event.event === 'presence') {
+    const frame = parse<{ channel: string; event: TransportPresenceEvent }>(event);
+    if (frame) sink.presence(frame.channel, frame.event);
+  }
+}
+
+function parse<T>(event: EventSourceMessage): T | undefined {
+  try {
+    return JSON.parse(event.data) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
+
+function replyError(error: WireError | undefined): RealtimeError {
+  if (!error)
+    return new RealtimeError(ErrorCodes.InvalidFrame, 'The hub sent an unreadable reply.');
+  if (error.code === ErrorCodes.AuthRejected) return new AuthError(error.message);
+  const code = (KNOWN_CODES.has(error.code) ? error.code : ErrorCodes.TransportError) as ErrorCode;
+  return new RealtimeError(code, error.message, { retryable: error.retryable ?? false });
+}
+
+async function httpError(response: Response): Promise<RealtimeError> {
+  const body = (await response.json().catch(() => undefined)) as { error?: WireError } | undefined;
+  if (body?.error) return replyError(body.error);
+  if (response.status === 401 || response.status === 403) {
+    return new AuthError(`The hub refused the credentials (HTTP ${response.status}).`);
+  }
+  return new ConnectionError(
+    ErrorCodes.ConnectionFailed,
+    `The hub answered HTTP ${response.status}${response.ok ? ' without a stream body' : ''}.`,
+    { retryable: response.status >= 500 || response.status === 429 || response.ok },
+  );
+}
+
+function unreachable(url: string, error: unknown): RealtimeError {
+  if (error instanceof RealtimeError) return error;
+  return new ConnectionError(
+    ErrorCodes.ConnectionFailed,
+    `Could not reach the Patchbay hub at ${url} (${error instanceof Error ? error.message : String(error)}). Is it running (npx patchbay-server)?`,
+    { cause: error, retryable: true },
+  );
+}
+
+function lostError(reason: string): RealtimeError {
+  return new ConnectionError(ErrorCodes.ConnectionLost, `The SSE stream dropped (${reason}).`, {
+    retryable: true,
+  });
+}
+
+function silenceError(ms: number): RealtimeError {
+  return new ConnectionError(
+    ErrorCodes.ConnectionLost,
+    `No data or heartbeat for ${ms} ms: the stream is presumed dead (a proxy may be buffering or holding it). Reconnecting.`,
+    { retryable: true },
+  );
+}
+
+function timeoutError(op: string, ms: number): RealtimeError {
+  return new ConnectionError(
+    ErrorCodes.ConnectionFailed,
+    `The hub did not answer "${op}" within ${ms} ms.`,
+    {
+      retryable: true,
+    },
+  );
+}

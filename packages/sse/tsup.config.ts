@@ -1,0 +1,3 @@
+import { defineLibraryConfig } from '../../tsup.config.base';
+
+export default defineLibraryConfig({ index: 'src/index.ts' });
