@@ -150,6 +150,8 @@ class Client implements RealtimeClient, ChannelHost {
       storage: options.queue?.storage ?? memoryQueueStorage(),
       timers: this.timers,
       ackTimeoutMs: options.publishTimeoutMs ?? 10_000,
+      maxInFlight: 100,
+      retryDelayMs: 1_000,
       send: (message) =>
         this.transport.publish({
           channel: message.channel,
@@ -295,7 +297,7 @@ class Client implements RealtimeClient, ChannelHost {
       );
     }
     const schema = this.#schemas.get(channel)?.schemas;
-    let value = data;
+    let value: unknown = data;
     if (schema) {
       const eventSchema = schema[event];
       if (!eventSchema) {
@@ -310,6 +312,8 @@ class Client implements RealtimeClient, ChannelHost {
       if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
       value = outcome.value;
     }
+    // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
+    if (value === undefined) value = null;
     const size = jsonSize(channel, event, value);
     if (size > transport.capabilities.maxMessageBytes) {
       throw new MessageTooLargeError(

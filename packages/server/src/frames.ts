@@ -27,7 +27,8 @@ export const publishFrame = z
     channel,
     id,
     event,
-    data: z.unknown(),
+    // Optional: Socket.IO and JSON drop `undefined`, so "no data" arrives as a missing key.
+    data: z.unknown().optional(),
     ephemeral: z.boolean().optional(),
   })
   .strict();

@@ -128,8 +128,20 @@ describe('hub: authentication and authorization', () => {
 });
 
 describe('hub: limits and bad input', () => {
-  it('answers a rate-limited connection with rate_limited and a clear message, then recovers', async () => {
-    const server = await startHub({ rateLimit: { perSecond: 20, burst: 5 } });
+  it('slows a connection over its rate down instead of refusing it, keeping order', async () => {
+    const server = await startHub({ rateLimit: { perSecond: 100, burst: 5 } });
+    const { socket } = await rawClient(server, { token: 'alice' });
+    const replies = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        request(socket, { op: 'publish', channel: 'paced', id: `p${i}`, event: 'e', data: i }),
+      ),
+    );
+    expect(replies.every((r) => r.ok)).toBe(true);
+    expect(replies.map((r) => r.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  });
+
+  it('answers a connection far over its rate with rate_limited and a clear message, then recovers', async () => {
+    const server = await startHub({ rateLimit: { perSecond: 20, burst: 5, maxWaitMs: 0 } });
     const { socket } = await rawClient(server, { token: 'alice' });
     const replies = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
@@ -171,6 +183,19 @@ describe('hub: limits and bad input', () => {
     ).toBe(true);
   });
 
+  it('refuses presence data over maxMessageBytes with message_too_large', async () => {
+    const server = await startHub({ maxMessageBytes: 500 });
+    const { socket } = await rawClient(server, { token: 'alice' });
+    const reply = await request(socket, {
+      op: 'presence',
+      channel: 'p',
+      action: 'enter',
+      data: { bio: 'x'.repeat(600) },
+    });
+    expect(reply.error?.code).toBe('message_too_large');
+    expect(reply.error?.message).toMatch(/Presence data/);
+  });
+
   it('answers malformed frames with an error frame and keeps working', async () => {
     const server = await startHub();
     const { socket } = await rawClient(server, { token: 'alice' });
@@ -193,6 +218,28 @@ describe('hub: limits and bad input', () => {
   });
 });
 
+describe('hub: ordering', () => {
+  it('keeps one connection’s publishes in order even when authorize() answers at random speeds', async () => {
+    const server = await startHub({
+      authorize: () =>
+        new Promise((resolve) => setTimeout(() => resolve(true), Math.random() * 15)),
+    });
+    const { socket: watcher } = await rawClient(server, { token: 'watcher' });
+    await request(watcher, { op: 'subscribe', channel: 'ordered' });
+    const seen: number[] = [];
+    watcher.on('pb:message', (m: { data: number }) => seen.push(m.data));
+    const { socket } = await rawClient(server, { token: 'alice' });
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        request(socket, { op: 'publish', channel: 'ordered', id: `o${i}`, event: 'n', data: i }),
+      ),
+    );
+    expect(replies.every((r) => r.ok)).toBe(true);
+    await expect.poll(() => seen.length).toBe(20);
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
 describe('hub: history, recovery and presence', () => {
   it('replays exactly what a resubscribing client missed, in order, and says so', async () => {
     const server = await startHub();
@@ -203,6 +250,19 @@ describe('hub: history, recovery and presence', () => {
     const reply = await request(socket, { op: 'subscribe', channel: 'feed', resumeFrom: 2 });
     expect(reply).toMatchObject({ ok: true, recovered: true, seq: 5 });
     await expect.poll(() => replayed).toEqual([3, 4, 5]);
+  });
+
+  it('reports recovered: false for a position beyond the channel (the hub lost its state)', async () => {
+    const server = await startHub();
+    await server.hub.publish('reset', 'n', 1);
+    const { socket } = await rawClient(server, { token: 'alice' });
+    expect(
+      await request(socket, { op: 'subscribe', channel: 'reset', resumeFrom: 5 }),
+    ).toMatchObject({
+      ok: true,
+      recovered: false,
+      seq: 1,
+    });
   });
 
   it('reports recovered: false when history no longer reaches back', async () => {

@@ -42,8 +42,12 @@ export interface HubOptions {
   presenceGraceMs?: number;
   /** Largest message (JSON of event + data) in bytes. Default 64 KiB. */
   maxMessageBytes?: number;
-  /** Per-connection request budget; `false` disables. Default 100/s with bursts of 200. */
-  rateLimit?: { perSecond: number; burst: number } | false;
+  /**
+   * Per-connection request budget; `false` disables. Default 100/s with bursts of 200. Over the
+   * rate, requests are delayed (in order) up to `maxWaitMs` (default 2 000), then refused with
+   * `rate_limited`.
+   */
+  rateLimit?: { perSecond: number; burst: number; maxWaitMs?: number } | false;
 }
 
 export interface HubStats {
@@ -84,7 +88,8 @@ export class Hub {
     this.broker =
       options.broker ?? createMemoryBroker({ historySize: options.historySize ?? 1_000 });
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
-    this.presenceGraceMs = options.presenceGraceMs ?? 5_000;
+    // setTimeout overflows past 2^31-1 ms and would fire at once.
+    this.presenceGraceMs = Math.min(options.presenceGraceMs ?? 5_000, 2_147_483_647);
   }
 
   /** Authenticate a new connection. Throws `HubError` (`auth_rejected`) when refused. */
@@ -100,6 +105,7 @@ export class Hub {
       echo: request.echo,
       link,
       bucket: limit === false ? undefined : new TokenBucket(limit.perSecond, limit.burst),
+      maxWaitMs: limit === false ? 0 : (limit.maxWaitMs ?? 2_000),
     });
     this.#sessions.set(session.id, session);
     return session;
@@ -163,7 +169,8 @@ export class Hub {
   /** Close every connection and release the broker's local subscriptions. */
   async close(): Promise<void> {
     for (const session of [...this.#sessions.values()]) session.link.terminate();
-    for (const session of [...this.#sessions.values()]) await session.close('lost');
+    // Shutting down is deliberate: members leave now rather than after a grace nobody will end.
+    for (const session of [...this.#sessions.values()]) await session.close('client');
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
     for (const channel of this.#channels.values()) channel.unsubscribe();
@@ -276,7 +283,11 @@ interface SessionInit {
   echo: boolean;
   link: SessionLink;
   bucket: TokenBucket | undefined;
+  maxWaitMs: number;
 }
+
+/** Requests one connection may have waiting before the hub refuses more. */
+const MAX_QUEUED_REQUESTS = 1_000;
 
 /**
  * One connection to the hub. Endpoints call `handle(frame)` for every inbound frame and send the
@@ -293,6 +304,9 @@ export class HubSession {
   readonly #channels = new Map<string, { buffer: BrokerEvent[] | undefined; replayedTo: number }>();
   readonly #presence = new Set<string>();
   #closed = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #waiting = 0;
+  readonly #maxWaitMs: number;
   /** Fault injection: a blackholed session swallows requests and sends nothing. */
   blackholed = false;
 
@@ -303,6 +317,7 @@ export class HubSession {
     this.echo = init.echo;
     this.link = init.link;
     this.#bucket = init.bucket;
+    this.#maxWaitMs = init.maxWaitMs;
   }
 
   get closed(): boolean {
@@ -313,20 +328,55 @@ export class HubSession {
    * Validate and run one inbound frame. Never throws: every failure is a `{ ok: false }` reply
    * with a code and a message saying how to fix it. Resolves `undefined` when blackholed.
    */
-  async handle(raw: unknown): Promise<Reply | undefined> {
+  handle(raw: unknown): Promise<Reply | undefined> {
     if (this.blackholed) return new Promise<undefined>(() => {});
+    if (this.#waiting >= MAX_QUEUED_REQUESTS) {
+      return Promise.resolve(
+        fail(
+          ErrorCodes.RateLimited,
+          `More than ${MAX_QUEUED_REQUESTS} requests are waiting on this connection; wait for replies before sending more.`,
+          true,
+        ),
+      );
+    }
+    this.#waiting++;
+    // One connection's requests run one after another: with async hooks (authorize, a remote
+    // broker) concurrent handling would reorder a publisher's messages.
+    const run = this.#queue
+      .then(() => this.#handleNow(raw))
+      .finally(() => {
+        this.#waiting--;
+      });
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #handleNow(raw: unknown): Promise<Reply | undefined> {
+    if (this.blackholed) return new Promise<undefined>(() => {});
+    if (this.#closed) return fail(ErrorCodes.ConnectionClosed, 'This connection is closed.', true);
+    // Counted before parsing, so a flood of malformed frames is throttled too. Over the rate, a
+    // request waits its turn (backpressure keeps a reconnect flush whole and in order); only one
+    // that would wait longer than `maxWaitMs` is refused.
+    if (this.#bucket) {
+      const wait = this.#bucket.waitMs();
+      if (wait > this.#maxWaitMs) {
+        return fail(
+          ErrorCodes.RateLimited,
+          'Too many requests on this connection; slow down (the hub allows a burst, then a steady rate).',
+          true,
+        );
+      }
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      this.#bucket.take();
+    }
     const parsed = inboundFrame.safeParse(raw);
     if (!parsed.success) {
       return fail(
         ErrorCodes.InvalidFrame,
         `Malformed request (${describeFrameError(parsed.error)}).`,
-      );
-    }
-    if (this.#closed) return fail(ErrorCodes.ConnectionClosed, 'This connection is closed.', true);
-    if (this.#bucket && !this.#bucket.take()) {
-      return fail(
-        ErrorCodes.RateLimited,
-        'Too many requests on this connection; slow down (the hub allows a burst, then a steady rate).',
       );
     }
     try {
@@ -370,7 +420,7 @@ export class HubSession {
           channel: frame.channel,
           id: frame.id,
           event: frame.event,
-          data: frame.data,
+          data: frame.data ?? null,
           clientId: this.clientId,
           connectionId: this.id,
           timestamp: Date.now(),
@@ -387,6 +437,13 @@ export class HubSession {
           this.#presence.delete(frame.channel);
           await hub.broker.presenceRemove(frame.channel, this.id);
           return { ok: true };
+        }
+        const size = Buffer.byteLength(JSON.stringify(frame.data ?? null));
+        if (size > hub.maxMessageBytes) {
+          throw new HubError(
+            ErrorCodes.MessageTooLarge,
+            `Presence data is ${size} bytes; the hub accepts at most ${hub.maxMessageBytes}. Keep presence to small status fields.`,
+          );
         }
         await hub.authorize(this, frame.channel, 'presence');
         const first = !this.#presence.has(frame.channel);
@@ -426,11 +483,11 @@ export class HubSession {
     );
     let recovered = false;
     if (resumeFrom !== undefined) {
+      // A position beyond the channel's seq means the hub lost state (restart on a memory broker):
+      // that is a discontinuity, not a recovery.
       recovered =
-        resumeFrom >= page.seq ||
-        (page.oldestSeq !== undefined &&
-          page.oldestSeq <= resumeFrom + 1 &&
-          page.messages.length > 0);
+        resumeFrom === page.seq ||
+        (resumeFrom < page.seq && page.oldestSeq !== undefined && page.oldestSeq <= resumeFrom + 1);
       if (recovered) {
         for (const message of page.messages) this.#sendMessage(message);
       }

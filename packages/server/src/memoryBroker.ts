@@ -71,7 +71,8 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       let messages = channel.history.filter(
         (m) => options.afterSeq === undefined || m.seq > options.afterSeq,
       );
-      if (options.limit !== undefined) messages = messages.slice(-options.limit);
+      if (options.limit !== undefined)
+        messages = options.limit > 0 ? messages.slice(-options.limit) : [];
       const oldestSeq = channel.history[0]?.seq;
       return { messages, seq: channel.seq, ...(oldestSeq !== undefined ? { oldestSeq } : {}) };
     },

@@ -1,5 +1,6 @@
 import {
   AuthError,
+  ConfigError,
   ConnectionError,
   type ErrorCode,
   ErrorCodes,
@@ -57,8 +58,7 @@ type Reply =
  */
 export function socketioTransport(options: SocketIOTransportOptions): Transport {
   if (typeof options?.url !== 'string' || !/^(https?|wss?):\/\//.test(options.url)) {
-    throw new RealtimeError(
-      ErrorCodes.InvalidConfig,
+    throw new ConfigError(
       `socketioTransport: "url" must be the hub's absolute URL, such as http://127.0.0.1:8787; got ${JSON.stringify(options?.url)}.`,
     );
   }
@@ -93,6 +93,8 @@ class SocketIOTransport implements Transport {
       ...this.#options.socketOptions,
       path: this.#options.path ?? '/patchbay/socket.io',
       transports: this.#options.transports ?? ['websocket', 'polling'],
+      // Where WebSockets are blocked (some proxies), fall back to long-polling in the same attempt.
+      tryAllTransports: true,
       reconnection: false,
       forceNew: true,
       auth: {
@@ -112,6 +114,10 @@ class SocketIOTransport implements Transport {
         if (this.#socket === socket) this.#socket = undefined;
         reject(error);
       };
+      if (request.signal.aborted) {
+        fail(abortError(request.signal.reason));
+        return;
+      }
       request.signal.addEventListener('abort', () => fail(abortError(request.signal.reason)), {
         once: true,
       });

@@ -1,5 +1,6 @@
 import {
   AuthError,
+  ConfigError,
   ConnectionError,
   type ErrorCode,
   ErrorCodes,
@@ -73,8 +74,7 @@ interface PendingPublish {
  */
 export function sseTransport(options: SseTransportOptions): Transport {
   if (typeof options?.url !== 'string' || !/^https?:\/\//.test(options.url)) {
-    throw new RealtimeError(
-      ErrorCodes.InvalidConfig,
+    throw new ConfigError(
       `sseTransport: "url" must be an absolute http(s) URL such as http://127.0.0.1:8787; got ${JSON.stringify(options?.url)}.`,
     );
   }
@@ -112,7 +112,8 @@ class SseTransport implements Transport {
     this.disconnect();
     const stream = new AbortController();
     this.#stream = stream;
-    request.signal.addEventListener('abort', () => stream.abort(), { once: true });
+    if (request.signal.aborted) stream.abort();
+    else request.signal.addEventListener('abort', () => stream.abort(), { once: true });
     this.#token = request.token;
     const params = new URLSearchParams({ echo: request.echo ? '1' : '0' });
     if (request.clientId !== undefined) params.set('clientId', request.clientId);

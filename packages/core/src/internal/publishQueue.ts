@@ -31,6 +31,10 @@ export interface PublishQueueOptions {
   storage: QueueStorage;
   timers: Timers;
   ackTimeoutMs: number;
+  /** Most messages on the wire awaiting acks at once. */
+  maxInFlight: number;
+  /** Pause before resending after a retryable refusal while connected. */
+  retryDelayMs: number;
   send(message: QueuedMessage): Promise<void>;
   /** A message failed for good (NACK, timeout) after its publisher stopped waiting, e.g. after a reload. */
   onDropped(message: QueuedMessage, error: RealtimeError): void;
@@ -50,6 +54,7 @@ export class PublishQueue {
   #loaded: Promise<void> | undefined;
   /** Until stored messages are read, saving would overwrite them with only the new ones. */
   #restored = false;
+  #retryTimer: unknown;
 
   constructor(options: PublishQueueOptions) {
     this.#options = options;
@@ -116,6 +121,8 @@ export class PublishQueue {
   /** The link is down: stop sending, and put everything on the wire back in line for a re-send. */
   pause(): void {
     this.#open = false;
+    if (this.#retryTimer !== undefined) this.#options.timers.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     for (const entry of this.#entries) {
       if (entry.state === 'inflight') {
         entry.state = 'queued';
@@ -131,11 +138,26 @@ export class PublishQueue {
   }
 
   #pump(): void {
-    if (!this.#open) return;
+    if (!this.#open || this.#retryTimer !== undefined) return;
+    // A bounded window keeps a 1 000-message flush from arriving at the provider all at once.
+    let inflight = 0;
     for (const entry of this.#entries) {
-      if (entry.state === 'queued') this.#send(entry);
+      if (entry.state === 'inflight') inflight++;
+      else if (inflight < this.#options.maxInFlight) {
+        this.#send(entry);
+        inflight++;
+      } else break;
     }
     this.#publishStatus();
+  }
+
+  /** A retryable refusal (rate limit, a blip) while connected: resend in order after a pause. */
+  #holdAndRetry(): void {
+    if (this.#retryTimer !== undefined || !this.#open) return;
+    this.#retryTimer = this.#options.timers.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#pump();
+    }, this.#options.retryDelayMs);
   }
 
   #send(entry: Entry): void {
@@ -160,11 +182,13 @@ export class PublishQueue {
       (error: unknown) => {
         if (entry.attempt !== attempt || entry.state !== 'inflight') return;
         if (isRealtimeError(error) && error.retryable) {
-          // The link is going down; `pause()` will follow and the entry is re-sent on reconnect.
+          // The link is going down (`pause()` follows and the entry is re-sent on reconnect), or
+          // the provider asked us to slow down: either way it goes back in line, in order.
           entry.state = 'queued';
           entry.attempt++;
           this.#clearTimer(entry);
           this.#publishStatus();
+          this.#holdAndRetry();
           return;
         }
         this.#finish(entry, error);
@@ -178,6 +202,7 @@ export class PublishQueue {
     if (index === -1) return;
     this.#entries.splice(index, 1);
     this.#changed();
+    this.#pump();
     if (error === undefined) {
       entry.settle?.resolve();
     } else if (entry.settle) {

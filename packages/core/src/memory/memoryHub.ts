@@ -280,9 +280,12 @@ export class MemoryHub {
         const oldest = state.history[0]?.seq;
         const missed = state.history.filter((m) => (m.seq ?? 0) > (options.resumeFrom ?? 0));
         // Recovered when history still reaches back to the first missed message.
+        // Beyond the channel's seq means lost state: a discontinuity, not a recovery.
         recovered =
           state.seq === options.resumeFrom ||
-          (oldest !== undefined && oldest <= options.resumeFrom + 1);
+          (options.resumeFrom < state.seq &&
+            oldest !== undefined &&
+            oldest <= options.resumeFrom + 1);
         if (recovered) {
           for (const message of missed) {
             if (!connection.echo && message.connectionId === connection.id) continue;

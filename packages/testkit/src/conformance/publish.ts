@@ -92,4 +92,13 @@ export function publishTests(ctx: SuiteContext): void {
       code: 'validation_failed',
     });
   });
+
+  it('a publish without data arrives as null on every provider', async () => {
+    const client = await ctx.connected();
+    const name = ctx.channelName('no-data');
+    const received = await ctx.subscribed(client, name, 'ping');
+    await client.channel(name).publish('ping', undefined);
+    await expect.poll(() => received.messages.length).toBe(1);
+    expect(received.data).toEqual([null]);
+  });
 }
