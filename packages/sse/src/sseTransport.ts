@@ -194,7 +194,7 @@ class SseTransport implements Transport {
     if (!stream) return;
     if (connectionId) {
       // Tell the hub this was deliberate so presence leaves at once; the stream closes regardless.
-      void this.#fetch(`${this.#base}/close`, {
+      void this.#fetch(`${this.#base}/close${this.#queryToken()}`, {
         method: 'POST',
         headers: {
           ...this.#headers(),
@@ -294,7 +294,7 @@ class SseTransport implements Transport {
     try {
       let response: Response;
       try {
-        response = await this.#fetch(`${this.#base}/${op}`, {
+        response = await this.#fetch(`${this.#base}/${op}${this.#queryToken()}`, {
           method: 'POST',
           headers: {
             ...this.#headers(),
@@ -325,6 +325,13 @@ class SseTransport implements Transport {
     this.#inflight.clear();
     const batch = this.#batch.splice(0);
     for (const item of batch) item.reject(error);
+  }
+
+  /** With `tokenInQuery`, requests carry the token in the URL like the stream does. */
+  #queryToken(): string {
+    return this.#options.tokenInQuery && this.#token !== undefined
+      ? `?${new URLSearchParams({ token: this.#token })}`
+      : '';
   }
 
   #headers(): Record<string, string> {

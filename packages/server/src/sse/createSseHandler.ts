@@ -44,7 +44,7 @@ export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): Fet
     if (!OPS.has(op)) return json(404, notFound(base));
     if (request.method !== 'POST')
       return json(405, wire(ErrorCodes.InvalidFrame, `Send ${op} requests with POST.`));
-    return handleRequest(hub, request, op);
+    return handleRequest(hub, request, op, url);
   };
 }
 
@@ -174,7 +174,7 @@ async function openStream(
   });
 }
 
-async function handleRequest(hub: Hub, request: Request, op: string): Promise<Response> {
+async function handleRequest(hub: Hub, request: Request, op: string, url: URL): Promise<Response> {
   const connectionId = request.headers.get('x-patchbay-connection');
   const session = connectionId ? hub.session(connectionId) : undefined;
   if (!session) {
@@ -188,7 +188,7 @@ async function handleRequest(hub: Hub, request: Request, op: string): Promise<Re
     );
   }
   // The connection id is not a secret: the request must carry the same identity as the stream.
-  const token = bearer(request);
+  const token = bearer(request) ?? url.searchParams.get('token') ?? undefined;
   const identity = await hub.identify(token, session.clientId).catch(() => undefined);
   if (!identity || identity.clientId !== session.clientId) {
     return json(

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { SLOW_RECONNECT, type SuiteContext } from '../internal/context.js';
-import { waitFor, waitForState } from '../waitFor.js';
+import { waitForState } from '../waitFor.js';
 
 export function queueTests(ctx: SuiteContext): void {
   it('publishes made while reconnecting are queued and flushed in order after reconnect', async () => {

@@ -1,7 +1,7 @@
 import type { DiscontinuityEvent } from '@patchbay/realtime-core';
 import { expect, it } from 'vitest';
 import { SLOW_RECONNECT, type SuiteContext } from '../internal/context.js';
-import { sleep, waitFor } from '../waitFor.js';
+import { sleep } from '../waitFor.js';
 
 export function recoveryTests(ctx: SuiteContext): void {
   it('messages missed while the link was down are replayed in order, once — or a discontinuity is emitted', async () => {
