@@ -1,0 +1,18 @@
+import { runAblyEmulatorCli } from './ably/cli.js';
+import { runPusherEmulatorCli } from './pusher/cli.js';
+
+const usage = `Usage: patchbay-emulator <pusher|ably> [options]
+
+Local stand-ins for managed providers, for tests and offline development only.
+Run "patchbay-emulator pusher --help" or "patchbay-emulator ably --help" for options.`;
+
+const [command, ...rest] = process.argv.slice(2);
+const run = command === 'pusher' ? runPusherEmulatorCli : command === 'ably' ? runAblyEmulatorCli : undefined;
+if (!run) {
+  console.error(command ? `Unknown emulator "${command}".\n\n${usage}` : usage);
+  process.exit(2);
+}
+run(rest).catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
