@@ -46,6 +46,8 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
   readonly #handlers = new Map<string | typeof ALL, Set<Handler>>();
   readonly #events = new Emitter<ChannelEvents>();
   #refs = 0;
+  /** The client treats this channel as live (activated and not yet deactivated). */
+  #active = false;
   #attachGeneration = 0;
   #everAttached = false;
   #lastSeq: number | undefined;
@@ -136,16 +138,29 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
   /**
    * Keep the channel attached without a message handler (e.g. a component that only publishes).
    * Returns the release function; the provider subscription ends when every hold is released.
+   * The last release takes effect at the end of the current task, so a release followed by a new
+   * hold in the same task (React StrictMode's remount, a route transition) keeps the one
+   * subscription instead of unsubscribing and subscribing again.
    */
   hold(): () => void {
     this.#refs++;
-    if (this.#refs === 1) this.#host.activate(this);
+    if (!this.#active) {
+      this.#active = true;
+      this.#host.activate(this);
+    }
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#refs--;
-      if (this.#refs === 0) this.#host.deactivate(this);
+      if (this.#refs === 0) {
+        queueMicrotask(() => {
+          if (this.#refs === 0 && this.#active) {
+            this.#active = false;
+            this.#host.deactivate(this);
+          }
+        });
+      }
     };
   }
 

@@ -27,7 +27,7 @@ export function channelTests(ctx: SuiteContext): void {
     expect(channel.state.getSnapshot().state).toBe('attached');
     expect(await ctx.harness.providerSubscriptionCount(name)).toBe(1);
     offB();
-    expect(channel.state.getSnapshot().state).toBe('detached');
+    await expect.poll(() => channel.state.getSnapshot().state).toBe('detached');
     await waitFor(
       'the provider subscription to end',
       async () => (await ctx.harness.providerSubscriptionCount(name)) === 0,
@@ -81,5 +81,21 @@ export function channelTests(ctx: SuiteContext): void {
     await ctx.harness.serverPublish(name, 'n', 7);
     await expect.poll(() => second.data).toEqual([7]);
     expect(first.data).toEqual([]);
+  });
+
+  it('a release and a new hold in the same task keep the one subscription (StrictMode remount)', async () => {
+    const client = await ctx.connected();
+    const name = ctx.channelName('remount');
+    const channel = client.channel(name);
+    const received = collect(channel, 'e');
+    await channel.ready();
+    const states: string[] = [];
+    channel.state.subscribe(() => states.push(channel.state.getSnapshot().state));
+    received.stop();
+    const again = collect(channel, 'e');
+    await ctx.harness.serverPublish(name, 'e', 'still here');
+    await expect.poll(() => again.data).toEqual(['still here']);
+    expect(states).toEqual([]);
+    expect(await ctx.harness.providerSubscriptionCount(name)).toBe(1);
   });
 }
