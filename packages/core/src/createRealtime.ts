@@ -130,6 +130,8 @@ class Client implements RealtimeClient, ChannelHost {
   readonly #events = new Emitter<ClientEvents>();
   readonly #inboundChains = new Map<string, Promise<void>>();
   #session = 0;
+  /** Channels whose attach was started on the current link, so none is attached twice. */
+  readonly #attachedOnThisLink = new Set<LiveChannel>();
 
   constructor(options: RealtimeOptions) {
     checkOptions(options);
@@ -232,6 +234,7 @@ class Client implements RealtimeClient, ChannelHost {
 
   close(): void {
     this.#session++;
+    this.#attachedOnThisLink.clear();
     this.#queue.pause();
     for (const channel of this.#channels.values()) channel.suspend('detached');
     this.#manager.close();
@@ -272,12 +275,15 @@ class Client implements RealtimeClient, ChannelHost {
   }
 
   activate(channel: LiveChannel): void {
-    if (this.isConnected()) void channel.attach();
-    else channel.suspend('attaching');
+    if (this.isConnected()) {
+      this.#attachedOnThisLink.add(channel);
+      void channel.attach();
+    } else channel.suspend('attaching');
   }
 
   deactivate(channel: LiveChannel): void {
     channel.detach();
+    this.#attachedOnThisLink.delete(channel);
     if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});
   }
 
@@ -370,7 +376,11 @@ class Client implements RealtimeClient, ChannelHost {
     const session = ++this.#session;
     await this.#queue.load();
     if (session !== this.#session) return;
-    const live = [...this.#channels.values()].filter((channel) => channel.refCount > 0);
+    // Channels activated since the link came up are attaching already; attach the rest once.
+    const live = [...this.#channels.values()].filter(
+      (channel) => channel.refCount > 0 && !this.#attachedOnThisLink.has(channel),
+    );
+    for (const channel of live) this.#attachedOnThisLink.add(channel);
     await Promise.all(live.map((channel) => channel.attach()));
     // Flush after re-attaching so providers that need a subscription to publish (Pusher) accept it.
     if (session === this.#session && this.isConnected()) this.#queue.open();
@@ -378,6 +388,7 @@ class Client implements RealtimeClient, ChannelHost {
 
   #onLost(): void {
     this.#session++;
+    this.#attachedOnThisLink.clear();
     this.#queue.pause();
     for (const channel of this.#channels.values()) channel.suspend('attaching');
   }

@@ -1,0 +1,14 @@
+import type { RealtimeClient } from '@patchbay/realtime-core';
+import { useContext } from 'react';
+import { RealtimeContext } from './RealtimeProvider.js';
+
+/** The client from the nearest `<RealtimeProvider>`. Throws a clear error outside one. */
+export function useRealtime(): RealtimeClient {
+  const client = useContext(RealtimeContext);
+  if (!client) {
+    throw new Error(
+      'No RealtimeClient found: wrap your tree in <RealtimeProvider client={…}> (from @patchbay/realtime-react).',
+    );
+  }
+  return client;
+}
