@@ -42,7 +42,16 @@ export const realtimeConfigSchema = z.discriminatedUnion(
         ...common,
       })
       .strict(),
-    z.object({ provider: z.literal('sse'), url, ...common }).strict(),
+    z
+      .object({
+        provider: z.literal('sse'),
+        url,
+        basePath: z.string().startsWith('/').optional(),
+        tokenInQuery: z.boolean().optional(),
+        silenceTimeoutMs: z.number().positive().optional(),
+        ...common,
+      })
+      .strict(),
     z
       .object({
         provider: z.literal('pusher'),

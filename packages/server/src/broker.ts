@@ -18,6 +18,11 @@ export interface HistoryPage {
   seq: number;
   /** The oldest sequence number still kept, if any. */
   oldestSeq?: number;
+  /**
+   * Identifies the broker's sequence space. It changes when sequence numbers restart (a memory
+   * broker after a restart), so a client's old position is never mistaken for a new one.
+   */
+  epoch: string;
 }
 
 /**

@@ -18,6 +18,8 @@ export const subscribeFrame = z
     op: z.literal('subscribe'),
     channel,
     resumeFrom: z.number().int().nonnegative().optional(),
+    /** The epoch the client's `resumeFrom` belongs to (from an earlier subscribe reply). */
+    epoch: z.string().min(1).max(100).optional(),
   })
   .strict();
 export const unsubscribeFrame = z.object({ op: z.literal('unsubscribe'), channel }).strict();
@@ -44,7 +46,7 @@ export const historyFrame = z
   .object({
     op: z.literal('history'),
     channel,
-    limit: z.number().int().positive().max(1_000).optional(),
+    limit: z.number().int().nonnegative().max(1_000).optional(),
     afterSeq: z.number().int().nonnegative().optional(),
   })
   .strict();
@@ -61,7 +63,7 @@ export type InboundFrame = z.infer<typeof inboundFrame>;
 
 /** What the hub answers to a request. */
 export type Reply =
-  | { ok: true; recovered?: boolean; seq?: number; messages?: TransportMessage[] }
+  | { ok: true; recovered?: boolean; seq?: number; epoch?: string; messages?: TransportMessage[] }
   | { ok: false; error: WireError };
 
 export interface WireError {

@@ -265,6 +265,27 @@ describe('hub: history, recovery and presence', () => {
     });
   });
 
+  it('reports recovered: false for a position from before a broker restart (another epoch)', async () => {
+    const before = await startHub();
+    const { socket: first } = await rawClient(before, { token: 'alice' });
+    for (let n = 1; n <= 5; n++) await before.hub.publish('epoch', 'n', n);
+    const initial = (await request(first, { op: 'subscribe', channel: 'epoch' })) as Reply & {
+      epoch: string;
+    };
+    // The hub restarts on a fresh memory broker: sequence numbers start again and overtake 5.
+    const after = await startHub();
+    for (let n = 1; n <= 7; n++) await after.hub.publish('epoch', 'n', n * 10);
+    const { socket } = await rawClient(after, { token: 'alice' });
+    const reply = (await request(socket, {
+      op: 'subscribe',
+      channel: 'epoch',
+      resumeFrom: 5,
+      epoch: initial.epoch,
+    })) as Reply & { epoch: string };
+    expect(reply).toMatchObject({ ok: true, recovered: false, seq: 7 });
+    expect(reply.epoch).not.toBe(initial.epoch);
+  });
+
   it('reports recovered: false when history no longer reaches back', async () => {
     const server = await startHub({ historySize: 2 });
     for (let n = 1; n <= 5; n++) await server.hub.publish('short', 'n', n);
@@ -295,6 +316,19 @@ describe('hub: history, recovery and presence', () => {
     await expect.poll(() => events).toContain('leave:closer');
     expect(events).not.toContain('leave:dropper');
     await expect.poll(() => events, { timeout: 2_000 }).toContain('leave:dropper');
+  });
+
+  it('hub.close() ends every member at once, with no presence left behind', async () => {
+    const server = await startHub({ presenceGraceMs: 60_000 });
+    const { socket } = await rawClient(server, { token: 'alice' });
+    await request(socket, { op: 'presence', channel: 'closing', action: 'enter' });
+    const { socket: dropped } = await rawClient(server, { token: 'bob' });
+    await request(dropped, { op: 'presence', channel: 'closing', action: 'enter' });
+    for (const session of server.hub.sessions({ clientId: 'bob' })) session.link.terminate();
+    await expect.poll(() => server.hub.sessions({ clientId: 'bob' }).length).toBe(0);
+    expect(await server.hub.broker.presenceMembers('closing')).toHaveLength(2);
+    await server.hub.close();
+    expect(await server.hub.broker.presenceMembers('closing')).toEqual([]);
   });
 
   it('counts connections, channels and members in stats', async () => {

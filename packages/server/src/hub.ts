@@ -44,8 +44,10 @@ export interface HubOptions {
   maxMessageBytes?: number;
   /**
    * Per-connection request budget; `false` disables. Default 100/s with bursts of 200. Over the
-   * rate, requests are delayed (in order) up to `maxWaitMs` (default 2 000), then refused with
-   * `rate_limited`.
+   * rate, requests queue and are answered in order as tokens refill (backpressure), so a client
+   * flushing its offline queue slows down instead of failing. A request is refused with a
+   * retryable `rate_limited` only when the next token is more than `maxWaitMs` away (default
+   * 2 000, i.e. a rate below 0.5/s) or when 1 000 requests are already waiting on the connection.
    */
   rateLimit?: { perSecond: number; burst: number; maxWaitMs?: number } | false;
 }
@@ -168,10 +170,16 @@ export class Hub {
 
   /** Close every connection and release the broker's local subscriptions. */
   async close(): Promise<void> {
-    for (const session of [...this.#sessions.values()]) session.link.terminate();
     // Shutting down is deliberate: members leave now rather than after a grace nobody will end.
-    for (const session of [...this.#sessions.values()]) await session.close('client');
-    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
+    // Sessions close before their links, so the links' own drop handling finds nothing left.
+    const sessions = [...this.#sessions.values()];
+    for (const session of sessions) await session.close('client');
+    for (const session of sessions) session.link.terminate();
+    for (const [key, timer] of this.#graceTimers) {
+      clearTimeout(timer);
+      const [channel, connectionId] = key.split('\u0000') as [string, string];
+      await this.broker.presenceRemove(channel, connectionId);
+    }
     this.#graceTimers.clear();
     for (const channel of this.#channels.values()) channel.unsubscribe();
     this.#channels.clear();
@@ -396,7 +404,10 @@ export class HubSession {
     switch (frame.op) {
       case 'subscribe': {
         await hub.authorize(this, frame.channel, 'subscribe');
-        return { ok: true, ...(await this.#subscribe(frame.channel, frame.resumeFrom)) };
+        return {
+          ok: true,
+          ...(await this.#subscribe(frame.channel, frame.resumeFrom, frame.epoch)),
+        };
       }
       case 'unsubscribe': {
         this.#channels.delete(frame.channel);
@@ -471,7 +482,8 @@ export class HubSession {
   async #subscribe(
     channel: string,
     resumeFrom: number | undefined,
-  ): Promise<{ recovered: boolean; seq: number }> {
+    epoch: string | undefined,
+  ): Promise<{ recovered: boolean; seq: number; epoch: string }> {
     const hub = this.#hub;
     // Join first and buffer, so nothing published while history is read falls in between.
     const entry = { buffer: [] as BrokerEvent[] | undefined, replayedTo: 0 };
@@ -485,21 +497,29 @@ export class HubSession {
     if (resumeFrom !== undefined) {
       // A position beyond the channel's seq means the hub lost state (restart on a memory broker):
       // that is a discontinuity, not a recovery.
+      // Sequence numbers only compare within one broker incarnation (`epoch`): after a restart
+      // on a memory broker, position 5 is not the old position 5. A position beyond the channel
+      // is lost state too. Both are a discontinuity, never a silent skip.
+      const sameEpoch = epoch === undefined || epoch === page.epoch;
       recovered =
-        resumeFrom === page.seq ||
-        (resumeFrom < page.seq && page.oldestSeq !== undefined && page.oldestSeq <= resumeFrom + 1);
+        sameEpoch &&
+        (resumeFrom === page.seq ||
+          (resumeFrom < page.seq &&
+            page.oldestSeq !== undefined &&
+            page.oldestSeq <= resumeFrom + 1));
       if (recovered) {
         for (const message of page.messages) this.#sendMessage(message);
       }
     }
     entry.replayedTo = recovered ? Math.max(resumeFrom ?? 0, page.seq) : page.seq;
     const members = await hub.broker.presenceMembers(channel);
-    if (this.#channels.get(channel) !== entry) return { recovered, seq: page.seq };
+    if (this.#channels.get(channel) !== entry)
+      return { recovered, seq: page.seq, epoch: page.epoch };
     this.#send({ type: 'presence', channel, event: { type: 'sync', members } });
     const buffered = entry.buffer ?? [];
     entry.buffer = undefined;
     for (const event of buffered) this.deliver(event);
-    return { recovered, seq: page.seq };
+    return { recovered, seq: page.seq, epoch: page.epoch };
   }
 
   /** @internal A broker event for a channel this session joined. */

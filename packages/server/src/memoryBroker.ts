@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TransportMessage, TransportPresenceMember } from '@patchbay/realtime-core';
 import type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
 
@@ -17,6 +18,8 @@ export interface MemoryBrokerOptions {
 /** The default broker: everything in this process's memory. */
 export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
   const historySize = options.historySize ?? 1_000;
+  // Sequence numbers restart with this broker: a new epoch tells resuming clients so.
+  const epoch = randomUUID();
   const channels = new Map<string, ChannelState>();
   const state = (name: string): ChannelState => {
     let current = channels.get(name);
@@ -67,14 +70,19 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
     },
     async history(name, options = {}): Promise<HistoryPage> {
       const channel = channels.get(name);
-      if (!channel) return { messages: [], seq: 0 };
+      if (!channel) return { messages: [], seq: 0, epoch };
       let messages = channel.history.filter(
         (m) => options.afterSeq === undefined || m.seq > options.afterSeq,
       );
       if (options.limit !== undefined)
         messages = options.limit > 0 ? messages.slice(-options.limit) : [];
       const oldestSeq = channel.history[0]?.seq;
-      return { messages, seq: channel.seq, ...(oldestSeq !== undefined ? { oldestSeq } : {}) };
+      return {
+        messages,
+        seq: channel.seq,
+        epoch,
+        ...(oldestSeq !== undefined ? { oldestSeq } : {}),
+      };
     },
     async clearHistory(name) {
       const channel = channels.get(name);

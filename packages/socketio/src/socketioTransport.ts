@@ -48,7 +48,7 @@ interface WireError {
 }
 
 type Reply =
-  | { ok: true; recovered?: boolean; seq?: number; messages?: TransportMessage[] }
+  | { ok: true; recovered?: boolean; seq?: number; epoch?: string; messages?: TransportMessage[] }
   | { ok: false; error: WireError };
 
 /**
@@ -68,6 +68,8 @@ export function socketioTransport(options: SocketIOTransportOptions): Transport 
 class SocketIOTransport implements Transport {
   readonly provider = 'socketio';
   readonly capabilities: TransportCapabilities;
+  /** The hub's sequence space per channel: a resume is only valid within the same epoch. */
+  readonly #epochs = new Map<string, string>();
   readonly #options: SocketIOTransportOptions;
   #socket: Socket | undefined;
   readonly #pending = new Set<(error: RealtimeError) => void>();
@@ -147,11 +149,14 @@ class SocketIOTransport implements Transport {
     channel: string,
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscribeResult> {
+    const epoch = this.#epochs.get(channel);
     const reply = await this.#request({
       op: 'subscribe',
       channel,
       ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}),
+      ...(options.resumeFrom !== undefined && epoch !== undefined ? { epoch } : {}),
     });
+    if (reply.epoch !== undefined) this.#epochs.set(channel, reply.epoch);
     return {
       recovered: reply.recovered ?? false,
       ...(reply.seq !== undefined ? { seq: reply.seq } : {}),

@@ -13,7 +13,10 @@ afterAll(async () => {
 });
 
 async function connected(clientId: string): Promise<RealtimeClient> {
-  const client = await harness.createClient({ clientId, reconnect: { baseDelayMs: 20, maxDelayMs: 100 } });
+  const client = await harness.createClient({
+    clientId,
+    reconnect: { baseDelayMs: 20, maxDelayMs: 100 },
+  });
   clients.push(client);
   await client.connect();
   return client;
@@ -29,7 +32,9 @@ describe('sse: a stream cut mid-burst', () => {
 
     const total = 300;
     let cut = false;
-    const sent = Array.from({ length: total }, (_, n) => publisher.channel('burst').publish('n', n));
+    const sent = Array.from({ length: total }, (_, n) =>
+      publisher.channel('burst').publish('n', n),
+    );
     await waitFor('the burst to be under way', () => received.length >= 30);
     const before = received.length;
     await harness.dropLink(subscriber);

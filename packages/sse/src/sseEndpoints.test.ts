@@ -14,7 +14,10 @@ async function openRaw(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers, signal: abort.signal });
   const events: EventSourceMessage[] = [];
   const comments: string[] = [];
-  const parser = createParser({ onEvent: (e) => events.push(e), onComment: (c) => comments.push(c) });
+  const parser = createParser({
+    onEvent: (e) => events.push(e),
+    onComment: (c) => comments.push(c),
+  });
   const decoder = new TextDecoder();
   void (async () => {
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -33,11 +36,16 @@ async function openRaw(url: string, headers: Record<string, string> = {}) {
 
 describe('sse endpoints', () => {
   it('streams text/event-stream with a welcome, heartbeat comments and an id on every event', async () => {
-    const stream = await openRaw(`${base()}/stream?channels=news`, { authorization: 'Bearer reader' });
+    const stream = await openRaw(`${base()}/stream?channels=news`, {
+      authorization: 'Bearer reader',
+    });
     try {
       expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       await expect.poll(() => stream.events[0]?.event).toBe('welcome');
-      expect(JSON.parse(stream.events[0]?.data ?? '{}')).toMatchObject({ clientId: 'reader', heartbeatMs: 50 });
+      expect(JSON.parse(stream.events[0]?.data ?? '{}')).toMatchObject({
+        clientId: 'reader',
+        heartbeatMs: 50,
+      });
       await expect.poll(() => stream.comments.length).toBeGreaterThanOrEqual(2);
       expect(stream.comments[0]).toBe('ping');
       await harness.serverPublish('news', 'headline', { n: 1 });
@@ -60,10 +68,14 @@ describe('sse endpoints', () => {
     // Missed while away: 2 and 3. EventSource sends Last-Event-ID when it reconnects.
     await harness.serverPublish('feed', 'n', 2);
     await harness.serverPublish('feed', 'n', 3);
-    const second = await openRaw(`${base()}/stream?token=native&channels=feed`, { 'last-event-id': lastId });
+    const second = await openRaw(`${base()}/stream?token=native&channels=feed`, {
+      'last-event-id': lastId,
+    });
     try {
       await expect
-        .poll(() => second.events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data).data))
+        .poll(() =>
+          second.events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data).data),
+        )
         .toEqual([2, 3]);
     } finally {
       second.close();
@@ -73,7 +85,9 @@ describe('sse endpoints', () => {
   it('refuses a stream whose token the hub rejects with 401 and a JSON reason', async () => {
     const restore = await harness.rejectAuth({ clientId: 'banned' });
     try {
-      const response = await fetch(`${base()}/stream`, { headers: { authorization: 'Bearer banned' } });
+      const response = await fetch(`${base()}/stream`, {
+        headers: { authorization: 'Bearer banned' },
+      });
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ ok: false, error: { code: 'auth_rejected' } });
     } finally {
@@ -83,8 +97,16 @@ describe('sse endpoints', () => {
 
   it('answers requests for unknown streams, foreign credentials and bad JSON with clear errors', async () => {
     const post = (op: string, headers: Record<string, string>, body: string) =>
-      fetch(`${base()}/${op}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-    const gone = await post('subscribe', { 'x-patchbay-connection': 'nope', authorization: 'Bearer a' }, '{"channel":"x"}');
+      fetch(`${base()}/${op}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const gone = await post(
+      'subscribe',
+      { 'x-patchbay-connection': 'nope', authorization: 'Bearer a' },
+      '{"channel":"x"}',
+    );
     expect(gone.status).toBe(410);
     expect((await gone.json()).error.message).toMatch(/open GET \/stream first/);
 
@@ -92,9 +114,17 @@ describe('sse endpoints', () => {
     try {
       await expect.poll(() => stream.events[0]?.event).toBe('welcome');
       const { connectionId } = JSON.parse(stream.events[0]?.data ?? '{}');
-      const hijack = await post('publish', { 'x-patchbay-connection': connectionId, authorization: 'Bearer thief' }, '{}');
+      const hijack = await post(
+        'publish',
+        { 'x-patchbay-connection': connectionId, authorization: 'Bearer thief' },
+        '{}',
+      );
       expect(hijack.status).toBe(401);
-      const badJson = await post('publish', { 'x-patchbay-connection': connectionId, authorization: 'Bearer owner' }, '{oops');
+      const badJson = await post(
+        'publish',
+        { 'x-patchbay-connection': connectionId, authorization: 'Bearer owner' },
+        '{oops',
+      );
       expect(badJson.status).toBe(400);
       expect((await badJson.json()).error.code).toBe('invalid_frame');
       const badFrame = await post(
@@ -103,7 +133,11 @@ describe('sse endpoints', () => {
         '{"channel":"has space"}',
       );
       expect(badFrame.status).toBe(400);
-      const ok = await post('subscribe', { 'x-patchbay-connection': connectionId, authorization: 'Bearer owner' }, '{"channel":"fine"}');
+      const ok = await post(
+        'subscribe',
+        { 'x-patchbay-connection': connectionId, authorization: 'Bearer owner' },
+        '{"channel":"fine"}',
+      );
       expect(await ok.json()).toMatchObject({ ok: true });
     } finally {
       stream.close();
@@ -131,6 +165,64 @@ describe('sse endpoints', () => {
       expect(seen.at(-1)).toMatch(/\/publish\?token=query-user\.t1$/);
     } finally {
       client.close();
+    }
+  });
+});
+
+describe('sse: cross-origin use and token expiry', () => {
+  it('answers a CORS preflight and marks responses for the calling origin', async () => {
+    const preflight = await fetch(`${base()}/publish`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, x-patchbay-connection',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain(
+      'x-patchbay-connection',
+    );
+  });
+
+  it('a token that expires while the stream is open makes the client reconnect with a fresh one', async () => {
+    const { createServer } = await import('node:http');
+    const { Hub, createSseNodeHandler } = await import('@patchbay/realtime-server');
+    const { sseTransport } = await import('./sseTransport.js');
+    const { createRealtime, noConnectivitySignals } = await import('@patchbay/realtime-core');
+    const valid = new Set<string>();
+    const hub = new Hub({
+      authenticate: ({ token }) => (token && valid.has(token) ? { clientId: 'expiring' } : null),
+    });
+    const server = createServer(createSseNodeHandler(hub));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    let issued = 0;
+    const client = createRealtime({
+      transport: sseTransport({ url: `http://127.0.0.1:${port}` }),
+      auth: () => {
+        const token = `t${++issued}`;
+        valid.add(token);
+        return token;
+      },
+      reconnect: { baseDelayMs: 10, maxDelayMs: 50 },
+      connectivity: noConnectivitySignals,
+    });
+    try {
+      await client.connect();
+      const received: unknown[] = [];
+      client.channel('expiry').subscribe('n', (m) => received.push(m.data));
+      await client.channel('expiry').ready();
+      valid.delete('t1'); // the first token expires; the stream stays open
+      await client.channel('expiry').publish('n', 1);
+      await expect.poll(() => received).toEqual([1]);
+      expect(issued).toBeGreaterThanOrEqual(2);
+    } finally {
+      client.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.close();
     }
   });
 });

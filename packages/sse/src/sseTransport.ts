@@ -54,6 +54,7 @@ type OkReply = {
   ok: true;
   recovered?: boolean;
   seq?: number;
+  epoch?: string;
   messages?: TransportMessage[];
   results?: Reply[];
 };
@@ -84,6 +85,8 @@ export function sseTransport(options: SseTransportOptions): Transport {
 class SseTransport implements Transport {
   readonly provider = 'sse';
   readonly capabilities: TransportCapabilities;
+  /** The hub's sequence space per channel: a resume is only valid within the same epoch. */
+  readonly #epochs = new Map<string, string>();
   readonly #options: SseTransportOptions;
   readonly #base: string;
   #stream: AbortController | undefined;
@@ -91,6 +94,8 @@ class SseTransport implements Transport {
   #token: string | undefined;
   readonly #inflight = new Set<AbortController>();
   #batch: PendingPublish[] = [];
+  /** Ends the current stream as lost (used when the hub stops accepting its token). */
+  #dropStream: ((error: RealtimeError) => void) | undefined;
   #sending = false;
 
   constructor(options: SseTransportOptions) {
@@ -140,6 +145,7 @@ class SseTransport implements Transport {
         if (silenceMs !== undefined)
           silence = setTimeout(() => finish(silenceError(silenceMs as number)), silenceMs);
       };
+      this.#dropStream = (error: RealtimeError) => finish(error);
       const finish = (error: RealtimeError) => {
         if (silence) clearTimeout(silence);
         if (this.#stream !== stream) return;
@@ -212,10 +218,13 @@ class SseTransport implements Transport {
     channel: string,
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscribeResult> {
+    const epoch = this.#epochs.get(channel);
     const reply = await this.#post('subscribe', {
       channel,
       ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}),
+      ...(options.resumeFrom !== undefined && epoch !== undefined ? { epoch } : {}),
     });
+    if (reply.epoch !== undefined) this.#epochs.set(channel, reply.epoch);
     return {
       recovered: reply.recovered ?? false,
       ...(reply.seq !== undefined ? { seq: reply.seq } : {}),
@@ -254,7 +263,18 @@ class SseTransport implements Transport {
   async #flush(): Promise<void> {
     if (this.#sending || this.#batch.length === 0) return;
     this.#sending = true;
-    const batch = this.#batch.splice(0, 500);
+    // Cap a batch by size too: the hub refuses request bodies much larger than one message.
+    const budget = this.capabilities.maxMessageBytes * 3;
+    let bytes = 0;
+    let take = 0;
+    while (take < this.#batch.length && take < 500) {
+      const { message } = this.#batch[take] as PendingPublish;
+      bytes +=
+        encoder.encode(JSON.stringify({ event: message.event, data: message.data })).length + 200;
+      if (take > 0 && bytes > budget) break;
+      take++;
+    }
+    const batch = this.#batch.splice(0, take);
     try {
       const reply = await this.#post(
         'publish',
@@ -312,6 +332,13 @@ class SseTransport implements Transport {
       }
       const reply = (await response.json().catch(() => undefined)) as Reply | undefined;
       if (reply?.ok) return reply;
+      if (response.status === 401) {
+        // The token this stream was opened with no longer passes (expired): reconnect, which
+        // fetches a fresh one from auth(); the request is retried after that.
+        const error = lostError('the hub no longer accepts this connection’s token');
+        this.#dropStream?.(error);
+        throw error;
+      }
       if (!reply) throw await httpError(response);
       throw replyError(reply.error);
     } finally {
@@ -366,6 +393,7 @@ function parse<T>(event: EventSourceMessage): T | undefined {
 }
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
+const encoder = new TextEncoder();
 
 function replyError(error: WireError | undefined): RealtimeError {
   if (!error)

@@ -125,7 +125,8 @@ export class MemoryHub {
     let messages = state.history.filter(
       (m) => options.afterSeq === undefined || (m.seq ?? 0) > options.afterSeq,
     );
-    if (options.limit !== undefined) messages = messages.slice(-options.limit);
+    if (options.limit !== undefined)
+      messages = options.limit > 0 ? messages.slice(-options.limit) : [];
     return messages.map((m) => ({ ...m }));
   }
 

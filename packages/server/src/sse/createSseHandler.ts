@@ -11,6 +11,11 @@ export interface SseHandlerOptions {
   basePath?: string;
   /** Interval of `: ping` comments that keep proxies from closing an idle stream. Default 15 000 ms. */
   heartbeatMs?: number;
+  /**
+   * Which browser origins may call the endpoints from another origin. Default `true` (any
+   * origin, as the development hub needs); list your app's origins in production.
+   */
+  cors?: { origin: true | string | readonly string[] };
 }
 
 /** A web-standard handler: export it as `GET` and `POST` from a Next.js App Router route. */
@@ -31,11 +36,13 @@ const OPS = new Set(['subscribe', 'unsubscribe', 'publish', 'presence', 'history
 export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): FetchHandler {
   const base = (options.basePath ?? DEFAULT_SSE_PATH).replace(/\/$/, '');
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const allowOrigin = options.cors?.origin ?? true;
 
-  return async (request) => {
+  const route = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     if (!url.pathname.startsWith(`${base}/`)) return json(404, notFound(base));
     const op = url.pathname.slice(base.length + 1);
+    if (request.method === 'OPTIONS') return new Response(null, { status: 204 });
     if (op === 'stream') {
       if (request.method !== 'GET')
         return json(405, wire(ErrorCodes.InvalidFrame, 'Open the stream with GET.'));
@@ -46,6 +53,28 @@ export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): Fet
       return json(405, wire(ErrorCodes.InvalidFrame, `Send ${op} requests with POST.`));
     return handleRequest(hub, request, op, url);
   };
+
+  return async (request) => {
+    const response = await route(request);
+    const origin = request.headers.get('origin');
+    if (origin && originAllowed(allowOrigin, origin)) {
+      // Tokens travel in the Authorization header, not cookies: no credentials mode is needed.
+      response.headers.set('access-control-allow-origin', origin);
+      response.headers.append('vary', 'origin');
+      response.headers.set(
+        'access-control-allow-headers',
+        'authorization, content-type, last-event-id, x-patchbay-connection',
+      );
+      response.headers.set('access-control-allow-methods', 'GET, POST, OPTIONS');
+      response.headers.set('access-control-max-age', '600');
+    }
+    return response;
+  };
+}
+
+function originAllowed(rule: true | string | readonly string[], origin: string): boolean {
+  if (rule === true) return true;
+  return typeof rule === 'string' ? rule === origin : rule.includes(origin);
 }
 
 async function openStream(
@@ -126,6 +155,11 @@ async function openStream(
     });
   }
 
+  if (request.signal?.aborted) {
+    // The client left while authentication ran: nobody will read this session.
+    void session.close('lost');
+    return new Response(null, { status: 499 });
+  }
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -199,7 +233,7 @@ async function handleRequest(hub: Hub, request: Request, op: string, url: URL): 
   let body: unknown;
   try {
     const text = await request.text();
-    if (text.length > hub.maxMessageBytes * 4 + 64 * 1024) {
+    if (Buffer.byteLength(text) > hub.maxMessageBytes * 4 + 64 * 1024) {
       return json(
         413,
         wire(

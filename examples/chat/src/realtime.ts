@@ -1,0 +1,33 @@
+import { localStorageQueueStorage, type RealtimeClient } from '@patchbay/realtime-core';
+import { createRealtimeFromConfig, type RealtimeConfig } from '@patchbay/realtime-core/config';
+
+/** What `/patchbay-config.js` tells the page: the provider and where its server is. */
+export interface BrowserConfig {
+  config: RealtimeConfig;
+}
+
+declare global {
+  interface Window {
+    __PATCHBAY_CONFIG__?: BrowserConfig;
+  }
+}
+
+/**
+ * Build the client from the served config. Only the chosen adapter's chunk is loaded: each
+ * loader is a literal import, so the bundler can split them.
+ */
+export function createChatClient(name: string): Promise<RealtimeClient> {
+  const served = window.__PATCHBAY_CONFIG__ ?? { config: { provider: 'memory' } };
+  return createRealtimeFromConfig(served.config, {
+    clientId: name,
+    // Development auth: the local servers accept the user name as the token.
+    auth: () => name,
+    queue: { storage: localStorageQueueStorage({ key: `patchbay-chat:queue:${name}` }) },
+    loaders: {
+      socketio: () => import('@patchbay/realtime-socketio'),
+      sse: () => import('@patchbay/realtime-sse'),
+      pusher: () => import('@patchbay/realtime-pusher'),
+      ably: () => import('@patchbay/realtime-ably'),
+    },
+  });
+}
