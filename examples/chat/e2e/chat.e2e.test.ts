@@ -55,7 +55,7 @@ for (const provider of PROVIDERS) {
 
     beforeAll(async () => {
       backend = await startBackend(provider, { port: 0 });
-      app = await serveBuiltApp(dist, backend.browserConfig);
+      app = await serveBuiltApp(dist, backend);
     });
 
     afterAll(async () => {

@@ -7,6 +7,8 @@ export interface Backend {
   provider: Provider;
   /** Handed to the page as `/patchbay-config.js`. */
   browserConfig: RealtimeConfig;
+  /** Where the page gets a token for its user (`?user=name`), for providers that need one. */
+  tokenUrl?: string;
   /** One line for the terminal: what runs where. */
   describe: string;
   /** Stop serving (an outage); `start()` brings it back on the same address with its state. */

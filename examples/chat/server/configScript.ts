@@ -1,6 +1,10 @@
-import type { RealtimeConfig } from '@patchbay/realtime-core/config';
+import type { Backend } from './backends.js';
 
 /** The body of `/patchbay-config.js`: tells the page which provider to use and where. */
-export function configScript(config: RealtimeConfig): string {
-  return `window.__PATCHBAY_CONFIG__ = ${JSON.stringify({ config })};\n`;
+export function configScript(backend: Pick<Backend, 'browserConfig' | 'tokenUrl'>): string {
+  const served = {
+    config: backend.browserConfig,
+    ...(backend.tokenUrl ? { tokenUrl: backend.tokenUrl } : {}),
+  };
+  return `window.__PATCHBAY_CONFIG__ = ${JSON.stringify(served)};\n`;
 }

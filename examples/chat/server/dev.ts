@@ -25,7 +25,7 @@ async function main(): Promise<void> {
           server.middlewares.use('/patchbay-config.js', (_req, res) => {
             res.setHeader('content-type', 'text/javascript; charset=utf-8');
             res.setHeader('cache-control', 'no-store');
-            res.end(configScript(backend.browserConfig));
+            res.end(configScript(backend));
           });
         },
       },

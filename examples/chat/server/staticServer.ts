@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
-import type { RealtimeConfig } from '@patchbay/realtime-core/config';
+import type { Backend } from './backends.js';
 import { configScript } from './configScript.js';
 
 const TYPES: Record<string, string> = {
@@ -16,14 +16,14 @@ const TYPES: Record<string, string> = {
 /** Serves the built app (`dist/`) plus `/patchbay-config.js`, as the e2e tests need it. */
 export async function serveBuiltApp(
   dist: string,
-  config: RealtimeConfig,
+  backend: Pick<Backend, 'browserConfig' | 'tokenUrl'>,
   port = 0,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/patchbay-config.js') {
       res.writeHead(200, { 'content-type': TYPES['.js'] as string, 'cache-control': 'no-store' });
-      res.end(configScript(config));
+      res.end(configScript(backend));
       return;
     }
     const file = normalize(join(dist, path === '/' ? 'index.html' : path));

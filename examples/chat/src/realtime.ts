@@ -4,6 +4,8 @@ import { createRealtimeFromConfig, type RealtimeConfig } from '@patchbay/realtim
 /** What `/patchbay-config.js` tells the page: the provider and where its server is. */
 export interface BrowserConfig {
   config: RealtimeConfig;
+  /** Providers with token auth (Ably): where to fetch a token for a user. */
+  tokenUrl?: string;
 }
 
 declare global {
@@ -20,8 +22,15 @@ export function createChatClient(name: string): Promise<RealtimeClient> {
   const served = window.__PATCHBAY_CONFIG__ ?? { config: { provider: 'memory' } };
   return createRealtimeFromConfig(served.config, {
     clientId: name,
-    // Development auth: the local servers accept the user name as the token.
-    auth: () => name,
+    // Development auth: the hub and the Pusher auth endpoint accept the user name as the token;
+    // for Ably the page fetches a token request for its user from the token endpoint.
+    auth: served.tokenUrl
+      ? async () => {
+          const response = await fetch(`${served.tokenUrl}?user=${encodeURIComponent(name)}`);
+          if (!response.ok) throw new Error(`The token endpoint answered ${response.status}`);
+          return response.text();
+        }
+      : () => name,
     queue: { storage: localStorageQueueStorage({ key: `patchbay-chat:queue:${name}` }) },
     loaders: {
       socketio: () => import('@patchbay/realtime-socketio'),

@@ -1,1 +1,2 @@
-export {};
+export type { AblyModule, AblyTransportOptions } from './ablyTransport.js';
+export { ablyTransport } from './ablyTransport.js';

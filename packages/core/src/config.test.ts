@@ -78,10 +78,14 @@ describe('parseRealtimeConfig', () => {
     );
   });
 
-  it('names "authUrl" when ably has neither key nor authUrl', () => {
-    const message = configError({ provider: 'ably' }).message;
-    expect(message).toContain('"authUrl"');
-    expect(message).toContain('"key"');
+  it('names "authUrl" when ably has neither key, authUrl nor auth()', async () => {
+    const failure = await createRealtimeFromConfig({ provider: 'ably' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as ConfigError).message).toContain('"authUrl"');
+    expect((failure as ConfigError).message).toContain('"key"');
     expect(() => parseRealtimeConfig({ provider: 'ably', key: 'app.key:secret' })).not.toThrow();
     expect(() =>
       parseRealtimeConfig({ provider: 'ably', authUrl: '/api/ably-token' }),

@@ -73,14 +73,11 @@ export const realtimeConfigSchema = z.discriminatedUnion(
         endpoint: z.string().min(1).optional(),
         port: z.number().int().positive().optional(),
         tls: z.boolean().optional(),
+        /** Any other ably-js ClientOptions (JSON only), e.g. `fallbackHosts` or `environment`. */
+        clientOptions: z.record(z.string(), z.unknown()).optional(),
         ...common,
       })
-      .strict()
-      .refine((value) => value.key !== undefined || value.authUrl !== undefined, {
-        message:
-          'set "authUrl" (recommended in browsers) or "key" (servers and local emulators only)',
-        path: ['authUrl'],
-      }),
+      .strict(),
   ],
   { error: () => 'must be one of "socketio", "sse", "pusher", "ably" or "memory"' },
 );
@@ -134,7 +131,11 @@ export async function createRealtimeFromConfig(
   if (provider === 'memory') {
     transport = memoryTransport({ hub: hub ?? new MemoryHub() });
   } else {
-    transport = await loadTransport(provider, adapterOptions, loaders?.[provider]);
+    transport = await loadTransport(
+      provider,
+      adapterOptionsFor(provider, adapterOptions, options.auth !== undefined),
+      loaders?.[provider],
+    );
   }
   return createRealtime({
     ...options,
@@ -170,6 +171,23 @@ export function parseRealtimeConfig(config: unknown): z.output<typeof realtimeCo
     `Invalid realtime config${typeof provider === 'string' ? ` for provider "${provider}"` : ''}: ${problems.join('; ')}.`,
     { cause: result.error },
   );
+}
+
+/** Shape the config's adapter fields into what the adapter's factory takes. */
+function adapterOptionsFor(
+  provider: Exclude<ProviderName, 'memory'>,
+  options: Record<string, unknown>,
+  hasAuth: boolean,
+): Record<string, unknown> {
+  if (provider !== 'ably') return options;
+  const { clientOptions, ...direct } = options as { clientOptions?: Record<string, unknown> };
+  const merged: Record<string, unknown> = { ...clientOptions, ...direct };
+  if (!hasAuth && merged.key === undefined && merged.authUrl === undefined) {
+    throw new ConfigError(
+      'Invalid realtime config for provider "ably": set "authUrl" (recommended in browsers) or "key" (servers and local emulators only), or pass auth() in the second argument to issue tokens yourself.',
+    );
+  }
+  return { clientOptions: merged };
 }
 
 async function loadTransport(

@@ -1,1 +1,2 @@
-export {};
+export type { PusherConstructor, PusherTransportOptions } from './pusherTransport.js';
+export { pusherTransport } from './pusherTransport.js';

@@ -1,1 +1,6 @@
-export {};
+export type { AblyTokenHandlerOptions } from './createAblyTokenHandler.js';
+export { createAblyTokenHandler } from './createAblyTokenHandler.js';
+export type { AblyCapability, CreateTokenRequestOptions } from './createTokenRequest.js';
+export { createTokenRequest } from './createTokenRequest.js';
+export type { AblyServerPublish, AblyServerPublishOptions } from './publishFromServer.js';
+export { publishFromServer } from './publishFromServer.js';

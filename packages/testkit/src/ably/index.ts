@@ -1,1 +1,7 @@
-export {};
+export type {
+  AblyAuthRejection,
+  AblyEmulator,
+  AblyEmulatorClientOptions,
+  AblyEmulatorOptions,
+} from './createAblyEmulator.js';
+export { createAblyEmulator } from './createAblyEmulator.js';

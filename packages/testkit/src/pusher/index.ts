@@ -1,1 +1,2 @@
-export {};
+export type { PusherEmulator, PusherEmulatorOptions } from './createPusherEmulator.js';
+export { createPusherEmulator } from './createPusherEmulator.js';

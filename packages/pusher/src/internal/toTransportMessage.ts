@@ -1,0 +1,66 @@
+import type { TransportMessage } from '@patchbay/realtime-core';
+import { CLIENT_EVENT, MESSAGE_PREFIX, PRESENCE_PREFIX, readEnvelope } from './envelope.js';
+
+/** What is known about one Pusher event beyond its name and data. */
+export interface PusherEventSource {
+  /** The Pusher channel it arrived on (`private-…` or `presence-…`). */
+  pusherChannel: string;
+  /** On presence channels: the sender's clientId, looked up from the user_id Pusher stamped. */
+  verifiedClientId: string | undefined;
+  /** Accept ordinary messages sent as client events (only when the app publishes that way). */
+  acceptClientMessages: boolean;
+}
+
+/**
+ * Turn a Pusher event into the message core expects, or `undefined` to drop it. Identity is taken
+ * from Pusher where Pusher vouches for it (presence client events carry the sender's user_id; the
+ * `/server` helpers stamp the authenticated clientId); a private-channel client event can only
+ * claim one, so those are limited to typing signals unless client-event publishing is on.
+ */
+export function toTransportMessage(
+  event: string,
+  data: unknown,
+  source: PusherEventSource,
+): TransportMessage | undefined {
+  const envelope = readEnvelope(data);
+  const onPresence = source.pusherChannel.startsWith(PRESENCE_PREFIX);
+  const channel = onPresence
+    ? source.pusherChannel.slice(PRESENCE_PREFIX.length)
+    : source.pusherChannel.slice(MESSAGE_PREFIX.length);
+  if (event === CLIENT_EVENT) {
+    if (!envelope) return undefined;
+    const signal = envelope.event.startsWith('patchbay:');
+    // Presence updates must come with Pusher's word for who sent them.
+    if (envelope.event === 'patchbay:presence-update' && !onPresence) return undefined;
+    if (!signal && !source.acceptClientMessages) return undefined;
+    const clientId = onPresence ? source.verifiedClientId : envelope.clientId;
+    return {
+      channel,
+      id: envelope.id,
+      event: envelope.event,
+      data: envelope.data,
+      timestamp: envelope.timestamp,
+      ...(clientId !== undefined ? { clientId } : {}),
+      ...(signal ? { ephemeral: true } : {}),
+    };
+  }
+  if (onPresence) return undefined;
+  // Server-side triggers: Patchbay's envelope from the /server helpers, or a plain Pusher payload.
+  if (!envelope) {
+    return {
+      channel,
+      id: globalThis.crypto.randomUUID(),
+      event,
+      data: data ?? null,
+      timestamp: Date.now(),
+    };
+  }
+  return {
+    channel,
+    id: envelope.id,
+    event: envelope.event,
+    data: envelope.data,
+    timestamp: envelope.timestamp,
+    ...(envelope.clientId !== undefined ? { clientId: envelope.clientId } : {}),
+  };
+}

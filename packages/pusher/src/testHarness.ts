@@ -1,0 +1,177 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createRealtime,
+  noConnectivitySignals,
+  type RealtimeClient,
+} from '@patchbay/realtime-core';
+import type { AuthRejection, ConformanceHarness } from '@patchbay/realtime-testkit';
+import { createPusherEmulator, type PusherEmulator } from '@patchbay/realtime-testkit/pusher';
+import PusherServer from 'pusher';
+import { type PusherTransportOptions, pusherTransport } from './pusherTransport.js';
+import {
+  createPusherAuthHandler,
+  createPusherPublishHandler,
+  publishFromServer,
+} from './server/index.js';
+
+const APP = { appId: '4242', key: 'patchbay-key', secret: 'patchbay-secret' };
+
+export interface PusherHarnessOptions {
+  /** Publish through the app's publish endpoint (acks) or as client events (no acks). */
+  publish: 'endpoint' | 'client-events';
+  transport?: Partial<PusherTransportOptions>;
+}
+
+interface ClientLink {
+  /** The client's HTTP to the app server hangs (half-open network) once set. */
+  blackholed: boolean;
+}
+
+/**
+ * Test-only: the real pusher-js client and the real `pusher` SDK against the Pusher emulator,
+ * plus an app server (auth + publish handlers from `/server`) on 127.0.0.1, port 0.
+ */
+export function createPusherHarness(options: PusherHarnessOptions): ConformanceHarness {
+  const rules = new Set<AuthRejection>();
+  const rejected = (clientId: string, channel: string | undefined, action: string) =>
+    [...rules].some(
+      (rule) =>
+        (rule.clientId === undefined || rule.clientId === clientId) &&
+        (rule.channel === undefined || rule.channel === channel) &&
+        (rule.action === undefined || rule.action === action) &&
+        !(rule.channel !== undefined && action === 'connect'),
+    );
+  let emulator: PusherEmulator | undefined;
+  let pusher: PusherServer | undefined;
+  let app: Server | undefined;
+  let appUrl = '';
+  const links = new WeakMap<RealtimeClient, ClientLink>();
+  const live = () => {
+    if (!emulator || !pusher) throw new Error('The harness is not set up.');
+    return { emulator, pusher };
+  };
+  const authenticate = (token: string | undefined) => {
+    const id = token?.split('.')[0];
+    return id && !rejected(id, undefined, 'connect') ? { userId: id } : null;
+  };
+  const authorize = ({
+    userId,
+    channel,
+    action,
+  }: {
+    userId: string;
+    channel: string;
+    action: string;
+  }) => !rejected(userId, channel, action);
+  const socketOf = (client: RealtimeClient) => {
+    const { connectionId } = client.connection.getSnapshot();
+    if (!connectionId) throw new Error('That client has no live Pusher socket.');
+    return connectionId;
+  };
+
+  return {
+    setup: async () => {
+      emulator = await createPusherEmulator({ ...APP, port: 0 });
+      pusher = new PusherServer(emulator.serverOptions());
+      const auth = createPusherAuthHandler({ pusher, authenticate, authorize });
+      const publish = createPusherPublishHandler({ pusher, authenticate, authorize });
+      app = createServer((req, res) => {
+        void serve(req.url?.startsWith('/pusher/auth') ? auth : publish, req, res);
+      });
+      await new Promise<void>((resolve) => app?.listen(0, '127.0.0.1', resolve));
+      appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    },
+    teardown: async () => {
+      const server = app;
+      app = undefined;
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      await emulator?.close();
+      emulator = undefined;
+    },
+    createClient: (clientOptions) => {
+      const link: ClientLink = { blackholed: false };
+      const client = createRealtime({
+        connectivity: noConnectivitySignals,
+        ...clientOptions,
+        auth: clientOptions.auth ?? (() => `${clientOptions.clientId}.token`),
+        transport: pusherTransport({
+          key: APP.key,
+          authEndpoint: `${appUrl}/pusher/auth`,
+          ...(options.publish === 'endpoint'
+            ? { publishEndpoint: `${appUrl}/pusher/publish` }
+            : {}),
+          pusherOptions: live().emulator.clientOptions(),
+          connectTimeoutMs: 1_000,
+          fetch: (input, init) => (link.blackholed ? hang(init?.signal) : fetch(input, init)),
+          ...options.transport,
+        }),
+      });
+      links.set(client, link);
+      return client;
+    },
+    serverPublish: async (channel, event, data, publishOptions) => {
+      await publishFromServer(live().pusher, {
+        channel,
+        event,
+        data,
+        ...(publishOptions?.id ? { id: publishOptions.id } : {}),
+      });
+    },
+    dropLink: async (client) => {
+      live().emulator.dropSocket(socketOf(client));
+    },
+    blackholeLink: async (client) => {
+      live().emulator.blackholeSocket(socketOf(client));
+      const link = links.get(client);
+      if (link) link.blackholed = true;
+    },
+    stopServer: () => live().emulator.stop(),
+    startServer: () => live().emulator.start(),
+    rejectAuth: (rule) => {
+      const entry = { ...rule };
+      rules.add(entry);
+      return () => {
+        rules.delete(entry);
+      };
+    },
+    // Messages travel on private-<name>; presence is a separate Pusher channel and not counted.
+    providerSubscriptionCount: async (channel) =>
+      live().emulator.subscriptionCount(`private-${channel}`),
+    // Pusher keeps no history: nothing to forget.
+    truncateHistory: async () => {},
+  };
+}
+
+/** A request into a black hole: it never answers, and only ends when its caller gives up. */
+function hang(signal: AbortSignal | null | undefined): Promise<Response> {
+  return new Promise((_resolve, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/** Node `(req, res)` → web-standard handler, the way a Next.js route handler runs. */
+async function serve(
+  handler: (request: Request) => Promise<Response>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers.set(key, value);
+  }
+  const response = await handler(
+    new Request(`http://127.0.0.1${req.url ?? '/'}`, {
+      method: req.method ?? 'GET',
+      headers,
+      ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: Buffer.concat(chunks) }),
+    }),
+  );
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(Buffer.from(await response.arrayBuffer()));
+}

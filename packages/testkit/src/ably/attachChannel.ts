@@ -1,0 +1,83 @@
+import { allows } from './credentials.js';
+import type { EmulatorContext } from './emulatorContext.js';
+import type { EmulatorSession } from './emulatorSession.js';
+import {
+  Action,
+  ALL_MODES,
+  Flag,
+  PresenceAction,
+  type ProtocolMessage,
+  wireError,
+} from './protocol.js';
+
+/** ATTACH: check capability and faults, grant modes, replay from a channelSerial, then SYNC. */
+export function attachFrom(
+  ctx: EmulatorContext,
+  session: EmulatorSession,
+  message: ProtocolMessage,
+): void {
+  const name = message.channel;
+  if (!name) return;
+  const channel = ctx.channel(name);
+  const canAnything = ['subscribe', 'publish', 'presence', 'history'].some((op) =>
+    allows(session.principal, name, op as 'subscribe'),
+  );
+  if (!canAnything || ctx.refused(session.clientId, name, 'subscribe')) {
+    session.send({
+      action: Action.ERROR,
+      channel: name,
+      error: wireError(
+        40160,
+        401,
+        `Action not permitted: this connection may not attach to "${name}" (check the token capability).`,
+      ),
+    });
+    return;
+  }
+  const requested = (message.flags ?? 0) & ALL_MODES;
+  let modes = requested === 0 ? ALL_MODES : requested;
+  if (!allows(session.principal, name, 'subscribe')) modes &= ~Flag.SUBSCRIBE;
+  if (!allows(session.principal, name, 'publish')) modes &= ~Flag.PUBLISH;
+  if (!allows(session.principal, name, 'presence')) modes &= ~Flag.PRESENCE;
+  const wasAttached = session.attachedHere.has(name);
+  channel.attached.set(session.id, { connectionId: session.id, modes });
+  session.attachedHere.add(name);
+  // A re-attach with a channelSerial asks for what was missed since: replay it when history
+  // still covers the gap, and only then claim continuity (RESUMED).
+  const from = message.channelSerial ?? undefined;
+  const replay = from ? channel.since(from) : undefined;
+  const continuity = (replay !== undefined && !session.presenceLost) || (wasAttached && !from);
+  let flags = modes | (continuity ? Flag.RESUMED : 0);
+  if (channel.members.size > 0) flags |= Flag.HAS_PRESENCE;
+  session.send({
+    action: Action.ATTACHED,
+    channel: name,
+    channelSerial: channel.serial ?? null,
+    flags,
+  });
+  for (const missed of replay ?? []) {
+    if (!session.echo && missed.connectionId === session.id) continue;
+    session.send({
+      action: Action.MESSAGE,
+      channel: name,
+      channelSerial: missed.serial ?? null,
+      timestamp: missed.timestamp ?? Date.now(),
+      messages: [missed],
+    });
+  }
+  if (channel.members.size > 0) syncTo(ctx, session, name);
+}
+
+/** SYNC: the whole member set in one page; the empty cursor after `:` ends the sync. */
+export function syncTo(ctx: EmulatorContext, session: EmulatorSession, name: string): void {
+  const channel = ctx.channel(name);
+  session.send({
+    action: Action.SYNC,
+    channel: name,
+    channelSerial: `${ctx.nextId('sync')}:`,
+    presence: [...channel.members.values()].map((m) => ({
+      ...m,
+      action: PresenceAction.PRESENT,
+    })),
+  });
+}
