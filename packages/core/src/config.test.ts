@@ -157,7 +157,7 @@ describe('createRealtimeFromConfig', () => {
 
   it('rejects with adapter_missing when the given loader fails', async () => {
     const result = createRealtimeFromConfig(
-      { provider: 'pusher', key: 'k' },
+      { provider: 'pusher', key: 'k', authEndpoint: 'http://127.0.0.1:3000/pusher/auth' },
       { loaders: { pusher: () => Promise.reject(new Error('Cannot find module')) } },
     );
     await expect(result).rejects.toMatchObject({

@@ -60,8 +60,10 @@ export const realtimeConfigSchema = z.discriminatedUnion(
         host: z.string().min(1).optional(),
         port: z.number().int().positive().optional(),
         forceTLS: z.boolean().optional(),
-        authEndpoint: z.string().min(1).optional(),
+        authEndpoint: z.string().min(1, 'is the URL of createPusherAuthHandler on your server'),
         publishEndpoint: z.string().min(1).optional(),
+        /** Any other pusher-js options (JSON only), e.g. `enabledTransports`. */
+        pusherOptions: z.record(z.string(), z.unknown()).optional(),
         ...common,
       })
       .strict(),
@@ -179,6 +181,24 @@ function adapterOptionsFor(
   options: Record<string, unknown>,
   hasAuth: boolean,
 ): Record<string, unknown> {
+  if (provider === 'pusher') {
+    // `host`/`port`/`forceTLS` are the portable spelling of pusher-js's socket options.
+    const { host, port, forceTLS, pusherOptions, ...rest } = options as {
+      host?: string;
+      port?: number;
+      forceTLS?: boolean;
+      pusherOptions?: Record<string, unknown>;
+    };
+    return {
+      ...rest,
+      pusherOptions: {
+        ...pusherOptions,
+        ...(host !== undefined ? { wsHost: host } : {}),
+        ...(port !== undefined ? { wsPort: port, wssPort: port } : {}),
+        ...(forceTLS !== undefined ? { forceTLS } : {}),
+      },
+    };
+  }
   if (provider !== 'ably') return options;
   const { clientOptions, ...direct } = options as { clientOptions?: Record<string, unknown> };
   const merged: Record<string, unknown> = { ...clientOptions, ...direct };

@@ -25,6 +25,9 @@ function describe(error: unknown): string {
 /** 401xx/403xx are Ably's authentication and permission errors: retrying cannot help. */
 export function isAuthError(error: unknown): boolean {
   const { code, statusCode } = info(error);
+  // 80019: fetching a token failed. Ably retries it (RSA4c) unless the auth server said 403
+  // (RSA4d): a token endpoint that is briefly unreachable must not end the connection for good.
+  if (code === 80019) return statusCode === 403;
   return (
     statusCode === 401 ||
     statusCode === 403 ||
