@@ -68,7 +68,7 @@ export class PresenceSet {
     const { member } = event;
     const state = this.#members.get(member.clientId);
     if (event.type === 'leave') {
-      if (!state || !state.connections.has(member.connectionId)) return out;
+      if (!state?.connections.has(member.connectionId)) return out;
       state.connections.delete(member.connectionId);
       if (state.connections.size === 0) {
         this.#members.delete(member.clientId);

@@ -7,7 +7,8 @@ Local stand-ins for managed providers, for tests and offline development only.
 Run "patchbay-emulator pusher --help" or "patchbay-emulator ably --help" for options.`;
 
 const [command, ...rest] = process.argv.slice(2);
-const run = command === 'pusher' ? runPusherEmulatorCli : command === 'ably' ? runAblyEmulatorCli : undefined;
+const run =
+  command === 'pusher' ? runPusherEmulatorCli : command === 'ably' ? runAblyEmulatorCli : undefined;
 if (!run) {
   console.error(command ? `Unknown emulator "${command}".\n\n${usage}` : usage);
   process.exit(2);
