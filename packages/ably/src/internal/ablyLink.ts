@@ -9,7 +9,7 @@ import type {
 import type * as Ably from 'ably';
 import type { AblyModule, AblyTransportOptions } from '../ablyTransport.js';
 import { decodePresence, toTransportMessage } from './codec.js';
-import { channelError, lostError } from './errors.js';
+import { channelError, isAuthError, lostError } from './errors.js';
 import { attachSerialOf, type ChannelCursor, replayMissed } from './replayMissed.js';
 
 /** Longest timer Node accepts: Ably's own reconnect timers never fire within a link's life. */
@@ -175,9 +175,14 @@ export class AblyLink {
         if (fresh.serial === '') fresh.serial = attachSerial;
         return { recovered: false, seq: fresh.seq };
       }
+      // History that cannot be read (a REST outage, a blocked request) must not keep the channel
+      // detached: go live and report the gap as a discontinuity instead.
       const replay = await this.track(
         replayMissed(channel, previous.serial, attachSerial, maxPages),
-      );
+      ).catch((error: unknown) => {
+        if (isAuthError(error)) throw error;
+        return { messages: [], complete: false };
+      });
       if (replay.complete) for (const message of replay.messages) this.#deliver(name, message);
       else previous.serial = attachSerial;
       const replayed = new Set(replay.messages.map((m) => m.id));

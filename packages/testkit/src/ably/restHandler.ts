@@ -13,6 +13,8 @@ export function createRestHandler(ctx: EmulatorContext) {
     const origin = req.headers.origin;
     if (origin) {
       res.setHeader('access-control-allow-origin', origin);
+      // ably-js sends some REST calls (history) with credentials.
+      res.setHeader('access-control-allow-credentials', 'true');
       res.setHeader('vary', 'origin');
       res.setHeader(
         'access-control-allow-headers',
