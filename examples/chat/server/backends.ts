@@ -9,6 +9,8 @@ export interface Backend {
   browserConfig: RealtimeConfig;
   /** Where the page gets a token for its user (`?user=name`), for providers that need one. */
   tokenUrl?: string;
+  /** The app server's message history, for providers that keep none (Pusher). */
+  historyUrl?: string;
   /** One line for the terminal: what runs where. */
   describe: string;
   /** Stop serving (an outage); `start()` brings it back on the same address with its state. */

@@ -6,6 +6,7 @@ import { createPusherEmulator } from '@patchbay/realtime-testkit/pusher';
 import Pusher from 'pusher';
 import type { Backend, BackendOptions } from './backends.js';
 import { serveFetchHandler } from './fetchEndpoint.js';
+import { MessageLog } from './messageLog.js';
 
 /**
  * Pusher for the example: the local emulator, or the real service when PUSHER_APP_ID,
@@ -27,11 +28,41 @@ export async function startPusherBackend(options: BackendOptions): Promise<Backe
   const authenticate = (token: string | undefined) => (token ? { userId: token } : null);
   const auth = createPusherAuthHandler({ pusher, authenticate });
   const publish = createPusherPublishHandler({ pusher, authenticate });
+  // Pusher keeps no history, so this app server does: every accepted publish is recorded, and the
+  // page refetches from here when its channel reports a discontinuity (the reconnect pattern).
+  const history = new MessageLog();
+  const recordingPublish = async (request: Request): Promise<Response> => {
+    const body = (await request
+      .clone()
+      .json()
+      .catch(() => undefined)) as { channel?: string; event?: string; data?: unknown } | undefined;
+    const response = await publish(request);
+    if (response.ok && body?.channel && body.event) {
+      const accepted = (await response.clone().json()) as { id: string; timestamp: number };
+      const user = request.headers.get('authorization')?.replace(/^Bearer\s+/i, '');
+      history.add(body.channel, {
+        id: accepted.id,
+        channel: body.channel,
+        event: body.event,
+        data: body.data,
+        timestamp: accepted.timestamp,
+        ...(user ? { clientId: user } : {}),
+      });
+    }
+    return response;
+  };
   const app = await serveFetchHandler(
-    (request) =>
-      new URL(request.url).pathname.startsWith('/pusher/auth') ? auth(request) : publish(request),
+    async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.startsWith('/pusher/auth')) return auth(request);
+      if (url.pathname === '/history') {
+        return Response.json(history.list(url.searchParams.get('channel') ?? ''));
+      }
+      return recordingPublish(request);
+    },
     options.port === 0 ? 0 : (options.port ?? 6001) + 1,
   );
+
   return {
     provider: 'pusher',
     browserConfig: {
@@ -43,6 +74,7 @@ export async function startPusherBackend(options: BackendOptions): Promise<Backe
         ? { pusherOptions: { ...emulator.clientOptions() } }
         : { cluster: (real as { cluster: string }).cluster }),
     },
+    historyUrl: `${app.url}/history`,
     describe: emulator
       ? `Pusher emulator on ${emulator.url} (for tests and offline development only), auth and publish endpoints on ${app.url}`
       : `the real Pusher service (PUSHER_* credentials), auth and publish endpoints on ${app.url}`,

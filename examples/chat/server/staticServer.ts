@@ -16,7 +16,7 @@ const TYPES: Record<string, string> = {
 /** Serves the built app (`dist/`) plus `/patchbay-config.js`, as the e2e tests need it. */
 export async function serveBuiltApp(
   dist: string,
-  backend: Pick<Backend, 'browserConfig' | 'tokenUrl'>,
+  backend: Pick<Backend, 'browserConfig' | 'tokenUrl' | 'historyUrl'>,
   port = 0,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {

@@ -6,6 +6,8 @@ export interface BrowserConfig {
   config: RealtimeConfig;
   /** Providers with token auth (Ably): where to fetch a token for a user. */
   tokenUrl?: string;
+  /** The app server's message history, for providers that keep none (Pusher). */
+  historyUrl?: string;
 }
 
 declare global {
@@ -39,4 +41,9 @@ export function createChatClient(name: string): Promise<RealtimeClient> {
       ably: () => import('@patchbay/realtime-ably'),
     },
   });
+}
+
+/** The app server's history endpoint, when the provider has no history of its own. */
+export function historyUrl(): string | undefined {
+  return window.__PATCHBAY_CONFIG__?.historyUrl;
 }
