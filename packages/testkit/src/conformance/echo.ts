@@ -18,6 +18,8 @@ export function echoTests(ctx: SuiteContext): void {
     const own = await ctx.subscribed(quiet, name, 'e');
     const tab = await ctx.subscribed(otherTab, name, 'e');
     await quiet.channel(name).publish('e', 'from-quiet');
+    // Order is promised per publisher only: let the first arrive before the server publishes.
+    await expect.poll(() => tab.data).toEqual(['from-quiet']);
     await ctx.harness.serverPublish(name, 'e', 'from-server');
     await expect.poll(() => tab.data).toEqual(['from-quiet', 'from-server']);
     await expect.poll(() => own.data).toEqual(['from-server']);

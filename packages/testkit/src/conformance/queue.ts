@@ -37,14 +37,16 @@ export function queueTests(ctx: SuiteContext): void {
     const count = 30;
     const sent = Array.from({ length: count }, (_, i) => sender.channel(name).publish('n', i));
     let dropped = false;
+    let dropping: Promise<void> = Promise.resolve();
     const off = sender.queue.subscribe(() => {
       if (!dropped && sender.queue.getSnapshot().sending > 0) {
         dropped = true;
-        void ctx.harness.dropLink(sender);
+        dropping = ctx.drop(sender);
       }
     });
     await Promise.all(sent);
     off();
+    await dropping;
     expect(dropped).toBe(true);
     const expected = Array.from({ length: count }, (_, i) => i);
     if (sender.capabilities.publishAck) {
