@@ -173,3 +173,28 @@ export class ConnectionError extends RealtimeError {
     this.name = 'ConnectionError';
   }
 }
+
+/** An error as it travels over a wire: the hub's replies, SSE bodies, emulator answers. */
+export interface WireErrorLike {
+  code: string;
+  message: string;
+  retryable?: boolean;
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
+
+/**
+ * Rebuild a typed error from its wire form, so every transport reports a refusal the same way:
+ * `auth_rejected` becomes `AuthError`, known codes keep their code, anything else is a
+ * `transport_error`.
+ */
+export function errorFromWire(
+  error: WireErrorLike | undefined,
+  fallback = 'The server sent an unreadable reply.',
+): RealtimeError {
+  if (!error || typeof error.code !== 'string')
+    return new RealtimeError(ErrorCodes.InvalidFrame, fallback);
+  if (error.code === ErrorCodes.AuthRejected) return new AuthError(error.message);
+  const code = (KNOWN_CODES.has(error.code) ? error.code : ErrorCodes.TransportError) as ErrorCode;
+  return new RealtimeError(code, error.message, { retryable: error.retryable ?? false });
+}

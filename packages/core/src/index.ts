@@ -32,11 +32,12 @@ export type {
   InferReceiveEvents,
 } from './defineChannel.js';
 export { defineChannel, isChannelDefinition } from './defineChannel.js';
-export type { RealtimeErrorOptions, ValidationIssue } from './errors.js';
+export type { RealtimeErrorOptions, ValidationIssue, WireErrorLike } from './errors.js';
 export {
   AuthError,
   ConfigError,
   ConnectionError,
+  errorFromWire,
   InvalidChannelNameError,
   isRealtimeError,
   MessageTooLargeError,

@@ -2,8 +2,8 @@ import {
   AuthError,
   ConfigError,
   ConnectionError,
-  type ErrorCode,
   ErrorCodes,
+  errorFromWire,
   RealtimeError,
   type Transport,
   type TransportCapabilities,
@@ -392,15 +392,10 @@ function parse<T>(event: EventSourceMessage): T | undefined {
   }
 }
 
-const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 const encoder = new TextEncoder();
 
 function replyError(error: WireError | undefined): RealtimeError {
-  if (!error)
-    return new RealtimeError(ErrorCodes.InvalidFrame, 'The hub sent an unreadable reply.');
-  if (error.code === ErrorCodes.AuthRejected) return new AuthError(error.message);
-  const code = (KNOWN_CODES.has(error.code) ? error.code : ErrorCodes.TransportError) as ErrorCode;
-  return new RealtimeError(code, error.message, { retryable: error.retryable ?? false });
+  return errorFromWire(error, 'The hub sent an unreadable reply.');
 }
 
 async function httpError(response: Response): Promise<RealtimeError> {
