@@ -1,7 +1,7 @@
 import { AuthError, ConfigError } from '@patchbay/realtime-core';
 import type * as Ably from 'ably';
 
-/** What a token may do: channel name or pattern (`*`, `chat:*`) → operations. */
+/** What a token may do: a channel name (Patchbay names have no `:` namespaces) or `*` → operations. */
 export type AblyCapability = Record<string, Ably.capabilityOp[] | ['*']>;
 
 export interface CreateTokenRequestOptions {
@@ -53,7 +53,7 @@ function validateCapability(capability: AblyCapability): void {
   );
   if (entries.length === 0 || bad) {
     throw new ConfigError(
-      `createTokenRequest: "capability" must map channel names or patterns to operations from ${[...OPS].join(', ')}, e.g. { "chat:*": ["subscribe", "presence"] }${bad ? `; "${bad[0]}" is invalid` : ''}.`,
+      `createTokenRequest: "capability" must map channel names or patterns to operations from ${[...OPS].join(', ')}, e.g. { "room-general": ["subscribe", "publish", "presence"] }${bad ? `; "${bad[0]}" is invalid` : ''}.`,
     );
   }
 }
