@@ -5,7 +5,7 @@ import {
   noConnectivitySignals,
   type RealtimeClient,
 } from '@patchbay/realtime-core';
-import type { AuthRejection, ConformanceHarness } from '@patchbay/realtime-testkit';
+import { type ConformanceHarness, createAuthRules } from '@patchbay/realtime-testkit';
 import { createPusherEmulator, type PusherEmulator } from '@patchbay/realtime-testkit/pusher';
 import PusherServer from 'pusher';
 import { type PusherTransportOptions, pusherTransport } from './pusherTransport.js';
@@ -33,15 +33,8 @@ interface ClientLink {
  * plus an app server (auth + publish handlers from `/server`) on 127.0.0.1, port 0.
  */
 export function createPusherHarness(options: PusherHarnessOptions): ConformanceHarness {
-  const rules = new Set<AuthRejection>();
-  const rejected = (clientId: string, channel: string | undefined, action: string) =>
-    [...rules].some(
-      (rule) =>
-        (rule.clientId === undefined || rule.clientId === clientId) &&
-        (rule.channel === undefined || rule.channel === channel) &&
-        (rule.action === undefined || rule.action === action) &&
-        !(rule.channel !== undefined && action === 'connect'),
-    );
+  const authRules = createAuthRules();
+  const rejected = authRules.rejects;
   let emulator: PusherEmulator | undefined;
   let pusher: PusherServer | undefined;
   let app: Server | undefined;
@@ -131,13 +124,7 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
     },
     stopServer: () => live().emulator.stop(),
     startServer: () => live().emulator.start(),
-    rejectAuth: (rule) => {
-      const entry = { ...rule };
-      rules.add(entry);
-      return () => {
-        rules.delete(entry);
-      };
-    },
+    rejectAuth: (rule) => authRules.add(rule),
     // Messages travel on private-<name>; presence is a separate Pusher channel and not counted.
     providerSubscriptionCount: async (channel) =>
       live().emulator.subscriptionCount(`private-${channel}`),

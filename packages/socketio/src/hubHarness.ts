@@ -4,7 +4,7 @@ import {
   type RealtimeClient,
 } from '@patchbay/realtime-core';
 import { createHubServer, Hub, type HubOptions, type HubServer } from '@patchbay/realtime-server';
-import type { AuthRejection, ConformanceHarness } from '@patchbay/realtime-testkit';
+import { type ConformanceHarness, createAuthRules } from '@patchbay/realtime-testkit';
 import { socketioTransport } from './socketioTransport.js';
 
 /**
@@ -14,15 +14,8 @@ import { socketioTransport } from './socketioTransport.js';
 export function createSocketIOHarness(
   options: { transports?: Array<'websocket' | 'polling'>; hub?: HubOptions } = {},
 ): ConformanceHarness & { server(): HubServer } {
-  const rejections = new Set<AuthRejection>();
-  const rejected = (clientId: string, channel: string | undefined, action: string) =>
-    [...rejections].some(
-      (rule) =>
-        (rule.clientId === undefined || rule.clientId === clientId) &&
-        (rule.channel === undefined || rule.channel === channel) &&
-        (rule.action === undefined || rule.action === action) &&
-        !(rule.channel !== undefined && action === 'connect'),
-    );
+  const authRules = createAuthRules();
+  const rejected = authRules.rejects;
   const hub = new Hub({
     presenceGraceMs: 300,
     rateLimit: false,
@@ -79,13 +72,7 @@ export function createSocketIOHarness(
       server = undefined;
     },
     startServer: start,
-    rejectAuth: (rule) => {
-      const entry = { ...rule };
-      rejections.add(entry);
-      return () => {
-        rejections.delete(entry);
-      };
-    },
+    rejectAuth: (rule) => authRules.add(rule),
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: (channel) => hub.broker.clearHistory(channel),
   };

@@ -12,7 +12,7 @@ import {
   Hub,
   type HubOptions,
 } from '@patchbay/realtime-server';
-import type { AuthRejection, ConformanceHarness } from '@patchbay/realtime-testkit';
+import { type ConformanceHarness, createAuthRules } from '@patchbay/realtime-testkit';
 import { type SseTransportOptions, sseTransport } from './sseTransport.js';
 
 export interface SseHarnessOptions {
@@ -30,15 +30,8 @@ export interface SseHarnessOptions {
 export function createSseHarness(
   options: SseHarnessOptions,
 ): ConformanceHarness & { hub: Hub; url(): string } {
-  const rejections = new Set<AuthRejection>();
-  const rejected = (clientId: string, channel: string | undefined, action: string) =>
-    [...rejections].some(
-      (rule) =>
-        (rule.clientId === undefined || rule.clientId === clientId) &&
-        (rule.channel === undefined || rule.channel === channel) &&
-        (rule.action === undefined || rule.action === action) &&
-        !(rule.channel !== undefined && action === 'connect'),
-    );
+  const authRules = createAuthRules();
+  const rejected = authRules.rejects;
   const hub = new Hub({
     presenceGraceMs: 300,
     rateLimit: false,
@@ -102,13 +95,7 @@ export function createSseHarness(
     },
     stopServer: stop,
     startServer: start,
-    rejectAuth: (rule) => {
-      const entry = { ...rule };
-      rejections.add(entry);
-      return () => {
-        rejections.delete(entry);
-      };
-    },
+    rejectAuth: (rule) => authRules.add(rule),
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: (channel) => hub.broker.clearHistory(channel),
   };

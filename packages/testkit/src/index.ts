@@ -1,3 +1,5 @@
+export type { AuthRules } from './authRules.js';
+export { createAuthRules } from './authRules.js';
 export { describeTransportConformance } from './describeTransportConformance.js';
 export type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from './harness.js';
 export type { MemoryHarnessOptions } from './memoryHarness.js';
