@@ -3,8 +3,8 @@ import { ErrorCodes } from './codes.js';
 import { createRealtimeFromConfig, parseRealtimeConfig, type RealtimeConfig } from './config.js';
 import { noConnectivitySignals } from './connectivity.js';
 import { ConfigError, RealtimeError } from './errors.js';
+import { fakeTransport } from './internal/testing/fakeTransport.js';
 import { createMemoryHub } from './memory/memoryHub.js';
-import type { Transport } from './transport.js';
 
 function configError(config: unknown): ConfigError {
   try {
@@ -17,27 +17,8 @@ function configError(config: unknown): ConfigError {
   throw new Error(`expected ${JSON.stringify(config)} to be rejected`);
 }
 
-const stubTransport = (provider: string): Transport => ({
-  provider,
-  capabilities: {
-    clientPublish: true,
-    publishAck: true,
-    presence: true,
-    presenceUpdate: true,
-    history: false,
-    recovery: false,
-    echoControl: true,
-    maxMessageBytes: 10_000,
-  },
-  connect: async () => ({}),
-  disconnect: () => {},
-  subscribe: async () => ({ recovered: false }),
-  unsubscribe: async () => {},
-  publish: async () => {},
-  presenceEnter: async () => {},
-  presenceUpdate: async () => {},
-  presenceLeave: async () => {},
-});
+const stubTransport = (provider: string) =>
+  fakeTransport({ provider, capabilities: { maxMessageBytes: 10_000 } });
 
 describe('parseRealtimeConfig', () => {
   it('accepts a complete config and returns it parsed', () => {

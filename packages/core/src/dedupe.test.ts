@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { noConnectivitySignals } from './connectivity.js';
 import { createRealtime } from './createRealtime.js';
 import { DedupeWindow } from './dedupe.js';
-import type { Transport, TransportSink } from './transport.js';
+import { fakeTransport } from './internal/testing/fakeTransport.js';
+import type { TransportSink } from './transport.js';
 
 describe('DedupeWindow', () => {
   it('drops a duplicate key inside the window', () => {
@@ -45,30 +46,13 @@ describe('DedupeWindow', () => {
 describe('client delivery dedupe', () => {
   it('hands a message id to handlers once, even when the transport delivers it twice', async () => {
     let sink: TransportSink | undefined;
-    const transport: Transport = {
-      provider: 'fake',
-      capabilities: {
-        clientPublish: true,
-        publishAck: true,
-        presence: false,
-        presenceUpdate: false,
-        history: false,
-        recovery: false,
-        echoControl: true,
-        maxMessageBytes: 65_536,
-      },
+    const transport = fakeTransport({
+      capabilities: { presence: false, presenceUpdate: false },
       connect: async (request) => {
         sink = request.sink;
         return { clientId: 'alice' };
       },
-      disconnect: () => {},
-      subscribe: async () => ({ recovered: false }),
-      unsubscribe: async () => {},
-      publish: async () => {},
-      presenceEnter: async () => {},
-      presenceUpdate: async () => {},
-      presenceLeave: async () => {},
-    };
+    });
     const client = createRealtime({
       transport,
       dedupeWindow: 2,

@@ -4,62 +4,7 @@ import type { ConnectionSnapshot } from '../connectionState.js';
 import { noConnectivitySignals } from '../connectivity.js';
 import { createRealtime, type RealtimeClient, type RealtimeOptions } from '../createRealtime.js';
 import { AuthError, ConnectionError } from '../errors.js';
-import type { Timers } from '../timers.js';
-import type { Transport, TransportConnection, TransportConnectRequest } from '../transport.js';
-
-interface Attempt {
-  request: TransportConnectRequest;
-  resolve(connection: TransportConnection): void;
-  reject(error: unknown): void;
-}
-
-/** A transport whose every connect() waits for the test to resolve or reject it. */
-function controlledTransport() {
-  const attempts: Attempt[] = [];
-  const transport: Transport = {
-    provider: 'fake',
-    capabilities: {
-      clientPublish: true,
-      publishAck: true,
-      presence: true,
-      presenceUpdate: true,
-      history: false,
-      recovery: false,
-      echoControl: true,
-      maxMessageBytes: 65_536,
-    },
-    connect: (request) =>
-      new Promise<TransportConnection>((resolve, reject) =>
-        attempts.push({ request, resolve, reject }),
-      ),
-    disconnect: vi.fn(),
-    subscribe: async () => ({ recovered: false }),
-    unsubscribe: async () => {},
-    publish: async () => {},
-    presenceEnter: async () => {},
-    presenceUpdate: async () => {},
-    presenceLeave: async () => {},
-  };
-  const last = (): Attempt => {
-    const attempt = attempts[attempts.length - 1];
-    if (!attempt) throw new Error('no connect() call yet');
-    return attempt;
-  };
-  return { transport, attempts, last };
-}
-
-const serverDown = () =>
-  new ConnectionError(ErrorCodes.ConnectionFailed, 'ECONNREFUSED', { retryable: true });
-
-/** Timers built on vitest's faked globals (installed in beforeEach). */
-const fakeTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  now: () => Date.now(),
-};
-
-/** Let pending promise callbacks (auth(), connect() settling) run without moving the clock. */
-const flush = () => vi.advanceTimersByTimeAsync(0);
+import { controlledTransport, fakeTimers, flush, serverDown } from './testing/fakeTransport.js';
 
 function setup(options: Partial<RealtimeOptions> = {}) {
   const fake = controlledTransport();

@@ -7,7 +7,7 @@ import { createMemoryHub, type MemoryHub } from '../memory/memoryHub.js';
 import { memoryTransport } from '../memory/memoryTransport.js';
 import type { RealtimeMessage } from '../message.js';
 import { localStorageQueueStorage, type QueuedMessage } from '../queueStorage.js';
-import type { Transport } from '../transport.js';
+import { fakeTransport } from './testing/fakeTransport.js';
 
 /** Let the memory hub's microtask deliveries and a few real macrotask turns run. */
 async function settle(turns = 5): Promise<void> {
@@ -85,27 +85,12 @@ describe('offline queue', () => {
   it('rejects with PublishTimeoutError when the provider never acknowledges', async () => {
     vi.useFakeTimers();
     const publish = vi.fn((_message: unknown) => new Promise<void>(() => {}));
-    const transport: Transport = {
+    const transport = fakeTransport({
       provider: 'silent',
-      capabilities: {
-        clientPublish: true,
-        publishAck: true,
-        presence: false,
-        presenceUpdate: false,
-        history: false,
-        recovery: false,
-        echoControl: true,
-        maxMessageBytes: 65_536,
-      },
+      capabilities: { presence: false, presenceUpdate: false },
       connect: async () => ({ clientId: 'writer' }),
-      disconnect: () => {},
-      subscribe: async () => ({ recovered: false }),
-      unsubscribe: async () => {},
       publish,
-      presenceEnter: async () => {},
-      presenceUpdate: async () => {},
-      presenceLeave: async () => {},
-    };
+    });
     const client = createRealtime({
       transport,
       publishTimeoutMs: 5_000,
