@@ -13,7 +13,11 @@ if (!run) {
   console.error(command ? `Unknown emulator "${command}".\n\n${usage}` : usage);
   process.exit(2);
 }
-run(rest).catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+run(rest).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    // Bad flags and bad values are the user's to fix: say what, without a stack trace.
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  },
+);

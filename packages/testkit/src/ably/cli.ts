@@ -1,3 +1,4 @@
+import { readFlags, readPort, serveUntilSignal } from '../internal/emulatorCli.js';
 import { createAblyEmulator } from './createAblyEmulator.js';
 
 const usage = `Usage: patchbay-emulator ably [--port 8081] [--host 127.0.0.1] [--key appId.keyId:secret]
@@ -6,34 +7,14 @@ A local Ably realtime emulator (JSON protocol over WebSocket + REST publish/hist
 for tests and offline development only. It is not Ably: state lives in memory, there is no
 msgpack, encryption, push or persistence, and it must never face the internet.`;
 
-function parseArgs(args: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--help' || arg === '-h') {
-      out.help = 'true';
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new Error(`Unexpected argument "${arg}".\n\n${usage}`);
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    const value = inline ?? args[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value.\n\n${usage}`);
-    out[name] = value;
-  }
-  return out;
-}
-
 /** Runs the Ably emulator from the command line until SIGINT/SIGTERM. */
 export async function runAblyEmulatorCli(args: string[]): Promise<void> {
-  const flags = parseArgs(args);
-  if (flags.help) {
+  const { help, values: flags } = readFlags(args, ['port', 'host', 'key'], usage);
+  if (help) {
     console.log(usage);
     return;
   }
-  const port = Number(flags.port ?? '8081');
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`--port must be an integer from 0 to 65535; got ${flags.port}.`);
-  }
+  const port = readPort(flags.port, 8081);
   const emulator = await createAblyEmulator({
     port,
     host: flags.host ?? '127.0.0.1',
@@ -48,13 +29,5 @@ export async function runAblyEmulatorCli(args: string[]): Promise<void> {
 
   key ${emulator.apiKey}   port ${emulator.port}
 Press Ctrl+C to stop.`);
-  await new Promise<void>((resolve) => {
-    const shutdown = () => {
-      process.off('SIGINT', shutdown);
-      process.off('SIGTERM', shutdown);
-      void emulator.close().then(resolve);
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-  });
+  await serveUntilSignal(() => emulator.close());
 }
