@@ -4,5 +4,9 @@ export { describeTransportConformance } from './describeTransportConformance.js'
 export type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from './harness.js';
 export type { MemoryHarnessOptions } from './memoryHarness.js';
 export { createMemoryHarness } from './memoryHarness.js';
+export type { RedisServerHandle, StartRedisServerOptions } from './redisServer.js';
+export { startRedisServer } from './redisServer.js';
+export type { TcpProxy, TcpProxyOptions, TcpProxyStats, TcpTarget } from './tcpProxy.js';
+export { createTcpProxy } from './tcpProxy.js';
 export type { WaitOptions } from './waitFor.js';
 export { sleep, waitFor, waitForState } from './waitFor.js';

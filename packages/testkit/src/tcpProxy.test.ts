@@ -1,0 +1,108 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startRedisServer } from './redisServer.js';
+import { createTcpProxy, type TcpProxy } from './tcpProxy.js';
+
+const servers: Server[] = [];
+const proxies: TcpProxy[] = [];
+
+/** An echo server that prefixes replies with its name. */
+async function echo(name: string): Promise<number> {
+  const server = createServer((socket) => {
+    socket.on('data', (d) => socket.write(`${name}:${d}`));
+    socket.on('error', () => {});
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as { port: number }).port;
+}
+
+function client(port: number) {
+  const socket = createConnection(port, '127.0.0.1');
+  const state = { data: '', closed: false, socket };
+  socket.on('data', (d) => {
+    state.data += String(d);
+  });
+  socket.on('close', () => {
+    state.closed = true;
+  });
+  socket.on('error', () => {});
+  return state;
+}
+
+afterEach(async () => {
+  for (const p of proxies.splice(0)) await p.close();
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+describe('createTcpProxy', () => {
+  it('forwards both ways, and cut() kills open links while new ones still work', async () => {
+    const proxy = await createTcpProxy({ upstream: await echo('a') });
+    proxies.push(proxy);
+    const first = client(proxy.port);
+    first.socket.write('hi');
+    await vi.waitFor(() => expect(first.data).toBe('a:hi'));
+    proxy.cut();
+    await vi.waitFor(() => expect(first.closed).toBe(true));
+    const second = client(proxy.port);
+    second.socket.write('again');
+    await vi.waitFor(() => expect(second.data).toBe('a:again'));
+    expect(proxy.stats()).toMatchObject({ accepted: 2, open: 1, cut: 1 });
+  });
+
+  it('delays traffic without reordering it, and blackhole swallows it', async () => {
+    const proxy = await createTcpProxy({ upstream: await echo('a') });
+    proxies.push(proxy);
+    const c = client(proxy.port);
+    await vi.waitFor(() => expect(proxy.stats().open).toBe(1));
+    proxy.delay(80);
+    const sentAt = Date.now();
+    for (const n of [1, 2, 3]) c.socket.write(String(n));
+    await vi.waitFor(() => expect(c.data.replaceAll('a:', '')).toBe('123'));
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(80);
+    proxy.delay(0);
+    proxy.blackhole(true);
+    c.socket.write('lost');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.data).not.toContain('lost');
+    expect(c.closed).toBe(false);
+    proxy.blackhole(false);
+    c.socket.write('4');
+    await vi.waitFor(() => expect(c.data.endsWith('a:4')).toBe(true));
+  });
+
+  it('refuses new connections on demand and fails over to the next upstream', async () => {
+    const down = await echo('down');
+    await new Promise((r) => servers.pop()?.close(r));
+    const proxy = await createTcpProxy({ upstream: [down, await echo('b')] });
+    proxies.push(proxy);
+    const c = client(proxy.port);
+    c.socket.write('x');
+    await vi.waitFor(() => expect(c.data).toBe('b:x'));
+    proxy.refuse(true);
+    const refused = client(proxy.port);
+    await vi.waitFor(() => expect(refused.closed).toBe(true));
+    proxy.refuse(false);
+    proxy.setUpstream(await echo('c'));
+    const moved = client(proxy.port);
+    moved.socket.write('y');
+    await vi.waitFor(() => expect(moved.data).toBe('c:y'));
+  });
+});
+
+describe('startRedisServer', () => {
+  it('starts a private redis-server on a free port and stops it', async () => {
+    const redis = await startRedisServer();
+    const socket: Socket = createConnection(redis.port, '127.0.0.1');
+    const reply = await new Promise<string>((resolve) => {
+      socket.once('data', (d) => resolve(String(d)));
+      socket.write('PING\r\n');
+    });
+    socket.destroy();
+    expect(reply).toBe('+PONG\r\n');
+    expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
+    await redis.stop();
+    const after = client(redis.port);
+    await vi.waitFor(() => expect(after.closed).toBe(true));
+  });
+});
