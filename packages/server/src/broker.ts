@@ -51,5 +51,11 @@ export interface Broker {
   presenceMembers(channel: string): Promise<TransportPresenceMember[]>;
   /** Listen to one channel's events from every process. */
   subscribe(channel: string, listener: (event: BrokerEvent) => void): () => void;
+  /**
+   * Resolves once this process's subscription to the channel (made by `subscribe`) receives
+   * events. Brokers whose subscribe is asynchronous (Redis) implement it; the hub waits for it
+   * before reading history, so nothing published in between is missed.
+   */
+  ready?(channel: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { io } from 'socket.io-client';
-import { describe, expect, it } from 'vitest';
+import { type RedisServerHandle, startRedisServer } from '@patchbay/realtime-testkit';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -57,5 +58,109 @@ describe('patchbay-server CLI', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
     expect(err).toMatch(/--port must be an integer/);
+  });
+
+  it('rejects an invalid --redis URL with exit code 2', async () => {
+    const child = spawn(process.execPath, [cli, '--port', '0', '--redis', 'localhost:6379'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toMatch(/--redis must be a Redis URL such as redis:\/\//);
+  });
+});
+
+describe('patchbay-server CLI with --redis', () => {
+  let redis: RedisServerHandle | undefined;
+  const children: ChildProcess[] = [];
+  const sockets: Socket[] = [];
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await redis?.stop();
+  });
+
+  /** Start the CLI and resolve its URL once it listens. */
+  const start = (args: string[]) => {
+    const child = spawn(process.execPath, [cli, '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    const url = new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.once('exit', () => reject(new Error(`the CLI exited early: ${out}`)));
+    });
+    return { child, url, exited };
+  };
+
+  const connect = async (url: string, token: string) => {
+    const socket = io(url, {
+      path: '/patchbay/socket.io',
+      transports: ['websocket'],
+      auth: { token },
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(socket);
+    await new Promise((resolve, reject) => {
+      socket.once('pb:welcome', resolve);
+      socket.once('connect_error', reject);
+    });
+    return socket;
+  };
+
+  it('two processes on one Redis share history and live messages', async () => {
+    redis = await startRedisServer();
+    const prefix = `cli-${process.pid}:`;
+    const a = start(['--redis', redis.url, '--redis-prefix', prefix]);
+    const b = start(['--redis', redis.url, '--redis-prefix', prefix]);
+    const [urlA, urlB] = await Promise.all([a.url, b.url]);
+    expect(urlA).not.toBe(urlB);
+
+    const reader = await connect(urlB, 'bob');
+    const live: unknown[] = [];
+    reader.on('pb:message', (message: { data: unknown }) => live.push(message.data));
+    expect(
+      await reader.timeout(5_000).emitWithAck('pb', { op: 'subscribe', channel: 'room' }),
+    ).toMatchObject({ ok: true, seq: 0 });
+
+    const writer = await connect(urlA, 'alice');
+    for (const n of [1, 2]) {
+      expect(
+        await writer
+          .timeout(5_000)
+          .emitWithAck('pb', { op: 'publish', channel: 'room', id: `m${n}`, event: 'e', data: n }),
+      ).toEqual({ ok: true, seq: n });
+    }
+    const history = await reader
+      .timeout(5_000)
+      .emitWithAck('pb', { op: 'history', channel: 'room' });
+    expect(history).toMatchObject({ ok: true, seq: 2 });
+    expect((history as { messages: Array<{ data: unknown }> }).messages.map((m) => m.data)).toEqual(
+      [1, 2],
+    );
+    await expect.poll(() => live, { timeout: 5_000 }).toEqual([1, 2]);
+
+    reader.close();
+    writer.close();
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGINT');
+    expect(await Promise.all([a.exited, b.exited])).toEqual([0, 0]);
   });
 });

@@ -1,19 +1,38 @@
 import { parseArgs } from 'node:util';
+import type { Broker } from './broker.js';
 import { createHubServer } from './createHubServer.js';
+import { createRedisBroker } from './redisBroker.js';
 
 const usage = `Usage: patchbay-server [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
+                      [--redis redis://127.0.0.1:6379] [--redis-prefix patchbay:]
+                      [--redis-node-ttl-ms 10000]
 
 Runs the Patchbay hub (Socket.IO at /patchbay/socket.io, SSE at /patchbay/sse, health at /health).
-Without an authenticate hook any token is accepted as its user id: for local development only.`;
+Without an authenticate hook any token is accepted as its user id: for local development only.
+
+--redis keeps channel state (history, sequence numbers, presence) in Redis and fans out through
+it, so several hub processes on one Redis serve the same channels. --redis-prefix namespaces the
+keys; --redis-node-ttl-ms is how soon a dead process's presence members leave.`;
 
 async function main(): Promise<void> {
-  let values: { port?: string; host?: string; 'presence-grace-ms'?: string; help?: boolean };
+  let values: {
+    port?: string;
+    host?: string;
+    'presence-grace-ms'?: string;
+    redis?: string;
+    'redis-prefix'?: string;
+    'redis-node-ttl-ms'?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         'presence-grace-ms': { type: 'string' },
+        redis: { type: 'string' },
+        'redis-prefix': { type: 'string' },
+        'redis-node-ttl-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -40,20 +59,87 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  const broker = values.redis === undefined ? undefined : await redisBroker(values);
   const server = await createHubServer({
     port,
     host: values.host ?? '127.0.0.1',
     ...(grace !== undefined ? { presenceGraceMs: grace } : {}),
+    ...(broker ? { broker } : {}),
   });
   console.log(
-    `Patchbay hub listening on ${server.url} (Socket.IO /patchbay/socket.io, SSE /patchbay/sse)`,
+    `Patchbay hub listening on ${server.url} (Socket.IO /patchbay/socket.io, SSE /patchbay/sse)${broker ? `, state in Redis ${redactUrl(values.redis ?? '')}` : ''}`,
   );
   const stop = (signal: string) => {
     console.log(`\n${signal} received, closing the hub…`);
-    void server.close().then(() => process.exit(0));
+    void (async () => {
+      await server.close();
+      await server.hub.close();
+      await broker?.close();
+    })().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Validate the Redis flags, connect, and check that Redis answers. Exits 2 on bad flags. */
+async function redisBroker(values: {
+  redis?: string;
+  'redis-prefix'?: string;
+  'redis-node-ttl-ms'?: string;
+}): Promise<Broker> {
+  const url = values.redis ?? '';
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname) {
+    console.error(
+      `--redis must be a Redis URL such as redis://127.0.0.1:6379 (or rediss:// for TLS); got "${url}".\n\n${usage}`,
+    );
+    process.exit(2);
+  }
+  const ttl =
+    values['redis-node-ttl-ms'] === undefined ? undefined : Number(values['redis-node-ttl-ms']);
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl >= 100)) {
+    console.error(
+      `--redis-node-ttl-ms must be a number ≥ 100; got "${values['redis-node-ttl-ms']}".`,
+    );
+    process.exit(2);
+  }
+  const broker = createRedisBroker({
+    url,
+    ...(values['redis-prefix'] !== undefined ? { keyPrefix: values['redis-prefix'] } : {}),
+    ...(ttl !== undefined ? { nodeTtlMs: ttl } : {}),
+  });
+  try {
+    await broker.ping();
+  } catch (error) {
+    await broker.close();
+    console.error(
+      `Could not reach Redis at ${redactUrl(url)}: ${(error as Error).message}\nStart Redis or fix --redis.`,
+    );
+    process.exit(1);
+  }
+  return broker;
+}
+
+/** A Redis URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 main().catch((error: unknown) => {

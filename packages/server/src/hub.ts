@@ -368,8 +368,9 @@ export class HubSession {
     // Counted before parsing, so a flood of malformed frames is throttled too. Over the rate, a
     // request waits its turn (backpressure keeps a reconnect flush whole and in order); only one
     // that would wait longer than `maxWaitMs` is refused.
-    if (this.#bucket) {
-      const wait = this.#bucket.waitMs();
+    const bucket = this.#bucket;
+    if (bucket) {
+      const wait = bucket.waitMs();
       if (wait > this.#maxWaitMs) {
         return fail(
           ErrorCodes.RateLimited,
@@ -378,7 +379,11 @@ export class HubSession {
         );
       }
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      this.#bucket.take();
+      // A timer may fire a millisecond before the clock shows the token refilled: wait for the
+      // token rather than letting the request through without one.
+      while (!bucket.take()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, bucket.waitMs())));
+      }
     }
     const parsed = inboundFrame.safeParse(raw);
     if (!parsed.success) {
@@ -489,6 +494,16 @@ export class HubSession {
     const entry = { buffer: [] as BrokerEvent[] | undefined, replayedTo: 0 };
     this.#channels.set(channel, entry);
     hub.join(this, channel);
+    try {
+      // A remote broker's subscription must be live before history is read.
+      await hub.broker.ready?.(channel);
+    } catch (error) {
+      if (this.#channels.get(channel) === entry) {
+        this.#channels.delete(channel);
+        hub.leave(this, channel);
+      }
+      throw error;
+    }
     const page = await hub.broker.history(
       channel,
       resumeFrom !== undefined ? { afterSeq: resumeFrom } : { limit: 0 },

@@ -8,6 +8,8 @@ export { Hub, HubSession } from './hub.js';
 export { HubError } from './hubError.js';
 export type { MemoryBrokerOptions } from './memoryBroker.js';
 export { createMemoryBroker } from './memoryBroker.js';
+export type { RedisBroker, RedisBrokerOptions } from './redisBroker.js';
+export { createRedisBroker } from './redisBroker.js';
 export type { AttachSocketIOOptions, SocketIOEndpoint } from './socketio/attachSocketIO.js';
 export { attachSocketIO, DEFAULT_SOCKETIO_PATH } from './socketio/attachSocketIO.js';
 export type { FetchHandler, SseHandlerOptions } from './sse/createSseHandler.js';

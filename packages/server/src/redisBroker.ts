@@ -1,0 +1,574 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCodes,
+  type TransportMessage,
+  type TransportPresenceMember,
+} from '@patchbay/realtime-core';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
+import { HubError } from './hubError.js';
+
+export interface RedisBrokerOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Default: ioredis' default, 127.0.0.1:6379. */
+  url?: string;
+  /** ioredis options, applied over the broker's defaults (and over `url`). */
+  redis?: RedisOptions;
+  /** Prefix of every key and pub/sub channel, so several apps can share one Redis. Default `patchbay:`. */
+  keyPrefix?: string;
+  /** Messages kept per channel for recovery and history. Default 1 000. */
+  historySize?: number;
+  /** This process's id in presence records (letters, digits, `._:-`). Default: a random UUID. */
+  nodeId?: string;
+  /**
+   * How long this process's presence members outlive its last heartbeat: when a process dies, the
+   * others announce its members' leave within about this time. Heartbeats run every third of it.
+   * Default 10 000 ms.
+   */
+  nodeTtlMs?: number;
+}
+
+/** A broker that keeps channel state in Redis and fans out through Redis pub/sub. */
+export interface RedisBroker extends Broker {
+  readonly nodeId: string;
+  /** Resolves once Redis answers; rejects (retryable `transport_error`) when it cannot be reached. */
+  ping(): Promise<void>;
+  /**
+   * Drop both connections at once, with no cleanup, as a crashed process would: heartbeats stop
+   * and the other processes remove this one's presence members once its node key expires. For
+   * fault injection in tests; use `close()` to shut down.
+   */
+  disconnect(): void;
+}
+
+// Lua scripts. Each one runs atomically in Redis, and the ones that change state publish their
+// event from inside the script, so pub/sub order is the order of the changes in every process.
+//
+// Presence values are `{"nodeId":"<id>","member":<member JSON>}`. Node ids are restricted to
+// characters JSON does not escape, so scripts slice the value instead of re-encoding the member
+// (re-encoding with cjson would change numbers and empty arrays in the app's data).
+
+/** KEYS seq, stream, ids, epoch. ARGV id, body (message JSON without seq), historySize, pubsub, new epoch. */
+const APPEND = `
+redis.call('SET', KEYS[4], ARGV[5], 'NX')
+local existing = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if existing then
+  local entries = redis.call('XRANGE', KEYS[2], existing .. '-0', existing .. '-0')
+  if entries[1] then return {0, entries[1][2][2]} end
+end
+local seq = redis.call('INCR', KEYS[1])
+local size = tonumber(ARGV[3])
+local stored = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
+redis.call('XADD', KEYS[2], 'MAXLEN', size, seq .. '-0', 'm', stored)
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (seq - size + 1))
+redis.call('PUBLISH', ARGV[4], '{"kind":"message","message":' .. stored .. '}')
+return {1, stored}
+`;
+
+/** KEYS seq, stream, epoch. ARGV first id ('-' for all), limit ('' for none), new epoch. */
+const HISTORY = `
+redis.call('SET', KEYS[3], ARGV[3], 'NX')
+local epoch = redis.call('GET', KEYS[3])
+local seq = redis.call('GET', KEYS[1]) or '0'
+local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+local oldestSeq = ''
+if oldest[1] then oldestSeq = oldest[1][1] end
+local messages = {}
+if ARGV[2] == '' then
+  local entries = redis.call('XRANGE', KEYS[2], ARGV[1], '+')
+  for i, entry in ipairs(entries) do messages[i] = entry[2][2] end
+elseif tonumber(ARGV[2]) > 0 then
+  local entries = redis.call('XREVRANGE', KEYS[2], '+', ARGV[1], 'COUNT', ARGV[2])
+  local n = #entries
+  for i, entry in ipairs(entries) do messages[n - i + 1] = entry[2][2] end
+end
+return {epoch, seq, oldestSeq, messages}
+`;
+
+/** KEYS presence, presence channels, node. ARGV connectionId, value, channel, pubsub, enter event, update event, ttl. */
+const PRESENCE_SET = `
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[7])
+local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+if added == 1 then
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  return 'enter'
+end
+redis.call('PUBLISH', ARGV[4], ARGV[6])
+return 'update'
+`;
+
+/** KEYS presence, presence channels. ARGV connectionId, channel, pubsub, leave event prefix. */
+const PRESENCE_REMOVE = `
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if not value then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local at = string.find(value, ',"member":', 1, true)
+local member = string.sub(value, at + 10, -2)
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. member .. '}}')
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+return member
+`;
+
+/**
+ * Remove members whose node key expired (and, when ARGV[5] is set, that node's members too),
+ * publishing their leave; return the remaining members.
+ * KEYS presence, presence channels. ARGV channel, pubsub, leave event prefix, node key prefix, node to remove.
+ */
+const PRESENCE_SWEEP = `
+local all = redis.call('HGETALL', KEYS[1])
+local alive = {}
+local members = {}
+for i = 1, #all, 2 do
+  local value = all[i + 1]
+  local at = string.find(value, ',"member":', 1, true)
+  local node = string.sub(value, 12, at - 2)
+  local live = alive[node]
+  if live == nil then
+    live = node ~= ARGV[5] and redis.call('EXISTS', ARGV[4] .. node) == 1
+    alive[node] = live
+  end
+  local member = string.sub(value, at + 10, -2)
+  if live then
+    members[#members + 1] = member
+  else
+    redis.call('HDEL', KEYS[1], all[i])
+    redis.call('PUBLISH', ARGV[2], ARGV[3] .. member .. '}}')
+  end
+end
+if #members == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+return members
+`;
+
+interface Scripts {
+  pbAppend(...args: string[]): Promise<[number, string]>;
+  pbHistory(...args: string[]): Promise<[string, string, string, string[]]>;
+  pbPresenceSet(...args: string[]): Promise<'enter' | 'update'>;
+  pbPresenceRemove(...args: string[]): Promise<string | null>;
+  pbPresenceSweep(...args: string[]): Promise<string[]>;
+}
+
+const NODE_ID = /^[A-Za-z0-9._:-]+$/;
+
+/**
+ * Defaults for both connections, chosen so a hub fails fast and clearly when Redis is away
+ * instead of holding requests forever:
+ * - `enableOfflineQueue: true` lets commands issued while connecting (at startup, during a short
+ *   blip) wait for the connection instead of failing at once;
+ * - `maxRetriesPerRequest: 1` bounds that wait: a queued or in-flight command fails after one
+ *   unsuccessful reconnect attempt (ioredis' default of 20 would hold a client's request for a
+ *   minute), and the hub answers it with a retryable error the client retries with backoff;
+ * - `retryStrategy` keeps reconnecting forever with a short capped backoff, so the hub heals by
+ *   itself once Redis is back;
+ * - `connectTimeout` / `commandTimeout` (command connection only) cover a silent network, where
+ *   the socket stays open but nothing answers.
+ */
+const DEFAULTS: RedisOptions = {
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 5_000,
+  retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+};
+
+/**
+ * A broker on Redis, for several hub processes behind a load balancer. Sequence numbers and
+ * history live in one Redis Stream per channel, assigned and published atomically by a Lua
+ * script, so every process delivers a channel's messages in sequence order. Presence is a hash
+ * per channel shared by every process; each process heartbeats a node key, and members of a
+ * process whose key expired (it crashed) are removed, with a `leave`, by the survivors. The
+ * epoch lives in Redis too, so a client resuming on another process, or after a restart, recovers
+ * exactly what it missed as long as Redis keeps its data.
+ *
+ * Standalone Redis (or a primary with replicas): the scripts touch keys they are not given, so
+ * Redis Cluster is not supported.
+ */
+export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker {
+  const prefix = options.keyPrefix ?? 'patchbay:';
+  const historySize = options.historySize ?? 1_000;
+  if (!Number.isInteger(historySize) || historySize < 0) {
+    throw new TypeError(`historySize must be an integer ≥ 0; got ${historySize}.`);
+  }
+  const nodeId = options.nodeId ?? randomUUID();
+  if (!NODE_ID.test(nodeId)) {
+    throw new TypeError(
+      `nodeId may only contain letters, digits and "._:-"; got ${JSON.stringify(nodeId)}.`,
+    );
+  }
+  const nodeTtlMs = Math.max(30, Math.round(options.nodeTtlMs ?? 10_000));
+  const beatMs = Math.max(10, Math.floor(nodeTtlMs / 3));
+
+  const connect = (role: string, extra: RedisOptions): Redis => {
+    // The scripts' replies are read in ioredis' default ("legacy") shapes.
+    const settings = { ...DEFAULTS, ...extra, ...options.redis, replyMapping: 'legacy' as const };
+    const client = options.url ? new Redis(options.url, settings) : new Redis(settings);
+    // One line per outage, not one per reconnect attempt.
+    let down = false;
+    client.on('error', (error: Error) => {
+      if (down || closing) return;
+      down = true;
+      console.warn(
+        `[patchbay] Redis ${role} connection failed (${error.message}); the hub keeps retrying, and requests fail with a retryable error until Redis is back.`,
+      );
+    });
+    client.on('ready', () => {
+      if (!down) return;
+      down = false;
+      console.warn(`[patchbay] Redis ${role} connection restored.`);
+    });
+    return client;
+  };
+
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  const commands = connect('command', { commandTimeout: 5_000 });
+  // A connection in subscriber mode cannot run other commands: pub/sub gets its own.
+  const subscriber = connect('subscriber', {});
+  commands.defineCommand('pbAppend', { numberOfKeys: 4, lua: APPEND });
+  commands.defineCommand('pbHistory', { numberOfKeys: 3, lua: HISTORY });
+  commands.defineCommand('pbPresenceSet', { numberOfKeys: 3, lua: PRESENCE_SET });
+  commands.defineCommand('pbPresenceRemove', { numberOfKeys: 2, lua: PRESENCE_REMOVE });
+  commands.defineCommand('pbPresenceSweep', { numberOfKeys: 2, lua: PRESENCE_SWEEP });
+  const scripts = commands as unknown as Scripts;
+
+  const key = {
+    seq: (channel: string) => `${prefix}seq:${channel}`,
+    stream: (channel: string) => `${prefix}stream:${channel}`,
+    ids: (channel: string) => `${prefix}ids:${channel}`,
+    presence: (channel: string) => `${prefix}presence:${channel}`,
+    pubsub: (channel: string) => `${prefix}ch:${channel}`,
+    epoch: `${prefix}epoch`,
+    presenceChannels: `${prefix}presence-channels`,
+    nodePrefix: `${prefix}node:`,
+    node: `${prefix}node:${nodeId}`,
+  };
+  const leavePrefix = (channel: string) =>
+    `{"kind":"presence","channel":${JSON.stringify(channel)},"event":{"type":"leave","member":`;
+  const presenceEvent = (channel: string, type: 'enter' | 'update', member: string) =>
+    `{"kind":"presence","channel":${JSON.stringify(channel)},"event":{"type":"${type}","member":${member}}}`;
+
+  const unavailable = (action: string, error: unknown): HubError =>
+    error instanceof HubError
+      ? error
+      : new HubError(
+          ErrorCodes.TransportError,
+          `The hub could not ${action}: Redis did not answer (${error instanceof Error ? error.message : String(error)}). Retry once Redis is reachable.`,
+          { cause: error, retryable: true },
+        );
+  const attempt = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw unavailable(action, error);
+    }
+  };
+
+  // Pub/sub --------------------------------------------------------------------------------------
+
+  interface Subscription {
+    channel: string;
+    listeners: Set<(event: BrokerEvent) => void>;
+    /** The SUBSCRIBE in flight or done; reset after a failure so the next `ready()` retries. */
+    pending: Promise<void> | undefined;
+    /** The last sequence number delivered, to notice messages pub/sub lost during a reconnect. */
+    lastSeq: number | undefined;
+    /** While missing messages are read back from the stream, later events wait here, in order. */
+    backlog: BrokerEvent[] | undefined;
+  }
+  const subscriptions = new Map<string, Subscription>();
+  const ensureSubscribed = (sub: Subscription): Promise<void> => {
+    if (!sub.pending) {
+      const pending = subscriber.subscribe(key.pubsub(sub.channel)).then(
+        () => undefined,
+        (error: unknown) => {
+          if (sub.pending === pending) sub.pending = undefined;
+          throw unavailable(`subscribe to "${sub.channel}"`, error);
+        },
+      );
+      pending.catch(() => {});
+      sub.pending = pending;
+    }
+    return sub.pending;
+  };
+  let warnedMalformed = false;
+  subscriber.on('message', (pubsub: string, payload: string) => {
+    const sub = subscriptions.get(pubsub);
+    if (!sub) return;
+    let event: BrokerEvent;
+    try {
+      event = JSON.parse(payload) as BrokerEvent;
+      if (
+        (event.kind !== 'message' || typeof event.message?.channel !== 'string') &&
+        (event.kind !== 'presence' || typeof event.event?.type !== 'string')
+      ) {
+        throw new Error('not a broker event');
+      }
+    } catch {
+      if (!warnedMalformed) {
+        warnedMalformed = true;
+        console.warn(
+          `[patchbay] Ignoring a malformed event on Redis channel "${pubsub}" (and any further ones): something other than a Patchbay hub publishes there; use another keyPrefix.`,
+        );
+      }
+      return;
+    }
+    receive(sub, event);
+  });
+
+  const emit = (sub: Subscription, event: BrokerEvent) => {
+    for (const listener of [...sub.listeners]) listener(event);
+  };
+  /**
+   * Deliver in sequence order. Pub/sub drops what is published while the subscriber connection
+   * is down (ioredis resubscribes when it is back): a jump in a channel's sequence numbers means
+   * exactly that, so the missing messages are read back from the stream before going on.
+   */
+  const receive = (sub: Subscription, event: BrokerEvent): void => {
+    if (sub.backlog) {
+      sub.backlog.push(event);
+      return;
+    }
+    const seq = event.kind === 'message' ? event.message.seq : undefined;
+    if (seq === undefined) {
+      emit(sub, event);
+      return;
+    }
+    const last = sub.lastSeq;
+    // Below the last one: the sequence restarted (Redis lost its data); follow it.
+    if (last === undefined || seq <= last + 1) {
+      sub.lastSeq = seq;
+      emit(sub, event);
+      return;
+    }
+    const backlog: BrokerEvent[] = [event];
+    sub.backlog = backlog;
+    void commands
+      .xrange(key.stream(sub.channel), `${last + 1}-0`, `${seq - 1}-0`)
+      .then(
+        (entries) => {
+          for (const [, fields] of entries) {
+            const missed = JSON.parse(fields[1] ?? 'null') as StoredMessage | null;
+            if (missed && missed.seq > (sub.lastSeq ?? 0)) {
+              sub.lastSeq = missed.seq;
+              emit(sub, { kind: 'message', message: missed });
+            }
+          }
+        },
+        () => {
+          // Redis is away again: what is missing cannot be read now; resuming clients recover it.
+        },
+      )
+      .finally(() => {
+        sub.backlog = undefined;
+        // Everything after the gap, in order (a further gap starts another read).
+        sub.lastSeq = Math.max(sub.lastSeq ?? 0, seq - 1);
+        for (const queued of backlog) receive(sub, queued);
+      });
+  };
+
+  // Presence liveness ------------------------------------------------------------------------------
+
+  const heartbeat = () =>
+    commands.set(key.node, '1', 'PX', nodeTtlMs).then(
+      () => undefined,
+      () => undefined, // logged by the connection's error handler
+    );
+  const sweepChannel = (channel: string, removeNode = '') =>
+    scripts.pbPresenceSweep(
+      key.presence(channel),
+      key.presenceChannels,
+      channel,
+      key.pubsub(channel),
+      leavePrefix(channel),
+      key.nodePrefix,
+      removeNode,
+    );
+  let sweeping = false;
+  const sweepAll = async () => {
+    if (sweeping || closing) return;
+    sweeping = true;
+    try {
+      const channels = await commands.smembers(key.presenceChannels);
+      await Promise.all(channels.map((channel) => sweepChannel(channel)));
+    } catch {
+      // Logged by the connection's error handler; the next sweep tries again.
+    } finally {
+      sweeping = false;
+    }
+  };
+  void heartbeat();
+  const timers = [setInterval(heartbeat, beatMs), setInterval(sweepAll, beatMs)];
+  for (const timer of timers) timer.unref?.();
+  const stopTimers = () => {
+    for (const timer of timers) clearInterval(timer);
+  };
+
+  const parseMember = (json: string) => JSON.parse(json) as TransportPresenceMember;
+
+  return {
+    nodeId,
+
+    async append(message) {
+      const { seq: _seq, ...rest } = message as Omit<TransportMessage, 'seq'> & { seq?: number };
+      const body = JSON.stringify({ ...rest, timestamp: rest.timestamp ?? Date.now() });
+      const [added, stored] = await attempt(`store a message on "${message.channel}"`, () =>
+        scripts.pbAppend(
+          key.seq(message.channel),
+          key.stream(message.channel),
+          key.ids(message.channel),
+          key.epoch,
+          message.id,
+          body,
+          String(historySize),
+          key.pubsub(message.channel),
+          randomUUID(),
+        ),
+      );
+      return { message: JSON.parse(stored) as StoredMessage, duplicate: Number(added) === 0 };
+    },
+
+    async broadcast(message) {
+      await attempt(`send on "${message.channel}"`, () =>
+        commands.publish(key.pubsub(message.channel), JSON.stringify({ kind: 'message', message })),
+      );
+    },
+
+    async history(channel, { afterSeq, limit } = {}): Promise<HistoryPage> {
+      const first = afterSeq === undefined ? '-' : `${Math.max(0, Math.floor(afterSeq) + 1)}-0`;
+      const [epoch, seq, oldestId, messages] = await attempt(
+        `read the history of "${channel}"`,
+        () =>
+          scripts.pbHistory(
+            key.seq(channel),
+            key.stream(channel),
+            key.epoch,
+            first,
+            limit === undefined ? '' : String(Math.max(0, Math.floor(limit))),
+            randomUUID(),
+          ),
+      );
+      const oldestSeq = oldestId ? Number.parseInt(oldestId, 10) : undefined;
+      return {
+        messages: messages.map((json) => JSON.parse(json) as StoredMessage),
+        seq: Number(seq),
+        epoch,
+        ...(oldestSeq !== undefined ? { oldestSeq } : {}),
+      };
+    },
+
+    async clearHistory(channel) {
+      // The sequence counter stays: positions keep growing, and a client resuming from before the
+      // clear finds no `oldestSeq` to recover from, so it is told about the discontinuity.
+      await attempt(`clear the history of "${channel}"`, () =>
+        commands.del(key.stream(channel), key.ids(channel)),
+      );
+    },
+
+    async presenceSet(channel, member) {
+      const json = JSON.stringify(member);
+      return attempt(`set presence on "${channel}"`, () =>
+        scripts.pbPresenceSet(
+          key.presence(channel),
+          key.presenceChannels,
+          key.node,
+          member.connectionId,
+          `{"nodeId":"${nodeId}","member":${json}}`,
+          channel,
+          key.pubsub(channel),
+          presenceEvent(channel, 'enter', json),
+          presenceEvent(channel, 'update', json),
+          String(nodeTtlMs),
+        ),
+      );
+    },
+
+    async presenceRemove(channel, connectionId) {
+      const member = await attempt(`remove presence on "${channel}"`, () =>
+        scripts.pbPresenceRemove(
+          key.presence(channel),
+          key.presenceChannels,
+          connectionId,
+          channel,
+          key.pubsub(channel),
+          leavePrefix(channel),
+        ),
+      );
+      return member ? parseMember(member) : undefined;
+    },
+
+    async presenceMembers(channel) {
+      const members = await attempt(`read presence on "${channel}"`, () => sweepChannel(channel));
+      return members.map(parseMember);
+    },
+
+    subscribe(channel, listener) {
+      const pubsub = key.pubsub(channel);
+      let sub = subscriptions.get(pubsub);
+      if (!sub) {
+        sub = {
+          channel,
+          listeners: new Set(),
+          pending: undefined,
+          lastSeq: undefined,
+          backlog: undefined,
+        };
+        subscriptions.set(pubsub, sub);
+        void ensureSubscribed(sub).catch(() => {});
+      }
+      const current = sub;
+      current.listeners.add(listener);
+      return () => {
+        current.listeners.delete(listener);
+        if (current.listeners.size > 0 || subscriptions.get(pubsub) !== current) return;
+        subscriptions.delete(pubsub);
+        if (!closing) void subscriber.unsubscribe(pubsub).catch(() => {});
+      };
+    },
+
+    ready(channel) {
+      const sub = subscriptions.get(key.pubsub(channel));
+      return sub ? ensureSubscribed(sub) : Promise.resolve();
+    },
+
+    async ping() {
+      await attempt('reach Redis', () => commands.ping());
+    },
+
+    disconnect() {
+      closing = true;
+      closed ??= Promise.resolve();
+      stopTimers();
+      subscriptions.clear();
+      commands.disconnect();
+      subscriber.disconnect();
+    },
+
+    close() {
+      closed ??= (async () => {
+        stopTimers();
+        try {
+          // Leave cleanly: this process's members go now (with a leave) rather than at expiry.
+          // Without a connection, skip it: the members expire with the node key instead.
+          if (commands.status !== 'ready') throw new Error('Redis is not connected');
+          const channels = await commands.smembers(key.presenceChannels);
+          await Promise.all(channels.map((channel) => sweepChannel(channel, nodeId)));
+          await commands.del(key.node);
+        } catch {
+          // Redis is away: the members expire with the node key instead.
+        }
+        closing = true;
+        subscriptions.clear();
+        await Promise.all(
+          [commands, subscriber].map((client) =>
+            client.status === 'ready'
+              ? client.quit().then(
+                  () => undefined,
+                  () => client.disconnect(),
+                )
+              : client.disconnect(),
+          ),
+        );
+      })();
+      return closed;
+    },
+  };
+}
