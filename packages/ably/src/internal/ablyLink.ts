@@ -15,6 +15,9 @@ import { attachSerialOf, type ChannelCursor, replayMissed } from './replayMissed
 /** Longest timer Node accepts: Ably's own reconnect timers never fire within a link's life. */
 const NEVER = 2 ** 31 - 1;
 
+/** Pause before reading history again after a failed read, long enough to see the link drop. */
+const HISTORY_RETRY_DELAY_MS = 200;
+
 /**
  * One core connection attempt and, once connected, the live link: a dedicated `Ably.Realtime`
  * whose automatic reconnection is switched off. When Ably leaves `connected` for any reason the
@@ -176,13 +179,22 @@ export class AblyLink {
         return { recovered: false, seq: fresh.seq };
       }
       // History that cannot be read (a REST outage, a blocked request) must not keep the channel
-      // detached: go live and report the gap as a discontinuity instead.
-      const replay = await this.track(
-        replayMissed(channel, previous.serial, attachSerial, maxPages),
-      ).catch((error: unknown) => {
-        if (isAuthError(error)) throw error;
-        return { messages: [], complete: false };
-      });
+      // detached: go live and report the gap as a discontinuity instead. A read that failed
+      // because the network dropped (a cut resets the REST request and the realtime link alike)
+      // keeps the cursor, so the next attach replays the same gap; while the link stays up, a
+      // failed read is tried once more before the gap is given up.
+      const read = () => this.track(replayMissed(channel, previous.serial, attachSerial, maxPages));
+      const replay = await read()
+        .catch(async (error: unknown) => {
+          if (isAuthError(error) || !this.connected) throw error;
+          await new Promise((resolve) => setTimeout(resolve, HISTORY_RETRY_DELAY_MS));
+          if (!this.connected) throw lostError('the link dropped while reading history', error);
+          return read();
+        })
+        .catch((error: unknown) => {
+          if (isAuthError(error) || !this.connected) throw error;
+          return { messages: [], complete: false };
+        });
       if (replay.complete) for (const message of replay.messages) this.#deliver(name, message);
       else previous.serial = attachSerial;
       const replayed = new Set(replay.messages.map((m) => m.id));
