@@ -1,0 +1,45 @@
+/** IPC messages between the bench process and a server child (`serverChild.ts`). */
+
+export type ServerKind = 'hub' | 'pusher' | 'ably' | 'raw-socketio' | 'raw-sse';
+
+export type ServerRequest =
+  | { type: 'start'; kind: ServerKind; heartbeatMs?: number }
+  | { type: 'cpu' }
+  | { type: 'memory' }
+  | { type: 'stop' };
+
+export type ServerResponseMessage =
+  | { type: 'ready'; info: unknown }
+  | { type: 'cpu'; micros: number }
+  | { type: 'memory'; heapUsed: number; rss: number; external: number; gc: boolean }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string };
+
+export interface HubInfo {
+  url: string;
+}
+
+export interface PusherInfo {
+  key: string;
+  appUrl: string;
+  clientOptions: {
+    cluster: string;
+    wsHost: string;
+    wsPort: number;
+    forceTLS: false;
+    enabledTransports: ['ws'];
+  };
+}
+
+export interface AblyInfo {
+  clientOptions: {
+    key: string;
+    endpoint: string;
+    port: number;
+    tls: false;
+    useBinaryProtocol: false;
+    fallbackHosts: string[];
+    connectivityCheckUrl: string;
+    wsConnectivityCheckUrl: string;
+  };
+}
