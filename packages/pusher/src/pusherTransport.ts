@@ -31,9 +31,17 @@ export interface PusherTransportOptions {
    * Absolute URL of `createPusherPublishHandler`. With it, publishes are acknowledged (the promise
    * resolves once Pusher accepted the trigger, and rejects on refusal), carry your server's
    * verified clientId, and `echo: false` uses Pusher's own socket exclusion. Without it, messages
-   * go out as client events: no ack, and client events must be enabled in the Pusher app.
+   * go out as client events: no ack, client events must be enabled in the Pusher app, at most
+   * `clientEventsPerSecond` per connection, and receivers only learn the sender's clientId where
+   * Pusher vouches for it (on the presence channel).
    */
   publishEndpoint?: string;
+  /**
+   * Client events this connection may send per second: Pusher's limit for your app (10 unless
+   * Pusher raised it). The transport paces messages, typing and presence updates below it rather
+   * than have Pusher reject them (error 4301). Default 10.
+   */
+  clientEventsPerSecond?: number;
   /** Extra pusher-js options (`wsHost`, `wsPort`, `forceTLS`, `enabledTransports` …). Auth stays with the transport. */
   pusherOptions?: Omit<
     Partial<PusherJsOptions>,
@@ -62,6 +70,12 @@ export function pusherTransport(options: PusherTransportOptions): Transport {
   if (typeof options?.key !== 'string' || options.key.length === 0) {
     throw new ConfigError('pusherTransport: "key" must be your Pusher app key.');
   }
+  const rate = options?.clientEventsPerSecond;
+  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1)) {
+    throw new ConfigError(
+      `pusherTransport: "clientEventsPerSecond" must be a whole number ≥ 1 (Pusher's default is 10); got ${JSON.stringify(rate)}.`,
+    );
+  }
   for (const field of ['authEndpoint', 'publishEndpoint'] as const) {
     const url = options[field];
     if (
@@ -85,7 +99,7 @@ class PusherTransport implements Transport {
   #clientId: string | undefined;
   #publishes = new AbortController();
   #chain: Promise<unknown> = Promise.resolve();
-  /** Client events handed over but never sent when the link dropped: sent first on the next link. */
+  /** Messages handed over but never sent when the link dropped, by portable channel: sent first on the next link. */
   #unsent: Array<[string, PusherEnvelope]> = [];
 
   constructor(options: PusherTransportOptions) {
@@ -122,6 +136,7 @@ class PusherTransport implements Transport {
           fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
           authEndpoint: options.authEndpoint,
           acceptClientMessages: options.publishEndpoint === undefined,
+          clientEventsPerSecond: options.clientEventsPerSecond ?? 10,
         },
         request,
         {
@@ -140,8 +155,8 @@ class PusherTransport implements Transport {
         },
       );
       this.#clientId = opened.clientId;
-      for (const [name, envelope] of this.#unsent.splice(0)) {
-        opened.session.sendClientEvent(name, envelope);
+      for (const [channel, envelope] of this.#unsent.splice(0)) {
+        opened.session.sendClientEvent(channel, envelope);
       }
       return { clientId: opened.clientId, connectionId: opened.socketId };
     } catch (error) {
@@ -197,16 +212,15 @@ class PusherTransport implements Transport {
       ...(this.#clientId !== undefined ? { clientId: this.#clientId } : {}),
     };
     if (message.ephemeral) {
-      // Typing and emulated presence updates: client events, dropped when they cannot go out.
-      const presence = PRESENCE_PREFIX + message.channel;
-      if (!(session.isJoined(presence) && session.trigger(presence, envelope))) {
-        session.trigger(MESSAGE_PREFIX + message.channel, envelope);
-      }
+      // Typing and emulated presence updates: client events on the presence channel, where
+      // Pusher stamps the sender; dropped when they cannot go out there.
+      session.sendSignal(message.channel, envelope);
       return;
     }
     if (this.#options.publishEndpoint === undefined) {
-      // No ack exists: handed over means sent, or queued behind the subscription Pusher requires.
-      session.sendClientEvent(MESSAGE_PREFIX + message.channel, envelope);
+      // No ack exists: handed over means sent, or queued behind the subscription Pusher requires
+      // and the rate limit. Sent on the presence channel, so receivers get a verified clientId.
+      session.sendClientEvent(message.channel, envelope);
       // Pusher never returns client events to their sender; core drops this when echo is off.
       session.deliverLocally(message.channel, envelope);
       return;
@@ -273,6 +287,7 @@ class PusherTransport implements Transport {
     session.presenceData.delete(channel);
     session.leave(MESSAGE_PREFIX + channel);
     session.leave(PRESENCE_PREFIX + channel);
+    session.forgetRoute(channel);
   }
 
   #live(): PusherSession {

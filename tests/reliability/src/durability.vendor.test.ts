@@ -258,12 +258,16 @@ describe('offline durability: 1 000 publishes while the server is unreachable', 
 
   for (const publish of ['endpoint', 'client-events'] as const) {
     it(`pusher (${publish}): publisher link refused — the queue flushes every message exactly once, in order`, async () => {
-      const rig = await startPusher(teardown);
+      // Pusher allows ~10 client events/s per connection by default, so 1 000 would take ~2
+      // minutes; this runs as an app whose Pusher limit was raised (emulator and transport agree).
+      const raised = publish === 'client-events';
+      const rig = await startPusher(teardown, raised ? { clientEventsPerSecond: false } : {});
       const publisherLink = await proxyTo(teardown, rig.emulator.port);
       const publisher = pusherClient(teardown, rig, {
         clientId: 'offline-pub',
         port: publisherLink.port,
         publish,
+        ...(raised ? { clientEventsPerSecond: 10_000 } : {}),
       });
       const subscriber = pusherClient(teardown, rig, { clientId: 'offline-sub', publish });
       const watch = watchChannel(subscriber, 'offline');

@@ -21,6 +21,8 @@ export interface OpenSessionConfig {
   authEndpoint: string;
   /** True when the app publishes as client events (no publish endpoint). */
   acceptClientMessages: boolean;
+  /** Pusher's client-event rate limit per connection, which the session paces below. */
+  clientEventsPerSecond: number;
 }
 
 export interface SessionHooks {
@@ -79,14 +81,16 @@ export function openPusherSession(
     const current = new PusherSession(pusher, request.sink, {
       echo: request.echo,
       acceptClientMessages: config.acceptClientMessages,
+      clientEventsPerSecond: config.clientEventsPerSecond,
     });
     session = current;
     hooks.created(current);
     const lost = (error: RealtimeError) => hooks.lost(current, error);
     pusher.connection.bind('error', (event: unknown) => {
       const code = (event as { data?: { code?: unknown } } | undefined)?.data?.code;
-      // code null: a non-fatal channel-level complaint, handled by the session.
-      if (code === null) return;
+      // code null: a non-fatal channel-level complaint, handled by the session. 4301: a client
+      // event over the rate limit was dropped; the link is fine.
+      if (code === null || code === 4301) return;
       lastError = pusherError(event);
       if (!lastError.retryable) fail(lastError);
     });

@@ -8,6 +8,7 @@ import {
 } from '@patchbay/realtime-core';
 import type PusherClient from 'pusher-js';
 import type { Channel, Members } from 'pusher-js';
+import { ClientEventPacer } from './clientEventPacer.js';
 import {
   CLIENT_EVENT,
   MESSAGE_PREFIX,
@@ -20,6 +21,16 @@ import { toTransportMessage } from './toTransportMessage.js';
 interface Waiter {
   resolve(): void;
   reject(error: RealtimeError): void;
+}
+
+/** The client events of one portable channel, waiting for their Pusher channel or the rate limit. */
+interface Lane {
+  /** In send order. Signals (typing, presence updates) are dropped rather than waited for. */
+  queue: Array<{ envelope: PusherEnvelope; signal: boolean }>;
+  /** The Pusher channel this connection sends the channel's messages on, once chosen. */
+  route: string | undefined;
+  /** Waiting for a subscription or for the rate limit; whatever it waits for resumes the lane. */
+  waiting: boolean;
 }
 
 /**
@@ -40,7 +51,11 @@ export class PusherSession {
   readonly echo: boolean;
   readonly #waiters = new Map<string, Set<Waiter>>();
   readonly #rejoins = new Map<string, Promise<void>>();
-  readonly #backlog = new Map<string, PusherEnvelope[]>();
+  readonly #lanes = new Map<string, Lane>();
+  readonly #pacer: ClientEventPacer;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Pusher channels whose last subscribe was refused (pusher-js keeps those pending for good). */
+  readonly #refused = new Set<string>();
   #closed = false;
 
   /** Ordinary messages may arrive as client events (the app publishes without an endpoint). */
@@ -49,12 +64,13 @@ export class PusherSession {
   constructor(
     pusher: PusherClient,
     sink: TransportSink,
-    options: { echo: boolean; acceptClientMessages: boolean },
+    options: { echo: boolean; acceptClientMessages: boolean; clientEventsPerSecond: number },
   ) {
     this.pusher = pusher;
     this.#sink = sink;
     this.echo = options.echo;
     this.acceptClientMessages = options.acceptClientMessages;
+    this.#pacer = new ClientEventPacer(options.clientEventsPerSecond);
     // Real Pusher answers a bad signature with a connection-level pusher:error (code null)
     // naming the channel, not with a channel event: fail that channel's subscribe.
     pusher.connection.bind('error', (error: { data?: { code?: unknown; message?: unknown } }) => {
@@ -115,29 +131,31 @@ export class PusherSession {
   }
 
   /**
-   * Send a client event in order. Pusher only relays client events from subscribers, so on a
-   * channel not joined yet it waits for the subscription; if that fails the events are dropped
-   * (client events have no ack: at most once, declared as `publishAck: false`).
+   * Send an ordinary message on portable `channel` as a client event, in order. It goes on
+   * presence-<channel>, where Pusher stamps the sender's user_id and receivers take the clientId
+   * from the member list; when this connection cannot be a member there (presence refused), on
+   * private-<channel>, where receivers learn no identity at all. The choice is made once per
+   * channel and connection, so messages never overtake each other by changing channel; only a
+   * presence subscription lost for good moves the later ones to private. Pusher relays client
+   * events from subscribers only, so this waits for the subscription, and for the rate limit;
+   * on refusal the messages are dropped (no ack: at most once, declared as `publishAck: false`).
    */
-  sendClientEvent(name: string, envelope: PusherEnvelope): void {
-    const waiting = this.#backlog.get(name);
-    if (waiting) {
-      waiting.push(envelope);
-      return;
-    }
-    if (this.trigger(name, envelope)) return;
-    const backlog = [envelope];
-    this.#backlog.set(name, backlog);
-    this.join(name).then(
-      () => {
-        this.#backlog.delete(name);
-        for (const queued of backlog) this.trigger(name, queued);
-      },
-      () => {
-        // Refused or closed: on close the backlog was already handed back; on refusal it is dropped.
-        if (this.#backlog.get(name) === backlog) this.#backlog.delete(name);
-      },
-    );
+  sendClientEvent(channel: string, envelope: PusherEnvelope): void {
+    this.#enqueue(channel, { envelope, signal: false });
+  }
+
+  /**
+   * Send a signal (typing, an emulated presence update) on presence-<channel>, where Pusher
+   * stamps the sender; dropped when this connection is not subscribed there.
+   */
+  sendSignal(channel: string, envelope: PusherEnvelope): void {
+    this.#enqueue(channel, { envelope, signal: true });
+  }
+
+  /** Forget the channel choice for a released channel (the next message chooses again). */
+  forgetRoute(channel: string): void {
+    const lane = this.#lanes.get(channel);
+    if (lane && !lane.waiting && lane.queue.length === 0) this.#lanes.delete(channel);
   }
 
   /** Hand a client-event publish to core as if it came back (Pusher never echoes client events). */
@@ -162,28 +180,113 @@ export class PusherSession {
     return this.pusher.channel(name)?.subscribed === true;
   }
 
-  /** Send a client event; false when Pusher cannot take it (not subscribed yet). */
-  trigger(name: string, envelope: PusherEnvelope): boolean {
-    const channel = this.pusher.channel(name);
-    return channel?.subscribed === true && channel.trigger(CLIENT_EVENT, envelope);
-  }
-
   /**
-   * The link is gone: every pending subscribe rejects with a retryable error. Returns the client
-   * events that never left (still waiting for a subscription), so the next session can send them.
+   * The link is gone: every pending subscribe rejects with a retryable error. Returns the messages
+   * that never left (waiting for a subscription or the rate limit) by portable channel, in order,
+   * so the next session can send them; signals are dropped.
    */
   close(error: RealtimeError): Array<[string, PusherEnvelope]> {
     const unsent: Array<[string, PusherEnvelope]> = [];
-    for (const [name, envelopes] of this.#backlog) {
-      for (const envelope of envelopes) unsent.push([name, envelope]);
+    for (const [channel, lane] of this.#lanes) {
+      for (const item of lane.queue) if (!item.signal) unsent.push([channel, item.envelope]);
+      lane.queue.length = 0;
     }
-    this.#backlog.clear();
+    this.#lanes.clear();
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
     this.#closed = true;
     for (const name of [...this.#waiters.keys()]) this.#settle(name, error);
     return unsent;
   }
 
+  #enqueue(channel: string, item: { envelope: PusherEnvelope; signal: boolean }): void {
+    if (this.#closed) return;
+    let lane = this.#lanes.get(channel);
+    if (!lane) {
+      lane = { queue: [], route: undefined, waiting: false };
+      this.#lanes.set(channel, lane);
+    }
+    lane.queue.push(item);
+    this.#pump(channel, lane);
+  }
+
+  /** Send what a lane can send now; otherwise wait for its subscription or the rate limit. */
+  #pump(channel: string, lane: Lane): void {
+    const presence = PRESENCE_PREFIX + channel;
+    while (!lane.waiting && !this.#closed && lane.queue.length > 0) {
+      const head = lane.queue[0] as { envelope: PusherEnvelope; signal: boolean };
+      let target: string;
+      if (head.signal) {
+        if (!this.isJoined(presence)) {
+          lane.queue.shift();
+          continue;
+        }
+        target = presence;
+      } else {
+        if (lane.route === undefined && this.isJoined(presence)) lane.route = presence;
+        if (lane.route === undefined || !this.isJoined(lane.route)) {
+          this.#awaitRoute(channel, lane);
+          return;
+        }
+        target = lane.route;
+      }
+      const delay = this.#pacer.delay(Date.now());
+      if (delay > 0) {
+        this.#resumeIn(channel, lane, delay);
+        return;
+      }
+      this.#pacer.take(Date.now());
+      lane.queue.shift();
+      this.pusher.channel(target)?.trigger(CLIENT_EVENT, head.envelope);
+    }
+  }
+
+  /** Subscribe to the lane's Pusher channel (presence first, private when presence is refused). */
+  #awaitRoute(channel: string, lane: Lane): void {
+    const presence = PRESENCE_PREFIX + channel;
+    const fallback = MESSAGE_PREFIX + channel;
+    // A refused subscription stays pending in pusher-js and would never answer again.
+    const target = lane.route === fallback || this.#refused.has(presence) ? fallback : presence;
+    if (target === fallback && this.#refused.has(fallback)) {
+      // Refused both ways on this connection: nowhere to send (at most once).
+      lane.queue.length = 0;
+      return;
+    }
+    lane.waiting = true;
+    this.join(target).then(
+      () => {
+        lane.route = target;
+        lane.waiting = false;
+        this.#pump(channel, lane);
+      },
+      (error: RealtimeError) => {
+        lane.waiting = false;
+        // Closed: close() already handed the queue back.
+        if (this.#closed) return;
+        // Refused on private too: nowhere to send. Otherwise, released or re-subscribing
+        // (presence enter/leave), or presence refused: ask again, falling back to private.
+        if (target === fallback && error.code !== ErrorCodes.ConnectionLost) {
+          lane.queue.length = 0;
+          return;
+        }
+        this.#pump(channel, lane);
+      },
+    );
+  }
+
+  #resumeIn(channel: string, lane: Lane, delayMs: number): void {
+    lane.waiting = true;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      lane.waiting = false;
+      this.#pump(channel, lane);
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
   #settle(name: string, error?: RealtimeError): void {
+    if (!error) this.#refused.delete(name);
+    else if (!this.#closed && error.code !== ErrorCodes.ConnectionLost) this.#refused.add(name);
     const set = this.#waiters.get(name);
     if (!set) return;
     this.#waiters.delete(name);

@@ -13,9 +13,11 @@ export interface PusherEventSource {
 
 /**
  * Turn a Pusher event into the message core expects, or `undefined` to drop it. Identity is taken
- * from Pusher where Pusher vouches for it (presence client events carry the sender's user_id; the
- * `/server` helpers stamp the authenticated clientId); a private-channel client event can only
- * claim one, so those are limited to typing signals unless client-event publishing is on.
+ * only from where Pusher vouches for it: presence client events carry the sender's user_id, and
+ * only the app server (the `/server` helpers) can trigger non-client events. A client event on a
+ * private channel is written entirely by its sender, so it arrives without a clientId (and is
+ * accepted only when the app publishes as client events); other `client-*` events are not
+ * Patchbay's and are dropped.
  */
 export function toTransportMessage(
   event: string,
@@ -30,10 +32,11 @@ export function toTransportMessage(
   if (event === CLIENT_EVENT) {
     if (!envelope) return undefined;
     const signal = envelope.event.startsWith('patchbay:');
-    // Presence updates must come with Pusher's word for who sent them.
-    if (envelope.event === 'patchbay:presence-update' && !onPresence) return undefined;
+    // Signals (typing, presence updates) are only worth anything with Pusher's word for the sender.
+    if (signal && !onPresence) return undefined;
     if (!signal && !source.acceptClientMessages) return undefined;
-    const clientId = onPresence ? source.verifiedClientId : envelope.clientId;
+    // Never the envelope's own claim: any client can write any clientId into it.
+    const clientId = onPresence ? source.verifiedClientId : undefined;
     return {
       channel,
       id: envelope.id,
@@ -44,7 +47,8 @@ export function toTransportMessage(
       ...(signal ? { ephemeral: true } : {}),
     };
   }
-  if (onPresence) return undefined;
+  // Client events other than Patchbay's come from other code (or a forger) and carry no identity.
+  if (onPresence || event.startsWith('client-')) return undefined;
   // Server-side triggers: Patchbay's envelope from the /server helpers, or a plain Pusher payload.
   if (!envelope) {
     return {

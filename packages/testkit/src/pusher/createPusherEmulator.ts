@@ -23,6 +23,14 @@ export interface PusherEmulatorOptions {
    * as soketi does.
    */
   subscriptionErrorStyle?: 'pusher-error' | 'subscription-error';
+  /**
+   * Client events each connection may send per second, as Pusher enforces (10). Excess events are
+   * not relayed: the sender gets `pusher:error` code 4301 "Client event rejected due to rate
+   * limit" and stays connected. `false` turns the limit off. Default 10.
+   */
+  clientEventsPerSecond?: number | false;
+  /** Client events a quiet connection may send at once before the rate applies. Default: `clientEventsPerSecond`. */
+  clientEventBurst?: number;
 }
 
 /** A running emulator: addresses, options for both SDKs, and fault injection. */
@@ -84,6 +92,18 @@ export async function createPusherEmulator(
   const host = options.host ?? '127.0.0.1';
   const state = new PusherAppState();
   const refusals = new Set<(channel: string, socketId: string) => boolean>();
+  const rate = options.clientEventsPerSecond ?? 10;
+  if (rate !== false && !(Number.isFinite(rate) && rate > 0)) {
+    throw new TypeError(
+      `createPusherEmulator: "clientEventsPerSecond" must be a positive number or false; got ${String(rate)}.`,
+    );
+  }
+  const burst = options.clientEventBurst ?? (rate === false ? 0 : Math.max(1, rate));
+  if (rate !== false && !(Number.isFinite(burst) && burst >= 1)) {
+    throw new TypeError(
+      `createPusherEmulator: "clientEventBurst" must be a number ≥ 1; got ${String(burst)}.`,
+    );
+  }
   let nextId = 1;
   const socketContext = {
     state,
@@ -93,6 +113,7 @@ export async function createPusherEmulator(
     pongTimeoutMs: options.pongTimeoutMs ?? 30_000,
     subscriptionErrorStyle: options.subscriptionErrorStyle ?? 'pusher-error',
     maxClientEventBytes: 10 * 1024,
+    clientEventLimit: rate === false ? undefined : { perSecond: rate, burst },
     refuses: (socketId: string, channel: string) =>
       [...refusals].some((refuse) => refuse(channel, socketId)),
     // Socket ids must match /^\d+\.\d+$/ or the pusher SDK refuses to sign for them.

@@ -19,7 +19,11 @@ import {
   type AblyEmulatorOptions,
   createAblyEmulator,
 } from '@patchbay/realtime-testkit/ably';
-import { createPusherEmulator, type PusherEmulator } from '@patchbay/realtime-testkit/pusher';
+import {
+  createPusherEmulator,
+  type PusherEmulator,
+  type PusherEmulatorOptions,
+} from '@patchbay/realtime-testkit/pusher';
 import * as Ably from 'ably';
 import PusherServer from 'pusher';
 
@@ -114,8 +118,12 @@ export interface PusherRig {
 }
 
 /** The Pusher emulator plus an app server with Patchbay's auth and publish endpoints. */
-export async function startPusher(teardown: Teardown): Promise<PusherRig> {
-  const emulator = await createPusherEmulator({ ...APP, port: 0 });
+export async function startPusher(
+  teardown: Teardown,
+  /** E.g. `{ clientEventsPerSecond: false }` for a scenario Pusher's client-event limit would slow down. */
+  emulatorOptions: Partial<PusherEmulatorOptions> = {},
+): Promise<PusherRig> {
+  const emulator = await createPusherEmulator({ ...APP, port: 0, ...emulatorOptions });
   teardown.add(emulator, (e) => e.close());
   const server = new PusherServer(emulator.serverOptions());
   // The token is `<clientId>.token`; every authenticated user may use every channel.
@@ -139,6 +147,8 @@ export async function startPusher(teardown: Teardown): Promise<PusherRig> {
 export interface PusherClientOptions extends VendorClientOptions {
   /** `endpoint`: publishes go to the app's publish endpoint (acked); `client-events`: no ack. */
   publish?: 'endpoint' | 'client-events';
+  /** The transport's client-event pacing (default 10 per second, Pusher's limit). */
+  clientEventsPerSecond?: number;
 }
 
 /** A Patchbay client on the real `pusher-js`, its WebSocket pointed at the emulator or a proxy. */
@@ -163,6 +173,9 @@ export function pusherClient(
         wsPort: options.port ?? rig.emulator.port,
       },
       connectTimeoutMs: 5_000,
+      ...(options.clientEventsPerSecond !== undefined
+        ? { clientEventsPerSecond: options.clientEventsPerSecond }
+        : {}),
     }),
   });
   return teardown.add(client, (c) => c.close());

@@ -16,6 +16,8 @@ export interface SocketProtocolContext {
   refuses(socketId: string, channel: string): boolean;
   nextSocketId(): string;
   maxClientEventBytes: number;
+  /** Pusher's per-connection client-event rate limit (token bucket); absent = unlimited. */
+  clientEventLimit: { perSecond: number; burst: number } | undefined;
 }
 
 /** Speak Pusher protocol 7 on one accepted WebSocket until it closes. */
@@ -158,6 +160,10 @@ function subscribe(
       sendError(context, socket, null, 'presence channel_data must carry a user_id (≤128 chars)');
       return;
     }
+    if (serialize(parsed.user_info ?? null) === undefined) {
+      sendError(context, socket, null, 'presence channel_data user_info is nested too deeply');
+      return;
+    }
     state.subscribe(socket, channel, { userId, info: parsed.user_info ?? null });
     state.send(socket, {
       event: 'pusher_internal:subscription_succeeded',
@@ -211,9 +217,18 @@ function clientEvent(context: SocketProtocolContext, socket: EmulatorSocket, fra
     sendError(context, socket, null, `Client event rejected: not subscribed to ${channel}`);
     return;
   }
-  const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data ?? null);
+  const data = typeof frame.data === 'string' ? frame.data : serialize(frame.data ?? null);
+  if (data === undefined) {
+    sendError(context, socket, null, 'Client event rejected: data is nested too deeply');
+    return;
+  }
   if (Buffer.byteLength(data) > context.maxClientEventBytes) {
     sendError(context, socket, null, 'Client event rejected: payload too large');
+    return;
+  }
+  if (!takeClientEventToken(context, socket)) {
+    // Not fatal: the connection stays up, the event is dropped, as Pusher does.
+    sendError(context, socket, 4301, 'Client event rejected due to rate limit');
     return;
   }
   const userId = context.state.presenceUserIdOf(socket, channel);
@@ -223,6 +238,23 @@ function clientEvent(context: SocketProtocolContext, socket: EmulatorSocket, fra
     { event: frame.event, channel, data, ...(userId !== undefined ? { user_id: userId } : {}) },
     socket,
   );
+}
+
+/** Spend one of the socket's client-event tokens; false when the rate limit is reached. */
+function takeClientEventToken(context: SocketProtocolContext, socket: EmulatorSocket): boolean {
+  const limit = context.clientEventLimit;
+  if (!limit) return true;
+  const now = Date.now();
+  const bucket = socket.clientEventTokens ?? { tokens: limit.burst, at: now };
+  bucket.tokens = Math.min(
+    limit.burst,
+    bucket.tokens + ((now - bucket.at) / 1_000) * limit.perSecond,
+  );
+  bucket.at = now;
+  socket.clientEventTokens = bucket;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
 }
 
 function subscriptionError(
@@ -250,6 +282,15 @@ function sendError(
   message: string,
 ) {
   context.state.send(socket, { event: 'pusher:error', data: JSON.stringify({ code, message }) });
+}
+
+/** JSON text of a parsed value, or undefined when it is nested deeper than JSON.stringify can go. */
+function serialize(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
 }
 
 function safeParse(text: string): unknown {

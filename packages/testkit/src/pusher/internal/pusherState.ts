@@ -11,6 +11,8 @@ export interface EmulatorSocket {
   /** Fault injection: frames to and from this socket are dropped, the TCP link stays open. */
   blackholed: boolean;
   lastActivity: number;
+  /** Client-event token bucket (Pusher's per-connection rate limit): tokens left, refilled at. */
+  clientEventTokens?: { tokens: number; at: number };
 }
 
 export interface PresenceMember {
