@@ -181,6 +181,7 @@ class Client implements RealtimeClient, ChannelHost {
             (target.presence as ChannelPresenceImpl).receive(event);
         },
         discontinuity: (channel, reason) => this.#channels.get(channel)?.emitDiscontinuity(reason),
+        error: (error) => this.reportError(error),
       },
       onConnected: () => void this.#onConnected(),
       onLost: () => this.#onLost(),

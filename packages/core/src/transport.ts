@@ -60,6 +60,11 @@ export interface TransportSink {
   lost(error: RealtimeError): void;
   /** The provider tells us a channel lost continuity (e.g. its history was truncated). */
   discontinuity(channel: string, reason: string): void;
+  /**
+   * The server sent something unusable (a malformed frame) that the transport dropped; the link
+   * stays up. Core reports it on the client's `error` event.
+   */
+  error?(error: RealtimeError): void;
 }
 
 export interface TransportConnectRequest {

@@ -13,6 +13,25 @@ const channel = z
 const event = z.string().min(1).max(200);
 const id = z.string().min(1).max(200);
 
+/** Deepest nesting accepted in `data`: far beyond real payloads, well within what JSON.stringify can walk. */
+const MAX_DATA_DEPTH = 1_000;
+
+/** True when `value` nests objects/arrays at most MAX_DATA_DEPTH levels (checked without recursion). */
+function withinDepth(value: unknown): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > MAX_DATA_DEPTH) return false;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+const data = z
+  .unknown()
+  .optional()
+  .refine(withinDepth, `nested deeper than ${MAX_DATA_DEPTH} levels; send flatter data`);
+
 export const subscribeFrame = z
   .object({
     op: z.literal('subscribe'),
@@ -30,7 +49,7 @@ export const publishFrame = z
     id,
     event,
     // Optional: Socket.IO and JSON drop `undefined`, so "no data" arrives as a missing key.
-    data: z.unknown().optional(),
+    data,
     ephemeral: z.boolean().optional(),
   })
   .strict();
@@ -39,7 +58,7 @@ export const presenceFrame = z
     op: z.literal('presence'),
     channel,
     action: z.enum(['enter', 'update', 'leave']),
-    data: z.unknown().optional(),
+    data,
   })
   .strict();
 export const historyFrame = z

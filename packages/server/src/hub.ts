@@ -559,7 +559,7 @@ export class HubSession {
 
   #sendMessage(message: TransportMessage): void {
     if (!this.echo && message.connectionId === this.id) return;
-    this.#send({ type: 'message', ...message });
+    this.#send(messageFrame(message));
   }
 
   #send(frame: OutboundFrame): void {
@@ -589,6 +589,22 @@ export class HubSession {
     }
     this.#presence.clear();
   }
+}
+
+/**
+ * One frame per message, shared by every session of this process that delivers it (fan-out hands
+ * each session the same broker event), so endpoints can cache its wire form on it. Frames are
+ * read-only: links must not change them.
+ */
+const messageFrames = new WeakMap<TransportMessage, OutboundFrame>();
+
+function messageFrame(message: TransportMessage): OutboundFrame {
+  let frame = messageFrames.get(message);
+  if (!frame) {
+    frame = { type: 'message', ...message };
+    messageFrames.set(message, frame);
+  }
+  return frame;
 }
 
 function fail(code: string, message: string, retryable = false): Reply {

@@ -4,6 +4,9 @@ import {
   ConnectionError,
   ErrorCodes,
   errorFromWire,
+  isPresenceFrame,
+  isTransportMessage,
+  malformedFrameError,
   RealtimeError,
   type Transport,
   type TransportCapabilities,
@@ -11,7 +14,6 @@ import {
   type TransportConnectRequest,
   type TransportHistoryOptions,
   type TransportMessage,
-  type TransportPresenceEvent,
   type TransportPublish,
   type TransportSink,
   type TransportSubscribeOptions,
@@ -202,10 +204,15 @@ class SocketIOTransport implements Transport {
   }
 
   #bind(socket: Socket, sink: TransportSink): void {
-    socket.on('pb:message', (message: TransportMessage) => sink.message(message));
-    socket.on('pb:presence', (frame: { channel: string; event: TransportPresenceEvent }) =>
-      sink.presence(frame.channel, frame.event),
-    );
+    // Frames are checked before core sees them: a malformed one is dropped, not thrown.
+    socket.on('pb:message', (message: unknown) => {
+      if (isTransportMessage(message)) sink.message(message);
+      else sink.error?.(malformedFrameError('The hub', 'message', message));
+    });
+    socket.on('pb:presence', (frame: unknown) => {
+      if (isPresenceFrame(frame)) sink.presence(frame.channel, frame.event);
+      else sink.error?.(malformedFrameError('The hub', 'presence', frame));
+    });
     socket.on('disconnect', (reason: string) => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;

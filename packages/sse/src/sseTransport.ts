@@ -4,6 +4,9 @@ import {
   ConnectionError,
   ErrorCodes,
   errorFromWire,
+  isPresenceFrame,
+  isTransportMessage,
+  malformedFrameError,
   RealtimeError,
   type Transport,
   type TransportCapabilities,
@@ -11,7 +14,6 @@ import {
   type TransportConnectRequest,
   type TransportHistoryOptions,
   type TransportMessage,
-  type TransportPresenceEvent,
   type TransportPublish,
   type TransportSink,
   type TransportSubscribeOptions,
@@ -160,6 +162,8 @@ class SseTransport implements Transport {
         onEvent: (event) => {
           armSilence();
           if (event.event === 'welcome') {
+            // One welcome per stream: a later one cannot re-point the session.
+            if (welcomed) return;
             const welcome = parse<{ clientId: string; connectionId: string; heartbeatMs?: number }>(
               event,
             );
@@ -375,12 +379,15 @@ class SseTransport implements Transport {
 }
 
 function dispatch(event: EventSourceMessage, sink: TransportSink): void {
+  // Events are checked before core sees them: a malformed one is dropped, not thrown.
   if (event.event === 'message') {
-    const message = parse<TransportMessage>(event);
-    if (message) sink.message(message);
+    const message = parse<unknown>(event);
+    if (isTransportMessage(message)) sink.message(message);
+    else sink.error?.(malformedFrameError('The hub', 'message', event.data));
   } else if (event.event === 'presence') {
-    const frame = parse<{ channel: string; event: TransportPresenceEvent }>(event);
-    if (frame) sink.presence(frame.channel, frame.event);
+    const frame = parse<unknown>(event);
+    if (isPresenceFrame(frame)) sink.presence(frame.channel, frame.event);
+    else sink.error?.(malformedFrameError('The hub', 'presence', event.data));
   }
 }
 

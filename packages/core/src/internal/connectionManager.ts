@@ -116,6 +116,9 @@ export class ConnectionManager {
       discontinuity: (channel, reason) => {
         if (generation === this.#generation) this.#options.sink.discontinuity(channel, reason);
       },
+      error: (error) => {
+        if (generation === this.#generation) this.#options.sink.error?.(error);
+      },
       lost: (error) => {
         if (generation !== this.#generation || this.snapshot.state !== 'connected') return;
         this.#handleLost(error);

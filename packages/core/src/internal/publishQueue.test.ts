@@ -143,6 +143,26 @@ describe('localStorageQueueStorage', () => {
     expect(storage.items.size).toBe(0);
   });
 
+  it('writes a burst of publishes once per task, all stored before the task ends', async () => {
+    const hub = createMemoryHub();
+    const storage = fakeStorage();
+    const setItem = vi.spyOn(storage, 'setItem');
+    const writer = offlineClient(hub, { storage });
+    for (let n = 0; n < 500; n++) {
+      void writer
+        .channel('room')
+        .publish('say', n)
+        .catch(() => {});
+    }
+    // The first change of the task is written at once, the other 499 together in a microtask.
+    expect(setItem).toHaveBeenCalledTimes(1);
+    await Promise.resolve();
+    expect(setItem).toHaveBeenCalledTimes(2);
+    const stored = JSON.parse(storage.getItem('patchbay:queue') ?? '[]') as QueuedMessage[];
+    expect(stored.map((m) => m.data)).toEqual(Array.from({ length: 500 }, (_, n) => n));
+    writer.close();
+  });
+
   it('discards unreadable stored data instead of throwing', () => {
     const storage = fakeStorage();
     const queue = localStorageQueueStorage({ storage });

@@ -19,7 +19,8 @@ export interface QueueStatus {
 
 interface Entry {
   message: QueuedMessage;
-  state: 'queued' | 'inflight';
+  /** `done` once removed (acked or failed), so a late answer to its last send is ignored. */
+  state: 'queued' | 'inflight' | 'done';
   /** Bumped whenever the entry is (re)sent, so a late answer to an old send is ignored. */
   attempt: number;
   timer: unknown;
@@ -50,11 +51,15 @@ export class PublishQueue {
   readonly status: Store<QueueStatus>;
   readonly #options: PublishQueueOptions;
   #entries: Entry[] = [];
+  /** How many entries are `inflight`, kept as they change so a status update is O(1). */
+  #inflight = 0;
   #open = false;
   #loaded: Promise<void> | undefined;
   /** Until stored messages are read, saving would overwrite them with only the new ones. */
   #restored = false;
   #retryTimer: unknown;
+  /** The whole queue as stored, built only when storage asks for it (see `QueueStorage.changed`). */
+  readonly #current = (): QueuedMessage[] => this.#entries.map((entry) => entry.message);
 
   constructor(options: PublishQueueOptions) {
     this.#options = options;
@@ -92,7 +97,9 @@ export class PublishQueue {
       .map((message) => ({ message, state: 'queued', attempt: 0, timer: undefined }));
     this.#restored = true;
     if (restored.length > 0) this.#entries = [...restored, ...this.#entries];
-    this.#changed();
+    // Nothing read and nothing published yet: storage already holds this queue, skip the write.
+    if (this.#entries.length === 0) this.#publishStatus();
+    else this.#changed();
   }
 
   enqueue(message: QueuedMessage): Promise<void> {
@@ -126,6 +133,7 @@ export class PublishQueue {
     for (const entry of this.#entries) {
       if (entry.state === 'inflight') {
         entry.state = 'queued';
+        this.#inflight--;
         entry.attempt++;
         this.#clearTimer(entry);
       }
@@ -162,6 +170,7 @@ export class PublishQueue {
 
   #send(entry: Entry): void {
     entry.state = 'inflight';
+    this.#inflight++;
     const attempt = ++entry.attempt;
     const { timers, ackTimeoutMs } = this.#options;
     entry.timer = timers.setTimeout(() => {
@@ -185,6 +194,7 @@ export class PublishQueue {
           // The link is going down (`pause()` follows and the entry is re-sent on reconnect), or
           // the provider asked us to slow down: either way it goes back in line, in order.
           entry.state = 'queued';
+          this.#inflight--;
           entry.attempt++;
           this.#clearTimer(entry);
           this.#publishStatus();
@@ -200,6 +210,8 @@ export class PublishQueue {
     this.#clearTimer(entry);
     const index = this.#entries.indexOf(entry);
     if (index === -1) return;
+    if (entry.state === 'inflight') this.#inflight--;
+    entry.state = 'done';
     this.#entries.splice(index, 1);
     this.#changed();
     this.#pump();
@@ -220,8 +232,15 @@ export class PublishQueue {
   #changed(): void {
     this.#publishStatus();
     if (!this.#restored) return;
+    const { storage } = this.#options;
     try {
-      const saving = this.#options.storage.save(this.#entries.map((entry) => entry.message));
+      // Storage with `changed` (memory, localStorage) reads the queue when it writes, at most once
+      // per task, so a publish or an ack does not copy and serialize the whole queue.
+      if (typeof storage.changed === 'function') {
+        storage.changed(this.#current);
+        return;
+      }
+      const saving = storage.save(this.#current());
       if (saving && typeof saving.catch === 'function') saving.catch(() => {});
     } catch {
       // Storage full or unavailable: the in-memory queue still holds every message.
@@ -230,7 +249,7 @@ export class PublishQueue {
 
   #publishStatus(): void {
     const size = this.#entries.length;
-    const sending = this.#entries.filter((entry) => entry.state === 'inflight').length;
+    const sending = this.#inflight;
     const current = this.status.getSnapshot();
     if (current.size !== size || current.sending !== sending) {
       this.status.set({ size, sending, maxSize: this.#options.maxSize });

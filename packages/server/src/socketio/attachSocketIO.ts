@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { ErrorCodes } from '@patchbay/realtime-core';
-import { type ServerOptions, Server as SocketIOServer } from 'socket.io';
+import { type ServerOptions, type Socket, Server as SocketIOServer } from 'socket.io';
+import type { OutboundFrame } from '../frames.js';
 import type { Hub, HubSession } from '../hub.js';
 import { HubError } from '../hubError.js';
 
@@ -18,6 +19,48 @@ export interface SocketIOEndpoint {
   readonly io: SocketIOServer;
   /** Disconnect every socket and stop accepting; the HTTP server stays yours to close. */
   close(): Promise<void>;
+}
+
+type MessageFrame = Extract<OutboundFrame, { type: 'message' }>;
+type MessagePayload = Omit<MessageFrame, 'type'>;
+
+/** `pb:message` payloads, one per frame: the hub shares a message's frame across its sessions. */
+const payloads = new WeakMap<MessageFrame, MessagePayload>();
+
+function messagePayload(frame: MessageFrame): MessagePayload {
+  let payload = payloads.get(frame);
+  if (!payload) {
+    const { type: _type, ...message } = frame;
+    payload = message;
+    payloads.set(frame, payload);
+  }
+  return payload;
+}
+
+interface PreEncodedOptions {
+  preEncoded: true;
+  volatile: boolean;
+  compress: boolean;
+}
+
+interface PreEncoded {
+  packet: object;
+  encodedPackets: unknown;
+  opts: PreEncodedOptions;
+}
+
+/** Socket.IO internals used by its own broadcast (socket.io-adapter), feature-detected. */
+interface PreEncodingAdapter {
+  _encode(packet: object, opts: PreEncodedOptions): unknown;
+}
+
+interface PreEncodedClient {
+  conn: { readyState: string };
+  writeToEngine(encodedPackets: unknown, opts: PreEncodedOptions): void;
+}
+
+interface OutgoingNotifier {
+  notifyOutgoingListeners(packet: object): void;
 }
 
 interface HandshakeAuth {
@@ -49,6 +92,42 @@ export function attachSocketIO(
       })
     : (target as SocketIOServer);
 
+  // A message goes to many sockets: encode its `pb:message` packet (and, with `ws`, its WebSocket
+  // frame) once per message, as Socket.IO's own broadcast does, instead of once per socket. This
+  // uses the adapter's encoder and `client.writeToEngine` (what `io.to(room).emit` uses); when
+  // they are missing, or with connection state recovery (emits go through the adapter there), it
+  // falls back to `socket.emit`.
+  const encoded = new WeakMap<MessageFrame, PreEncoded>();
+  const sendPreEncoded = (socket: Socket, frame: MessageFrame): boolean => {
+    const adapter = socket.nsp.adapter as unknown as Partial<PreEncodingAdapter>;
+    const client = socket.client as unknown as Partial<PreEncodedClient>;
+    if (
+      typeof adapter._encode !== 'function' ||
+      typeof client.writeToEngine !== 'function' ||
+      (io as unknown as { opts?: { connectionStateRecovery?: unknown } }).opts
+        ?.connectionStateRecovery
+    ) {
+      return false;
+    }
+    let ready = encoded.get(frame);
+    if (!ready) {
+      const payload = messagePayload(frame);
+      // 2 is Socket.IO's EVENT packet type.
+      const packet = { type: 2, data: ['pb:message', payload], nsp: socket.nsp.name };
+      const opts: PreEncodedOptions = {
+        preEncoded: true,
+        volatile: payload.ephemeral === true,
+        compress: true,
+      };
+      ready = { packet, encodedPackets: adapter._encode(packet, opts), opts };
+      encoded.set(frame, ready);
+    }
+    if (client.conn?.readyState !== 'open') return true;
+    (socket as unknown as Partial<OutgoingNotifier>).notifyOutgoingListeners?.(ready.packet);
+    client.writeToEngine(ready.encodedPackets, ready.opts);
+    return true;
+  };
+
   io.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as HandshakeAuth;
     const token = typeof auth.token === 'string' ? auth.token : undefined;
@@ -60,7 +139,8 @@ export function attachSocketIO(
         {
           send: (frame) => {
             if (frame.type === 'message') {
-              const { type: _type, ...message } = frame;
+              if (sendPreEncoded(socket, frame)) return;
+              const message = messagePayload(frame);
               if (message.ephemeral) socket.volatile.emit('pb:message', message);
               else socket.emit('pb:message', message);
             } else if (frame.type === 'presence') {

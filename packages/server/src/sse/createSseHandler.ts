@@ -2,7 +2,13 @@ import { ErrorCodes } from '@patchbay/realtime-core';
 import type { Reply, WireError } from '../frames.js';
 import type { Hub, HubSession } from '../hub.js';
 import { HubError } from '../hubError.js';
-import { decodeCursor, encodeComment, encodeCursor, encodeEvent } from './sseWire.js';
+import {
+  decodeCursor,
+  encodeComment,
+  encodeCursor,
+  encodeEvent,
+  encodeMessageEvent,
+} from './sseWire.js';
 
 export const DEFAULT_SSE_PATH = '/patchbay/sse';
 
@@ -84,7 +90,8 @@ async function openStream(
   heartbeatMs: number,
 ): Promise<Response> {
   const token = bearer(request) ?? url.searchParams.get('token') ?? undefined;
-  const clientId = url.searchParams.get('clientId') ?? undefined;
+  // An empty ?clientId= asks for no particular identity, as a missing one does.
+  const clientId = url.searchParams.get('clientId') || undefined;
   const echo = url.searchParams.get('echo') !== '0';
   const channels = (url.searchParams.get('channels') ?? '').split(',').filter(Boolean);
   const cursor = decodeCursor(
@@ -122,9 +129,9 @@ async function openStream(
       {
         send: (frame) => {
           if (frame.type === 'message') {
-            const { type: _type, ...message } = frame;
-            if (message.seq !== undefined) positions.set(message.channel, message.seq);
-            write(encodeEvent('message', message, encodeCursor(positions)));
+            if (frame.seq !== undefined) positions.set(frame.channel, frame.seq);
+            // Serialized once per message for every stream (see encodeMessageEvent).
+            write(encodeMessageEvent(frame, positions));
           } else if (frame.type === 'presence') {
             write(
               encodeEvent(
@@ -251,7 +258,7 @@ async function handleRequest(hub: Hub, request: Request, op: string, url: URL): 
     session.link.terminate();
     return json(200, { ok: true });
   }
-  if (op === 'publish' && Array.isArray((body as { messages?: unknown }).messages)) {
+  if (op === 'publish' && Array.isArray((body as { messages?: unknown } | null)?.messages)) {
     // A batch keeps one publisher's order over HTTP: messages are handled one after another.
     const results: Reply[] = [];
     for (const message of (body as { messages: unknown[] }).messages) {

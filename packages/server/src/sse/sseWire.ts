@@ -10,6 +10,37 @@ export function encodeEvent(event: string, data: unknown, id?: string): Uint8Arr
   return encoder.encode(text);
 }
 
+/**
+ * A `message` event's wire form, computed once per message and shared by every stream of the
+ * process that sends it (the hub hands each session the same frame). `lines` are the `event:` and
+ * `data:` lines; `sole` is the whole event for a stream whose cursor holds only this message's
+ * channel at this message's seq — the common case, where even the cursor is the same.
+ */
+export interface EncodedMessage {
+  lines: string;
+  sole: Uint8Array | undefined;
+}
+
+const encodedMessages = new WeakMap<object, EncodedMessage>();
+
+export function encodeMessageEvent(
+  frame: { type: 'message'; channel: string; seq?: number | undefined },
+  cursor: Map<string, number>,
+): Uint8Array {
+  let encoded = encodedMessages.get(frame);
+  if (!encoded) {
+    const { type: _type, ...message } = frame;
+    encoded = { lines: `event: message\ndata: ${JSON.stringify(message)}\n\n`, sole: undefined };
+    encodedMessages.set(frame, encoded);
+  }
+  const { seq, channel } = frame;
+  if (seq !== undefined && cursor.size === 1 && cursor.get(channel) === seq) {
+    encoded.sole ??= encoder.encode(`id: ${encodeCursor(cursor)}\n${encoded.lines}`);
+    return encoded.sole;
+  }
+  return encoder.encode(`id: ${encodeCursor(cursor)}\n${encoded.lines}`);
+}
+
 export function encodeComment(comment: string): Uint8Array {
   return encoder.encode(`: ${comment}\n\n`);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { formatSerial, type WireMessage, type WirePresence } from './protocol.js';
 
 /** A connection's view of a channel it is attached to. */
@@ -48,7 +49,12 @@ export class EmulatorChannel {
         if (oldest !== undefined) this.#seenIds.delete(oldest);
       }
     }
-    const stored: WireMessage = { ...message, timestamp: message.timestamp ?? now };
+    // Ably gives every delivered message an id; subscribers dedupe on it.
+    const stored: WireMessage = {
+      ...message,
+      id: message.id ?? `emu-${randomUUID()}`,
+      timestamp: message.timestamp ?? now,
+    };
     if (message.extras?.ephemeral) return stored;
     stored.serial = formatSerial(++this.#serial);
     this.#history.push(stored);

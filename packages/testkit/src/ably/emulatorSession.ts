@@ -3,7 +3,7 @@ import { attachFrom, syncTo } from './attachChannel.js';
 import { presenceFrom, publishFrom } from './channelOperations.js';
 import type { Principal } from './credentials.js';
 import type { EmulatorContext } from './emulatorContext.js';
-import { Action, type ProtocolMessage, wireError } from './protocol.js';
+import { Action, type ProtocolMessage, protocolMessageProblem, wireError } from './protocol.js';
 
 /**
  * One Ably connection. It outlives its WebSocket for `connectionStateTtl` so that a client that
@@ -172,6 +172,23 @@ export class EmulatorSession {
           'Unreadable frame: the emulator speaks JSON only (useBinaryProtocol: false).',
         ),
       });
+      return;
+    }
+    const problem = protocolMessageProblem(message);
+    if (problem !== undefined) {
+      // An ack-required message is refused with a NACK for its serial, anything else with an
+      // ERROR; the connection stays up, as after an unreadable frame.
+      const { action, msgSerial } = (message ?? {}) as Partial<ProtocolMessage>;
+      const ackable =
+        (action === Action.MESSAGE || action === Action.PRESENCE) &&
+        Number.isInteger(msgSerial) &&
+        (msgSerial as number) >= 0;
+      const error = wireError(40000, 400, problem);
+      this.send(
+        ackable
+          ? { action: Action.NACK, msgSerial: msgSerial as number, count: 1, error }
+          : { action: Action.ERROR, error },
+      );
       return;
     }
     switch (message.action) {

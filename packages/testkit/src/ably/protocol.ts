@@ -1,5 +1,7 @@
 /** Ably realtime protocol constants and wire shapes (JSON format), as ably-js 2.x speaks them. */
 
+import { z } from 'zod';
+
 export const Action = {
   HEARTBEAT: 0,
   ACK: 1,
@@ -109,4 +111,70 @@ export function messageSize(message: WireMessage): number {
   return (
     bytes(message.name) + bytes(message.data) + bytes(message.clientId) + bytes(message.extras)
   );
+}
+
+const inboundMessage = z
+  .object({
+    id: z.string().optional(),
+    name: z.string().optional(),
+    encoding: z.string().optional(),
+    clientId: z.string().optional(),
+    extras: z.record(z.string(), z.unknown()).optional(),
+  })
+  .passthrough();
+const inboundPresence = z
+  .object({
+    action: z.number().int(),
+    encoding: z.string().optional(),
+    clientId: z.string().optional(),
+  })
+  .passthrough();
+const inboundProtocolMessage = z
+  .object({
+    action: z.number().int().nonnegative(),
+    id: z.string().optional(),
+    channel: z.string().min(1).optional(),
+    channelSerial: z.string().nullable().optional(),
+    msgSerial: z.number().int().nonnegative().optional(),
+    flags: z.number().int().optional(),
+    messages: z.array(inboundMessage).optional(),
+    presence: z.array(inboundPresence).optional(),
+    auth: z.object({ accessToken: z.string().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+/** Actions that only make sense on a channel. */
+const CHANNEL_ACTIONS = new Set<number>([
+  Action.ATTACH,
+  Action.DETACH,
+  Action.PRESENCE,
+  Action.MESSAGE,
+  Action.SYNC,
+]);
+
+/**
+ * Why an inbound protocol message cannot be handled (wrong types, missing channel), or undefined
+ * when it is well formed. Unknown actions are well formed: they are ignored, as Ably ignores them.
+ */
+export function protocolMessageProblem(value: unknown): string | undefined {
+  const parsed = inboundProtocolMessage.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((issue) => `${issue.path.map(String).join('.') || 'message'}: ${issue.message}`)
+      .join('; ');
+    return `Invalid protocol message (${issues}).`;
+  }
+  if (CHANNEL_ACTIONS.has(parsed.data.action) && parsed.data.channel === undefined) {
+    return `Invalid protocol message: action ${parsed.data.action} needs a "channel".`;
+  }
+  return undefined;
+}
+
+/** Why a REST publish body cannot be published, or undefined when every message is well formed. */
+export function restMessagesProblem(value: unknown): string | undefined {
+  const parsed = z.array(inboundMessage).safeParse(Array.isArray(value) ? value : [value]);
+  if (parsed.success) return undefined;
+  const issues = parsed.error.issues
+    .map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
+    .join('; ');
+  return `Invalid message (${issues}): send a message object or an array of them.`;
 }

@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { allows, isWireError, type Principal } from './credentials.js';
 import type { EmulatorContext } from './emulatorContext.js';
-import { cleanMessage, type WireError, type WireMessage, wireError } from './protocol.js';
+import {
+  cleanMessage,
+  restMessagesProblem,
+  type WireError,
+  type WireMessage,
+  wireError,
+} from './protocol.js';
 
 /**
  * The REST routes ably-js uses against the emulator: time, token requests, channel publish
@@ -28,6 +34,7 @@ export function createRestHandler(ctx: EmulatorContext) {
       return;
     }
     void handle(ctx, req, res).catch((error: unknown) => {
+      if (error instanceof BadRequest) return fail(res, wireError(40000, 400, error.message));
       send(res, 500, { error: wireError(50000, 500, `Emulator error: ${String(error)}`) });
     });
   };
@@ -39,7 +46,16 @@ async function handle(
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = url.pathname
+    .split('/')
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        throw new BadRequest(`Malformed percent-encoding in the path segment "${part}".`);
+      }
+    });
   const method = req.method ?? 'GET';
   if (
     method === 'GET' &&
@@ -72,6 +88,8 @@ async function handle(
         ),
       );
     const body = await readJson(req);
+    const problem = restMessagesProblem(body);
+    if (problem !== undefined) return fail(res, wireError(40000, 400, problem));
     const list = (Array.isArray(body) ? body : [body]) as Array<WireMessage & { size?: number }>;
     const channel = ctx.channel(name);
     const now = Date.now();
@@ -163,8 +181,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString();
-  return text ? (JSON.parse(text) as unknown) : {};
+  try {
+    return text ? (JSON.parse(text) as unknown) : {};
+  } catch {
+    throw new BadRequest('The request body is not valid JSON (the emulator speaks JSON only).');
+  }
 }
+
+/** A request the emulator cannot read: answered 400 (code 40000), as Ably does. */
+class BadRequest extends Error {}
 
 function send(
   res: ServerResponse,

@@ -94,7 +94,7 @@ function route_(
     return triggerOne(context, parseJson(body) as EventBody) ?? {};
   }
   if (method === 'POST' && route === 'batch_events') {
-    const batch = (parseJson(body) as { batch?: unknown }).batch;
+    const batch = (parseJson(body) as { batch?: unknown } | null)?.batch;
     if (!Array.isArray(batch) || batch.length === 0 || batch.length > 10) {
       throw new HttpError(400, 'batch must be an array of 1 to 10 events');
     }
