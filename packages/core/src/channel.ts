@@ -6,6 +6,7 @@ import type { ChannelHost } from './internal/channelHost.js';
 import { Emitter } from './internal/emitter.js';
 import type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
 import { type ReadableStore, Store } from './store.js';
+import type { Timers } from './timers.js';
 import type { TransportHistoryOptions } from './transport.js';
 
 export type ChannelState = 'detached' | 'attaching' | 'attached' | 'failed';
@@ -43,7 +44,12 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
   readonly typing: ChannelTyping;
   readonly #host: ChannelHost;
   readonly #state = new Store<ChannelSnapshot>({ state: 'detached' });
-  readonly #handlers = new Map<string | typeof ALL, Set<Handler>>();
+  /**
+   * Replaced, never mutated, on subscribe and unsubscribe: a delivery iterates the list it read,
+   * so handlers added or removed by a handler take effect from the next message, without a copy
+   * per message.
+   */
+  readonly #handlers = new Map<string | typeof ALL, readonly Handler[]>();
   readonly #events = new Emitter<ChannelEvents>();
   #refs = 0;
   /** The client treats this channel as live (activated and not yet deactivated). */
@@ -96,20 +102,19 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
         `channel("${this.name}").subscribe needs a handler function: subscribe("event", (message) => …) or subscribe((message) => …).`,
       );
     }
-    let set = this.#handlers.get(key);
-    if (!set) {
-      set = new Set();
-      this.#handlers.set(key, set);
-    }
+    const handlers = this.#handlers;
     // Wrap so the same function subscribed twice is two subscriptions with independent removal.
     const entry: Handler = (message) => handler(message);
-    set.add(entry);
+    handlers.set(key, [...(handlers.get(key) ?? []), entry]);
     const release = this.hold();
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      set.delete(entry);
+      handlers.set(
+        key,
+        (handlers.get(key) as Handler[]).filter((other) => other !== entry),
+      );
       release();
     };
   }
@@ -198,7 +203,7 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
       );
     }
     const messages = await transport.history(this.name, options);
-    return messages.map((message) => toEnvelope(message, this.#host.timers.now()));
+    return messages.map((message) => toEnvelope(message, message.data, this.#host.timers));
   }
 
   /** @internal How many holds keep this channel live. */
@@ -275,19 +280,20 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
 
   /** @internal Deliver a validated message to handlers. */
   dispatch(message: RealtimeMessage): void {
-    if (message.seq !== undefined && (this.#lastSeq === undefined || message.seq > this.#lastSeq)) {
-      this.#lastSeq = message.seq;
-    }
-    for (const key of [message.event, ALL] as const) {
-      const set = this.#handlers.get(key);
-      if (!set) continue;
-      for (const handler of [...set]) {
-        try {
-          handler(message);
-        } catch (error) {
-          // A throwing handler must not stop delivery to the others or break the client.
-          this.#host.reportHandlerError(this.name, message.event, error);
-        }
+    this.noteSeq(message.seq);
+    this.#deliver(message.event, message);
+    this.#deliver(ALL, message);
+  }
+
+  #deliver(key: string | typeof ALL, message: RealtimeMessage): void {
+    const handlers = this.#handlers.get(key);
+    if (!handlers) return;
+    for (const handler of handlers) {
+      try {
+        handler(message);
+      } catch (error) {
+        // A throwing handler must not stop delivery to the others or break the client.
+        this.#host.reportHandlerError(this.name, message.event, error);
       }
     }
   }
@@ -320,16 +326,19 @@ export function toEnvelope(
     timestamp?: number;
     seq?: number;
   },
-  now: number,
+  data: unknown,
+  timers: Timers,
 ): RealtimeMessage {
-  return {
+  const envelope: RealtimeMessage = {
     id: message.id,
     channel: message.channel,
     event: message.event,
-    data: message.data,
-    timestamp: message.timestamp ?? now,
-    ...(message.clientId !== undefined ? { clientId: message.clientId } : {}),
-    ...(message.connectionId !== undefined ? { connectionId: message.connectionId } : {}),
-    ...(message.seq !== undefined ? { seq: message.seq } : {}),
+    data,
+    timestamp: message.timestamp ?? timers.now(),
   };
+  // Optional fields are set only when present, so the envelope has no `undefined` keys.
+  if (message.clientId !== undefined) envelope.clientId = message.clientId;
+  if (message.connectionId !== undefined) envelope.connectionId = message.connectionId;
+  if (message.seq !== undefined) envelope.seq = message.seq;
+  return envelope;
 }

@@ -6,7 +6,7 @@ import type { ChannelTypingImpl } from './channelTyping.js';
 import { ErrorCodes } from './codes.js';
 import type { ConnectionSnapshot } from './connectionState.js';
 import { browserConnectivity, type ConnectivitySource } from './connectivity.js';
-import { DedupeWindow } from './dedupe.js';
+import { ScopedDedupeWindow } from './dedupe.js';
 import {
   type ChannelDefinition,
   type EventMap,
@@ -124,8 +124,10 @@ class Client implements RealtimeClient, ChannelHost {
   readonly #queue: PublishQueue;
   readonly #channels = new Map<string, Channel>();
   readonly #schemas = new Map<string, ChannelDefinition>();
-  readonly #dedupe: DedupeWindow;
-  readonly #ownIds: DedupeWindow;
+  /** Recent message ids per channel, to drop duplicates. */
+  readonly #dedupe: ScopedDedupeWindow;
+  /** Ids this client published, to drop its own messages when `echo` is false. */
+  readonly #ownIds: ScopedDedupeWindow;
   readonly #echo: boolean;
   readonly #events = new Emitter<ClientEvents>();
   readonly #inboundChains = new Map<string, Promise<void>>();
@@ -143,8 +145,8 @@ class Client implements RealtimeClient, ChannelHost {
       throttleMs: options.typing?.throttleMs ?? 1_500,
     };
     const windowSize = options.dedupeWindow ?? 5_000;
-    this.#dedupe = new DedupeWindow(windowSize);
-    this.#ownIds = new DedupeWindow(windowSize);
+    this.#dedupe = new ScopedDedupeWindow(windowSize);
+    this.#ownIds = new ScopedDedupeWindow(windowSize);
     for (const definition of options.schemas ?? []) this.#register(definition);
 
     this.#queue = new PublishQueue({
@@ -184,7 +186,7 @@ class Client implements RealtimeClient, ChannelHost {
         error: (error) => this.reportError(error),
       },
       onConnected: () => void this.#onConnected(),
-      onLost: () => this.#onLost(),
+      onLost: () => this.#suspend('attaching'),
     });
     // Read what a previous page left queued now, so publishes made before connecting queue behind it.
     void this.#queue.load();
@@ -234,10 +236,7 @@ class Client implements RealtimeClient, ChannelHost {
   }
 
   close(): void {
-    this.#session++;
-    this.#attachedOnThisLink.clear();
-    this.#queue.pause();
-    for (const channel of this.#channels.values()) channel.suspend('detached');
+    this.#suspend('detached');
     this.#manager.close();
   }
 
@@ -321,7 +320,7 @@ class Client implements RealtimeClient, ChannelHost {
     }
     // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
     if (value === undefined) value = null;
-    const size = jsonSize(channel, event, value);
+    const size = jsonSize(channel, event, value, transport.capabilities.maxMessageBytes);
     if (size > transport.capabilities.maxMessageBytes) {
       throw new MessageTooLargeError(
         transport.provider,
@@ -335,7 +334,7 @@ class Client implements RealtimeClient, ChannelHost {
         `publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`,
       );
     }
-    if (!this.#echo) this.#ownIds.add(messageId);
+    if (!this.#echo) this.#ownIds.add('', messageId);
     return this.#queue.enqueue({
       id: messageId,
       channel,
@@ -387,11 +386,12 @@ class Client implements RealtimeClient, ChannelHost {
     if (session === this.#session && this.isConnected()) this.#queue.open();
   }
 
-  #onLost(): void {
+  /** The link is gone (`attaching`: a reconnect follows) or the app closed it (`detached`). */
+  #suspend(state: 'attaching' | 'detached'): void {
     this.#session++;
     this.#attachedOnThisLink.clear();
     this.#queue.pause();
-    for (const channel of this.#channels.values()) channel.suspend('attaching');
+    for (const channel of this.#channels.values()) channel.suspend(state);
   }
 
   // Delivery ------------------------------------------------------------------------------------
@@ -410,25 +410,25 @@ class Client implements RealtimeClient, ChannelHost {
       );
       return;
     }
-    if (!message.ephemeral && !this.#dedupe.add(`${message.channel}\u0000${message.id}`)) {
+    if (
+      (!message.ephemeral && !this.#dedupe.add(message.channel, message.id)) ||
+      (!this.#echo && this.#ownIds.has('', message.id))
+    ) {
       channel.noteSeq(message.seq);
       return;
     }
-    if (!this.#echo && this.#ownIds.has(message.id)) {
-      channel.noteSeq(message.seq);
-      return;
-    }
-    const schemas = this.#schemas.get(message.channel)?.schemas;
-    const pending = this.#inboundChains.get(message.channel);
+    const schemas =
+      this.#schemas.size > 0 ? this.#schemas.get(message.channel)?.schemas : undefined;
+    const pending =
+      this.#inboundChains.size > 0 ? this.#inboundChains.get(message.channel) : undefined;
     if (!schemas && !pending) {
-      channel.dispatch(toEnvelope(message, this.timers.now()));
+      channel.dispatch(toEnvelope(message, message.data, this.timers));
       return;
     }
     const deliver = (
       outcome: { ok: true; value: unknown } | { ok: false; error: ValidationError },
     ) => {
-      if (outcome.ok)
-        channel.dispatch(toEnvelope({ ...message, data: outcome.value }, this.timers.now()));
+      if (outcome.ok) channel.dispatch(toEnvelope(message, outcome.value, this.timers));
       else {
         channel.noteSeq(message.seq);
         this.reportError(outcome.error);
@@ -553,7 +553,11 @@ function checkEventName(channel: string, event: string): void {
 
 const encoder = new TextEncoder();
 
-function jsonSize(channel: string, event: string, data: unknown): number {
+/**
+ * The payload's UTF-8 size as sent, exact whenever it can exceed `maxBytes`; below that bound it
+ * may report fewer bytes than the exact size, which is still within the bound.
+ */
+function jsonSize(channel: string, event: string, data: unknown, maxBytes: number): number {
   let json: string | undefined;
   try {
     json = JSON.stringify({ event, data });
@@ -562,5 +566,7 @@ function jsonSize(channel: string, event: string, data: unknown): number {
       { path: '', message: `the payload is not JSON-serializable (${(error as Error).message})` },
     ]);
   }
-  return encoder.encode(json ?? '').length;
+  json ??= '';
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: within that bound the exact size is not needed.
+  return json.length * 3 <= maxBytes ? json.length : encoder.encode(json).length;
 }

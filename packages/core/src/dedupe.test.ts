@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { noConnectivitySignals } from './connectivity.js';
 import { createRealtime } from './createRealtime.js';
-import { DedupeWindow } from './dedupe.js';
+import { DedupeWindow, ScopedDedupeWindow } from './dedupe.js';
 import { fakeTransport } from './internal/testing/fakeTransport.js';
 import type { TransportSink } from './transport.js';
 
@@ -86,5 +86,29 @@ describe('client delivery dedupe', () => {
       'm3',
       'm1',
     ]);
+  });
+});
+
+describe('ScopedDedupeWindow', () => {
+  it('answers like a DedupeWindow over scope + id keys', () => {
+    for (const size of [0.5, 1, 2.5, 3, 7]) {
+      const reference = new DedupeWindow(size);
+      const scoped = new ScopedDedupeWindow(size);
+      let seed = 42;
+      const next = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      for (let step = 0; step < 2_000; step++) {
+        const scope = `c${next(3)}`;
+        const id = `m${next(12)}`;
+        expect(scoped.add(scope, id)).toBe(reference.add(`${scope}\u0000${id}`));
+        const probeScope = `c${next(3)}`;
+        const probeId = `m${next(12)}`;
+        expect(scoped.has(probeScope, probeId)).toBe(
+          reference.has(`${probeScope}\u0000${probeId}`),
+        );
+      }
+    }
   });
 });

@@ -35,3 +35,44 @@ export class DedupeWindow {
     return this.#seen.size;
   }
 }
+
+/**
+ * The client's window: the same bound and eviction order as `DedupeWindow` over keys
+ * `scope + id`, without building that key per message. Ids are kept per scope (the channel), and
+ * a ring of the last `size` additions says which id to forget next.
+ */
+export class ScopedDedupeWindow {
+  readonly #capacity: number;
+  readonly #scopes = new Map<string, Set<string>>();
+  readonly #ringSets: Set<string>[] = [];
+  readonly #ringIds: string[] = [];
+  #next = 0;
+
+  constructor(size: number) {
+    // `DedupeWindow` evicts once it holds more than `size`, so it keeps floor(size) keys.
+    this.#capacity = Math.floor(size);
+  }
+
+  /** Record `id` in `scope`; returns false if it was already in the window (a duplicate). */
+  add(scope: string, id: string): boolean {
+    let ids = this.#scopes.get(scope);
+    if (!ids) {
+      ids = new Set();
+      this.#scopes.set(scope, ids);
+    }
+    if (ids.has(id)) return false;
+    const slot = this.#next;
+    if (this.#capacity === 0) return true;
+    if (this.#ringIds.length === this.#capacity)
+      (this.#ringSets[slot] as Set<string>).delete(this.#ringIds[slot] as string);
+    ids.add(id);
+    this.#ringSets[slot] = ids;
+    this.#ringIds[slot] = id;
+    this.#next = slot + 1 === this.#capacity ? 0 : slot + 1;
+    return true;
+  }
+
+  has(scope: string, id: string): boolean {
+    return this.#scopes.get(scope)?.has(id) ?? false;
+  }
+}

@@ -22,15 +22,13 @@ export class RealtimeError extends Error {
   }
 }
 
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
+
 /** True for any error raised by Patchbay, whatever its subclass or realm. */
 export function isRealtimeError(value: unknown): value is RealtimeError {
-  if (value instanceof RealtimeError) return true;
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    value instanceof Error &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    (Object.values(ErrorCodes) as string[]).includes((value as unknown as { code: string }).code)
+    value instanceof RealtimeError ||
+    (value instanceof Error && KNOWN_CODES.has((value as { code?: unknown }).code as string))
   );
 }
 
@@ -180,8 +178,6 @@ export interface WireErrorLike {
   message: string;
   retryable?: boolean;
 }
-
-const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 
 /**
  * Rebuild a typed error from its wire form, so every transport reports a refusal the same way:

@@ -2,7 +2,7 @@ import { computeBackoffDelay, type ResolvedReconnectOptions } from '../backoff.j
 import { ErrorCodes } from '../codes.js';
 import type { ConnectionSnapshot } from '../connectionState.js';
 import type { ConnectivitySource } from '../connectivity.js';
-import { AuthError, ConnectionError, isRealtimeError, RealtimeError } from '../errors.js';
+import { ConnectionError, isRealtimeError, type RealtimeError } from '../errors.js';
 import { Store } from '../store.js';
 import type { Timers } from '../timers.js';
 import type { Transport, TransportConnection, TransportSink } from '../transport.js';
@@ -240,9 +240,8 @@ export class ConnectionManager {
 }
 
 function toConnectionError(reason: unknown, provider: string): RealtimeError {
-  if (reason instanceof RealtimeError) return reason;
+  // Covers `AuthError` and every other subclass, from this realm or another.
   if (isRealtimeError(reason)) return reason;
-  if (reason instanceof AuthError) return reason;
   return new ConnectionError(
     ErrorCodes.ConnectionFailed,
     `Could not connect to ${provider}: ${errorMessage(reason)}. Retrying with backoff.`,

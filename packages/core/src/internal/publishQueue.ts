@@ -53,6 +53,12 @@ export class PublishQueue {
   #entries: Entry[] = [];
   /** How many entries are `inflight`, kept as they change so a status update is O(1). */
   #inflight = 0;
+  /**
+   * True while the `inflight` entries are exactly the first `#inflight` of `#entries`, so a pump
+   * can start at the first queued entry instead of walking the whole window. Removing entries and
+   * appending queued ones keep it; an entry going back in line mid-window clears it.
+   */
+  #prefix = true;
   #open = false;
   #loaded: Promise<void> | undefined;
   /** Until stored messages are read, saving would overwrite them with only the new ones. */
@@ -96,7 +102,10 @@ export class PublishQueue {
       .filter((message) => !present.has(message.id))
       .map((message) => ({ message, state: 'queued', attempt: 0, timer: undefined }));
     this.#restored = true;
-    if (restored.length > 0) this.#entries = [...restored, ...this.#entries];
+    if (restored.length > 0) {
+      this.#entries = [...restored, ...this.#entries];
+      if (this.#inflight > 0) this.#prefix = false;
+    }
     // Nothing read and nothing published yet: storage already holds this queue, skip the write.
     if (this.#entries.length === 0) this.#publishStatus();
     else this.#changed();
@@ -138,6 +147,7 @@ export class PublishQueue {
         this.#clearTimer(entry);
       }
     }
+    this.#prefix = true;
     this.#publishStatus();
   }
 
@@ -147,15 +157,27 @@ export class PublishQueue {
 
   #pump(): void {
     if (!this.#open || this.#retryTimer !== undefined) return;
-    // A bounded window keeps a 1 000-message flush from arriving at the provider all at once.
+    // A bounded window keeps a 1 000-message flush from arriving at the provider all at once:
+    // walking in order, a queued entry is sent while fewer than `maxInFlight` before it are on
+    // the wire.
+    const entries = this.#entries;
+    const { maxInFlight } = this.#options;
     let inflight = 0;
-    for (const entry of this.#entries) {
+    let index = 0;
+    if (this.#prefix) {
+      inflight = this.#inflight;
+      index = inflight;
+    }
+    for (; index < entries.length; index++) {
+      const entry = entries[index] as Entry;
       if (entry.state === 'inflight') inflight++;
-      else if (inflight < this.#options.maxInFlight) {
+      else if (inflight < maxInFlight) {
         this.#send(entry);
         inflight++;
       } else break;
     }
+    // Everything before `index` is on the wire now; the prefix holds if nothing after it is.
+    this.#prefix = inflight === this.#inflight;
     this.#publishStatus();
   }
 
@@ -197,6 +219,7 @@ export class PublishQueue {
           this.#inflight--;
           entry.attempt++;
           this.#clearTimer(entry);
+          this.#prefix = false;
           this.#publishStatus();
           this.#holdAndRetry();
           return;
