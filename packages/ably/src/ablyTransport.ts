@@ -121,14 +121,13 @@ class AblyTransport implements Transport {
 
   async publish(message: TransportPublish): Promise<void> {
     const link = this.#live();
-    const encoded = encodeData(message.data, message.ephemeral === true);
-    await link
-      .track(
-        link.channel(message.channel).publish({ id: message.id, name: message.event, ...encoded }),
-      )
-      .catch((error: unknown) => {
-        throw publishError(error, message.channel, message.event);
-      });
+    // Built in one object: this runs for every message.
+    const wire: Ably.Message = encodeData(message.data, message.ephemeral === true);
+    wire.id = message.id;
+    wire.name = message.event;
+    await link.track(link.channel(message.channel).publish(wire)).catch((error: unknown) => {
+      throw publishError(error, message.channel, message.event);
+    });
   }
 
   presenceEnter(channel: string, data: unknown): Promise<void> {

@@ -2,13 +2,12 @@ import type {
   RealtimeError,
   TransportConnection,
   TransportConnectRequest,
-  TransportMessage,
   TransportPresenceMember,
   TransportSubscribeResult,
 } from '@patchbay/realtime-core';
 import type * as Ably from 'ably';
 import type { AblyModule, AblyTransportOptions } from '../ablyTransport.js';
-import { decodePresence, toTransportMessage } from './codec.js';
+import { decodePresence, isEphemeral, toTransportMessage } from './codec.js';
 import { channelError, isAuthError, lostError } from './errors.js';
 import { attachSerialOf, type ChannelCursor, replayMissed } from './replayMissed.js';
 
@@ -120,18 +119,10 @@ export class AblyLink {
   /** Reject `operation` as soon as the link drops instead of waiting for Ably to give up. */
   track<T>(operation: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const onLost = (error: RealtimeError) => reject(error);
-      this.#pending.add(onLost);
-      operation.then(
-        (value) => {
-          this.#pending.delete(onLost);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.#pending.delete(onLost);
-          reject(error);
-        },
-      );
+      const pending = this.#pending;
+      pending.add(reject);
+      // Settles with the operation; the link's loss rejects first if it comes first.
+      operation.then(resolve, reject).then(() => pending.delete(reject));
     });
   }
 
@@ -223,16 +214,17 @@ export class AblyLink {
   }
 
   #deliver(name: string, message: Ably.InboundMessage): void {
-    const transportMessage: TransportMessage = toTransportMessage(name, message);
-    if (transportMessage.ephemeral) {
-      this.#request.sink.message(transportMessage);
-      return;
+    let seq: number | undefined;
+    if (!isEphemeral(message)) {
+      let cursor = this.#cursors.get(name);
+      if (!cursor) {
+        cursor = { seq: 0, serial: '' };
+        this.#cursors.set(name, cursor);
+      }
+      seq = ++cursor.seq;
+      if (message.serial) cursor.serial = message.serial;
     }
-    const cursor = this.#cursors.get(name) ?? { seq: 0, serial: '' };
-    cursor.seq += 1;
-    if (message.serial) cursor.serial = message.serial;
-    this.#cursors.set(name, cursor);
-    this.#request.sink.message({ ...transportMessage, seq: cursor.seq });
+    this.#request.sink.message(toTransportMessage(name, message, seq));
   }
 
   readonly #watch = (change: Ably.ConnectionStateChange) => {

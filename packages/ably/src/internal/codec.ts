@@ -26,58 +26,63 @@ interface Extras {
 
 /** A payload as Ably accepts it, with the extras that mark how to read it back. */
 export function encodeData(data: unknown, ephemeral = false): { data: unknown; extras?: Extras } {
-  const extras: Extras = ephemeral ? { ephemeral: true } : {};
-  if (typeof data === 'string' || (typeof data === 'object' && data !== null)) {
-    return ephemeral ? { data, extras } : { data };
-  }
-  return {
-    data: JSON.stringify(data ?? null),
-    extras: { ...extras, headers: { [JSON_HEADER]: '1' } },
+  const native = typeof data === 'string' || (typeof data === 'object' && data !== null);
+  const encoded: { data: unknown; extras?: Extras } = {
+    data: native ? data : JSON.stringify(data ?? null),
   };
-}
-
-export function decodeData(data: unknown, extras: unknown): unknown {
-  const headers = (extras as Extras | undefined)?.headers;
-  if (headers?.[JSON_HEADER] && typeof data === 'string') return JSON.parse(data) as unknown;
-  return data ?? null;
+  if (ephemeral || !native) {
+    const extras: Extras = {};
+    encoded.extras = extras;
+    if (ephemeral) extras.ephemeral = true;
+    if (!native) extras.headers = { [JSON_HEADER]: '1' };
+  }
+  return encoded;
 }
 
 /** Presence data has no extras, so non-object values are wrapped in a marked object. */
 const PRESENCE_KEY = '__patchbay_value';
 
+const isObject = (data: unknown): data is object => typeof data === 'object' && data !== null;
+
 export function encodePresence(data: unknown): unknown {
-  if (
-    typeof data === 'string' ||
-    (typeof data === 'object' && data !== null && !(PRESENCE_KEY in data))
-  ) {
-    return data;
-  }
-  return { [PRESENCE_KEY]: data ?? null };
+  return typeof data === 'string' || (isObject(data) && !(PRESENCE_KEY in data))
+    ? data
+    : { [PRESENCE_KEY]: data ?? null };
 }
 
 export function decodePresence(data: unknown): unknown {
-  if (typeof data === 'object' && data !== null && PRESENCE_KEY in data) {
-    return (data as Record<string, unknown>)[PRESENCE_KEY];
-  }
-  return data ?? null;
+  return isObject(data) && PRESENCE_KEY in data
+    ? (data as Record<string, unknown>)[PRESENCE_KEY]
+    : (data ?? null);
 }
 
-/** An Ably message as core's envelope. `seq` is the transport's per-channel cursor. */
+/** Whether an Ably message was published as ephemeral (typing, emulated signals). */
+export const isEphemeral = (message: AblyWireMessage): boolean =>
+  (message.extras as Extras | undefined)?.ephemeral === true;
+
+/**
+ * An Ably message as core's envelope, built in one object (this runs for every message).
+ * `seq` is the transport's per-channel cursor.
+ */
 export function toTransportMessage(
   channel: string,
   message: AblyWireMessage,
   seq?: number,
 ): TransportMessage {
-  const ephemeral = (message.extras as Extras | undefined)?.ephemeral === true;
-  return {
+  const { id, clientId, connectionId, timestamp, data } = message;
+  const out: TransportMessage = {
     channel,
-    id: message.id ?? `${message.connectionId ?? 'rest'}:${message.timestamp ?? 0}`,
+    id: id ?? `${connectionId ?? 'rest'}:${timestamp ?? 0}`,
     event: message.name ?? '',
-    data: decodeData(message.data, message.extras),
-    ...(message.clientId ? { clientId: message.clientId } : {}),
-    ...(message.connectionId ? { connectionId: message.connectionId } : {}),
-    ...(message.timestamp !== undefined ? { timestamp: message.timestamp } : {}),
-    ...(seq !== undefined ? { seq } : {}),
-    ...(ephemeral ? { ephemeral: true } : {}),
+    data:
+      typeof data === 'string' && (message.extras as Extras | undefined)?.headers?.[JSON_HEADER]
+        ? (JSON.parse(data) as unknown)
+        : (data ?? null),
   };
+  if (clientId) out.clientId = clientId;
+  if (connectionId) out.connectionId = connectionId;
+  if (timestamp !== undefined) out.timestamp = timestamp;
+  if (seq !== undefined) out.seq = seq;
+  if (isEphemeral(message)) out.ephemeral = true;
+  return out;
 }

@@ -55,10 +55,7 @@ export function lostError(reason: string, cause?: unknown): RealtimeError {
   return new ConnectionError(
     ErrorCodes.ConnectionLost,
     `The Ably connection dropped (${reason}).`,
-    {
-      retryable: true,
-      ...(cause !== undefined ? { cause } : {}),
-    },
+    { cause, retryable: true },
   );
 }
 
@@ -83,8 +80,8 @@ export function channelError(error: unknown, channel: string, action: string): R
 
 /** A publish Ably NACKed (or failed because the link went away). */
 export function publishError(error: unknown, channel: string, event: string): RealtimeError {
-  if (error instanceof RealtimeError) return error;
-  if (isAuthError(error)) return channelError(error, channel, 'publish');
+  if (error instanceof RealtimeError || isAuthError(error))
+    return channelError(error, channel, 'publish');
   const { code, statusCode } = info(error);
   // 80xxx are connection-state errors (disconnected, suspended, closed): the publish is retried.
   if (code !== undefined && code >= 80000 && code < 90000) return lostError(describe(error), error);

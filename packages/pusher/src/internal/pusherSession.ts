@@ -16,7 +16,7 @@ import {
   type PusherEnvelope,
   readPresenceInfo,
 } from './envelope.js';
-import { toTransportMessage } from './toTransportMessage.js';
+import { fromEnvelope, toTransportMessage } from './toTransportMessage.js';
 
 interface Waiter {
   resolve(): void;
@@ -160,14 +160,7 @@ export class PusherSession {
 
   /** Hand a client-event publish to core as if it came back (Pusher never echoes client events). */
   deliverLocally(channel: string, envelope: PusherEnvelope): void {
-    this.#sink.message({
-      channel,
-      id: envelope.id,
-      event: envelope.event,
-      data: envelope.data,
-      timestamp: envelope.timestamp,
-      ...(envelope.clientId !== undefined ? { clientId: envelope.clientId } : {}),
-    });
+    this.#sink.message(fromEnvelope(channel, envelope, envelope.clientId));
   }
 
   leave(name: string): void {

@@ -1,5 +1,11 @@
 import type { TransportMessage } from '@patchbay/realtime-core';
-import { CLIENT_EVENT, MESSAGE_PREFIX, PRESENCE_PREFIX, readEnvelope } from './envelope.js';
+import {
+  CLIENT_EVENT,
+  MESSAGE_PREFIX,
+  PRESENCE_PREFIX,
+  type PusherEnvelope,
+  readEnvelope,
+} from './envelope.js';
 
 /** What is known about one Pusher event beyond its name and data. */
 export interface PusherEventSource {
@@ -26,45 +32,52 @@ export function toTransportMessage(
 ): TransportMessage | undefined {
   const envelope = readEnvelope(data);
   const onPresence = source.pusherChannel.startsWith(PRESENCE_PREFIX);
-  const channel = onPresence
-    ? source.pusherChannel.slice(PRESENCE_PREFIX.length)
-    : source.pusherChannel.slice(MESSAGE_PREFIX.length);
+  const channel = source.pusherChannel.slice(
+    (onPresence ? PRESENCE_PREFIX : MESSAGE_PREFIX).length,
+  );
   if (event === CLIENT_EVENT) {
     if (!envelope) return undefined;
     const signal = envelope.event.startsWith('patchbay:');
-    // Signals (typing, presence updates) are only worth anything with Pusher's word for the sender.
-    if (signal && !onPresence) return undefined;
-    if (!signal && !source.acceptClientMessages) return undefined;
+    // Signals (typing, presence updates) are only worth anything with Pusher's word for the
+    // sender; ordinary messages as client events only when the app publishes that way.
+    if (signal ? !onPresence : !source.acceptClientMessages) return undefined;
     // Never the envelope's own claim: any client can write any clientId into it.
-    const clientId = onPresence ? source.verifiedClientId : undefined;
-    return {
+    return fromEnvelope(
       channel,
-      id: envelope.id,
-      event: envelope.event,
-      data: envelope.data,
-      timestamp: envelope.timestamp,
-      ...(clientId !== undefined ? { clientId } : {}),
-      ...(signal ? { ephemeral: true } : {}),
-    };
+      envelope,
+      onPresence ? source.verifiedClientId : undefined,
+      signal,
+    );
   }
   // Client events other than Patchbay's come from other code (or a forger) and carry no identity.
   if (onPresence || event.startsWith('client-')) return undefined;
   // Server-side triggers: Patchbay's envelope from the /server helpers, or a plain Pusher payload.
-  if (!envelope) {
-    return {
-      channel,
-      id: globalThis.crypto.randomUUID(),
-      event,
-      data: data ?? null,
-      timestamp: Date.now(),
-    };
-  }
-  return {
+  return envelope
+    ? fromEnvelope(channel, envelope, envelope.clientId)
+    : {
+        channel,
+        id: globalThis.crypto.randomUUID(),
+        event,
+        data: data ?? null,
+        timestamp: Date.now(),
+      };
+}
+
+/** Core's message for an envelope on portable `channel`, with the clientId to trust (if any). */
+export function fromEnvelope(
+  channel: string,
+  envelope: PusherEnvelope,
+  clientId: string | undefined,
+  ephemeral = false,
+): TransportMessage {
+  const message: TransportMessage = {
     channel,
     id: envelope.id,
     event: envelope.event,
     data: envelope.data,
     timestamp: envelope.timestamp,
-    ...(envelope.clientId !== undefined ? { clientId: envelope.clientId } : {}),
   };
+  if (clientId !== undefined) message.clientId = clientId;
+  if (ephemeral) message.ephemeral = true;
+  return message;
 }
