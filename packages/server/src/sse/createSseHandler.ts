@@ -1,14 +1,14 @@
 import { ErrorCodes } from '@patchbay/realtime-core';
 import type { Reply, WireError } from '../frames.js';
-import type { Hub, HubSession } from '../hub.js';
-import { HubError } from '../hubError.js';
+import type { Hub } from '../hub.js';
 import {
-  decodeCursor,
-  encodeComment,
-  encodeCursor,
-  encodeEvent,
-  encodeMessageEvent,
-} from './sseWire.js';
+  bearerToken,
+  corsHeaders,
+  EVENT_STREAM_HEADERS,
+  parseStreamRequest,
+  SseStream,
+  wireFailure as wire,
+} from './sseStream.js';
 
 export const DEFAULT_SSE_PATH = '/patchbay/sse';
 
@@ -62,25 +62,15 @@ export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): Fet
 
   return async (request) => {
     const response = await route(request);
-    const origin = request.headers.get('origin');
-    if (origin && originAllowed(allowOrigin, origin)) {
-      // Tokens travel in the Authorization header, not cookies: no credentials mode is needed.
-      response.headers.set('access-control-allow-origin', origin);
-      response.headers.append('vary', 'origin');
-      response.headers.set(
-        'access-control-allow-headers',
-        'authorization, content-type, last-event-id, x-patchbay-connection',
-      );
-      response.headers.set('access-control-allow-methods', 'GET, POST, OPTIONS');
-      response.headers.set('access-control-max-age', '600');
+    const cors = corsHeaders(allowOrigin, request.headers.get('origin'));
+    if (cors) {
+      for (const [name, value] of Object.entries(cors)) {
+        if (name === 'vary') response.headers.append(name, value);
+        else response.headers.set(name, value);
+      }
     }
     return response;
   };
-}
-
-function originAllowed(rule: true | string | readonly string[], origin: string): boolean {
-  if (rule === true) return true;
-  return typeof rule === 'string' ? rule === origin : rule.includes(origin);
 }
 
 async function openStream(
@@ -89,130 +79,33 @@ async function openStream(
   url: URL,
   heartbeatMs: number,
 ): Promise<Response> {
-  const token = bearer(request) ?? url.searchParams.get('token') ?? undefined;
-  // An empty ?clientId= asks for no particular identity, as a missing one does.
-  const clientId = url.searchParams.get('clientId') || undefined;
-  const echo = url.searchParams.get('echo') !== '0';
-  const channels = (url.searchParams.get('channels') ?? '').split(',').filter(Boolean);
-  const cursor = decodeCursor(
-    request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId'),
+  const params = parseStreamRequest(
+    url,
+    request.headers.get('authorization'),
+    request.headers.get('last-event-id'),
   );
-
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let closed = false;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-  const positions = new Map<string, number>();
-  const end = (error = false) => {
-    if (closed) return;
-    closed = true;
-    if (heartbeat) clearInterval(heartbeat);
-    try {
-      if (error) controller.error(new Error('terminated'));
-      else controller.close();
-    } catch {
-      // Already closed by the client.
-    }
-  };
-  const write = (chunk: Uint8Array) => {
-    if (closed) return;
-    try {
-      controller.enqueue(chunk);
-    } catch {
-      end();
-    }
-  };
-
-  let session: HubSession;
-  try {
-    session = await hub.openSession(
-      { token, clientId, echo },
-      {
-        send: (frame) => {
-          if (frame.type === 'message') {
-            if (frame.seq !== undefined) positions.set(frame.channel, frame.seq);
-            // Serialized once per message for every stream (see encodeMessageEvent).
-            write(encodeMessageEvent(frame, positions));
-          } else if (frame.type === 'presence') {
-            write(
-              encodeEvent(
-                'presence',
-                { channel: frame.channel, event: frame.event },
-                encodeCursor(positions),
-              ),
-            );
-          } else {
-            write(encodeEvent('error', frame.error, encodeCursor(positions)));
-          }
-        },
-        // Ending the body mid-session: the client sees its stream end without a goodbye, a drop.
-        terminate: () => {
-          end();
-          void session.close('lost');
-        },
-      },
-    );
-  } catch (error) {
-    const failure =
-      error instanceof HubError
-        ? error.toWire()
-        : wire(ErrorCodes.TransportError, String(error), true).error;
-    return json(failure.code === ErrorCodes.AuthRejected ? 401 : 500, {
-      ok: false,
-      error: failure,
-    });
-  }
-
+  const opening = await SseStream.open(hub, params);
+  if (!opening.ok) return json(opening.status, opening.body);
+  const { stream } = opening;
   if (request.signal?.aborted) {
     // The client left while authentication ran: nobody will read this session.
-    void session.close('lost');
+    void stream.session.close('lost');
     return new Response(null, { status: 499 });
   }
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-      write(
-        encodeEvent('welcome', {
-          clientId: session.clientId,
-          connectionId: session.id,
-          heartbeatMs,
-        }),
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      stream.start(
+        { write: (chunk) => controller.enqueue(chunk), end: () => controller.close() },
+        params,
+        heartbeatMs,
       );
-      heartbeat = setInterval(() => {
-        if (!session.blackholed) write(encodeComment('ping'));
-      }, heartbeatMs);
-      heartbeat.unref?.();
-      void (async () => {
-        for (const channel of channels) {
-          const resumeFrom = cursor.get(channel);
-          const reply = await session.handle({
-            op: 'subscribe',
-            channel,
-            ...(resumeFrom !== undefined ? { resumeFrom } : {}),
-          });
-          if (reply && !reply.ok) write(encodeEvent('error', { ...reply.error, channel }));
-          else if (reply?.seq !== undefined && !positions.has(channel))
-            positions.set(channel, reply.seq);
-        }
-      })();
     },
     cancel() {
-      end();
-      void session.close('lost');
+      stream.lost();
     },
   });
-  request.signal?.addEventListener('abort', () => {
-    end();
-    void session.close('lost');
-  });
-  return new Response(stream, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    },
-  });
+  request.signal?.addEventListener('abort', () => stream.lost());
+  return new Response(body, { status: 200, headers: EVENT_STREAM_HEADERS });
 }
 
 async function handleRequest(hub: Hub, request: Request, op: string, url: URL): Promise<Response> {
@@ -292,13 +185,7 @@ function statusOf(error: WireError): number {
 }
 
 function bearer(request: Request): string | undefined {
-  const header = request.headers.get('authorization');
-  const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-  return match?.[1];
-}
-
-function wire(code: string, message: string, retryable = false): { ok: false; error: WireError } {
-  return { ok: false, error: { code, message, ...(retryable ? { retryable } : {}) } };
+  return bearerToken(request.headers.get('authorization'));
 }
 
 function notFound(base: string) {

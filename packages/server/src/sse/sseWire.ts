@@ -1,5 +1,7 @@
-/** Server-Sent Events framing helpers: one event is `id:`, `event:`, `data:` lines and a blank line. */
-const encoder = new TextEncoder();
+/**
+ * Server-Sent Events framing helpers: one event is `id:`, `event:`, `data:` lines and a blank line.
+ * Events are UTF-8 `Buffer`s (a `Uint8Array`, as web streams take), encoded once each.
+ */
 
 export function encodeEvent(event: string, data: unknown, id?: string): Uint8Array {
   let text = '';
@@ -7,7 +9,7 @@ export function encodeEvent(event: string, data: unknown, id?: string): Uint8Arr
   text += `event: ${event}\n`;
   // JSON never contains a raw newline, so one data line is enough.
   text += `data: ${JSON.stringify(data)}\n\n`;
-  return encoder.encode(text);
+  return Buffer.from(text);
 }
 
 /**
@@ -35,14 +37,14 @@ export function encodeMessageEvent(
   }
   const { seq, channel } = frame;
   if (seq !== undefined && cursor.size === 1 && cursor.get(channel) === seq) {
-    encoded.sole ??= encoder.encode(`id: ${encodeCursor(cursor)}\n${encoded.lines}`);
+    encoded.sole ??= Buffer.from(`id: ${encodeCursor(cursor)}\n${encoded.lines}`);
     return encoded.sole;
   }
-  return encoder.encode(`id: ${encodeCursor(cursor)}\n${encoded.lines}`);
+  return Buffer.from(`id: ${encodeCursor(cursor)}\n${encoded.lines}`);
 }
 
 export function encodeComment(comment: string): Uint8Array {
-  return encoder.encode(`: ${comment}\n\n`);
+  return Buffer.from(`: ${comment}\n\n`);
 }
 
 /**

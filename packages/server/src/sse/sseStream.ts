@@ -1,0 +1,234 @@
+/**
+ * One SSE stream's session, shared by the fetch handler (`createSseHandler`, bytes into a web
+ * `ReadableStream`) and the Node handler (`createSseNodeHandler`, bytes straight into the
+ * `ServerResponse`): authentication, the welcome, heartbeats, the `?channels=` subscriptions, the
+ * resume cursor and the `SessionLink` the hub pushes frames through.
+ */
+import { ErrorCodes } from '@patchbay/realtime-core';
+import type { OutboundFrame, WireError } from '../frames.js';
+import type { Hub, HubSession, SessionLink } from '../hub.js';
+import { HubError } from '../hubError.js';
+import {
+  decodeCursor,
+  encodeComment,
+  encodeCursor,
+  encodeEvent,
+  encodeMessageEvent,
+} from './sseWire.js';
+
+/** Where a stream's bytes go: a web stream controller, or a Node `ServerResponse` as it is. */
+export interface SseSink {
+  write(chunk: Uint8Array): unknown;
+  end(): void;
+}
+
+/** What `GET …/stream` asks for. */
+export interface SseStreamRequest {
+  token: string | undefined;
+  clientId: string | undefined;
+  echo: boolean;
+  channels: string[];
+  /** Resume positions from `Last-Event-ID` (or `?lastEventId=`). */
+  cursor: Map<string, number>;
+}
+
+export function parseStreamRequest(
+  url: URL,
+  authorization: string | null | undefined,
+  lastEventId: string | null | undefined,
+): SseStreamRequest {
+  return {
+    token: bearerToken(authorization) ?? url.searchParams.get('token') ?? undefined,
+    // An empty ?clientId= asks for no particular identity, as a missing one does.
+    clientId: url.searchParams.get('clientId') || undefined,
+    echo: url.searchParams.get('echo') !== '0',
+    channels: (url.searchParams.get('channels') ?? '').split(',').filter(Boolean),
+    cursor: decodeCursor(lastEventId ?? url.searchParams.get('lastEventId')),
+  };
+}
+
+export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+export type SseCorsRule = true | string | readonly string[];
+
+/** The CORS response headers for a request from `origin`, or none when it is not allowed. */
+export function corsHeaders(
+  rule: SseCorsRule,
+  origin: string | null | undefined,
+): Record<string, string> | undefined {
+  if (!origin) return undefined;
+  const allowed =
+    rule === true || (typeof rule === 'string' ? rule === origin : rule.includes(origin));
+  if (!allowed) return undefined;
+  // Tokens travel in the Authorization header, not cookies: no credentials mode is needed.
+  return {
+    'access-control-allow-origin': origin,
+    vary: 'origin',
+    'access-control-allow-headers':
+      'authorization, content-type, last-event-id, x-patchbay-connection',
+    'access-control-allow-methods': 'GET, POST, OPTIONS',
+    'access-control-max-age': '600',
+  };
+}
+
+export function bearerToken(header: string | null | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+export function wireFailure(
+  code: string,
+  message: string,
+  retryable = false,
+): { ok: false; error: WireError } {
+  return { ok: false, error: { code, message, ...(retryable ? { retryable } : {}) } };
+}
+
+export type SseStreamOpening =
+  | { ok: true; stream: SseStream }
+  | { ok: false; status: number; body: { ok: false; error: WireError } };
+
+/**
+ * The hub side of one stream, and the session's link. Frames become events written to the sink
+ * synchronously, in the order the session sends them: a `message` event is encoded once per
+ * message for every stream (`encodeMessageEvent`), and nothing is allocated per delivery beyond
+ * the cursor update.
+ */
+export class SseStream implements SessionLink {
+  /** Last sequence number sent per channel (and each `?channels=` subscribe position). */
+  readonly positions = new Map<string, number>();
+  #session!: HubSession;
+  #sink: SseSink | undefined;
+  #closed = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  private constructor() {}
+
+  /** Authenticate and open the session; a refusal is the status and JSON body to answer. */
+  static async open(hub: Hub, request: SseStreamRequest): Promise<SseStreamOpening> {
+    const stream = new SseStream();
+    try {
+      stream.#session = await hub.openSession(
+        { token: request.token, clientId: request.clientId, echo: request.echo },
+        stream,
+      );
+    } catch (error) {
+      const failure =
+        error instanceof HubError
+          ? error.toWire()
+          : wireFailure(ErrorCodes.TransportError, String(error), true).error;
+      return {
+        ok: false,
+        status: failure.code === ErrorCodes.AuthRejected ? 401 : 500,
+        body: { ok: false, error: failure },
+      };
+    }
+    return { ok: true, stream };
+  }
+
+  get session(): HubSession {
+    return this.#session;
+  }
+
+  /**
+   * Start writing to `sink`: the welcome, then heartbeats, and the `?channels=` subscriptions in
+   * order. Frames the session sends before this are dropped (none can be: nothing is subscribed).
+   */
+  start(sink: SseSink, request: SseStreamRequest, heartbeatMs: number): void {
+    this.#sink = sink;
+    if (this.#closed) {
+      this.#endSink();
+      return;
+    }
+    const session = this.#session;
+    this.#write(
+      encodeEvent('welcome', {
+        clientId: session.clientId,
+        connectionId: session.id,
+        heartbeatMs,
+      }),
+    );
+    this.#heartbeat = setInterval(() => {
+      if (!session.blackholed) this.#write(encodeComment('ping'));
+    }, heartbeatMs);
+    this.#heartbeat.unref?.();
+    void this.#subscribe(request.channels, request.cursor);
+  }
+
+  async #subscribe(channels: string[], cursor: Map<string, number>): Promise<void> {
+    const session = this.#session;
+    for (const channel of channels) {
+      const resumeFrom = cursor.get(channel);
+      const reply = await session.handle({
+        op: 'subscribe',
+        channel,
+        ...(resumeFrom !== undefined ? { resumeFrom } : {}),
+      });
+      if (reply && !reply.ok) this.#write(encodeEvent('error', { ...reply.error, channel }));
+      else if (reply?.seq !== undefined && !this.positions.has(channel))
+        this.positions.set(channel, reply.seq);
+    }
+  }
+
+  /** `SessionLink.send`: one frame, one event. */
+  send(frame: OutboundFrame): void {
+    if (frame.type === 'message') {
+      if (frame.seq !== undefined) this.positions.set(frame.channel, frame.seq);
+      // Serialized once per message for every stream (see encodeMessageEvent).
+      this.#write(encodeMessageEvent(frame, this.positions));
+    } else if (frame.type === 'presence') {
+      this.#write(
+        encodeEvent(
+          'presence',
+          { channel: frame.channel, event: frame.event },
+          encodeCursor(this.positions),
+        ),
+      );
+    } else {
+      this.#write(encodeEvent('error', frame.error, encodeCursor(this.positions)));
+    }
+  }
+
+  /** `SessionLink.terminate`: end the body mid-session; the client sees a drop, not a goodbye. */
+  terminate(): void {
+    this.lost();
+  }
+
+  /** The stream is gone (client left, body cancelled, terminated): the session closes as `lost`. */
+  lost(): void {
+    this.end();
+    void this.#session.close('lost');
+  }
+
+  /** End the body (once); later writes are dropped. */
+  end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#endSink();
+  }
+
+  #endSink(): void {
+    try {
+      this.#sink?.end();
+    } catch {
+      // Already closed by the client.
+    }
+  }
+
+  #write(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    const sink = this.#sink;
+    if (!sink) return;
+    try {
+      sink.write(chunk);
+    } catch {
+      this.end();
+    }
+  }
+}
