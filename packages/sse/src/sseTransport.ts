@@ -18,6 +18,7 @@ import {
   type TransportSink,
   type TransportSubscribeOptions,
   type TransportSubscribeResult,
+  type WireErrorLike,
 } from '@patchbay/realtime-core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
@@ -46,11 +47,7 @@ export interface SseTransportOptions {
   fetch?: typeof fetch;
 }
 
-interface WireError {
-  code: string;
-  message: string;
-  retryable?: boolean;
-}
+type WireError = WireErrorLike;
 
 type OkReply = {
   ok: true;
@@ -165,7 +162,7 @@ class SseTransport implements Transport {
             // One welcome per stream: a later one cannot re-point the session.
             if (welcomed) return;
             const welcome = parse<{ clientId: string; connectionId: string; heartbeatMs?: number }>(
-              event,
+              event.data,
             );
             if (!welcome) return;
             silenceMs ??= Math.round((welcome.heartbeatMs ?? 15_000) * 2.5);
@@ -247,16 +244,21 @@ class SseTransport implements Transport {
     });
   }
 
-  async presenceEnter(channel: string, data: unknown): Promise<void> {
-    await this.#post('presence', { channel, action: 'enter', data });
+  presenceEnter(channel: string, data: unknown): Promise<void> {
+    return this.#presence(channel, 'enter', data);
   }
 
-  async presenceUpdate(channel: string, data: unknown): Promise<void> {
-    await this.#post('presence', { channel, action: 'update', data });
+  presenceUpdate(channel: string, data: unknown): Promise<void> {
+    return this.#presence(channel, 'update', data);
   }
 
-  async presenceLeave(channel: string): Promise<void> {
-    await this.#post('presence', { channel, action: 'leave' });
+  presenceLeave(channel: string): Promise<void> {
+    // `data: undefined` is left out of the JSON body.
+    return this.#presence(channel, 'leave');
+  }
+
+  async #presence(channel: string, action: string, data?: unknown): Promise<void> {
+    await this.#post('presence', { channel, action, data });
   }
 
   async history(channel: string, options: TransportHistoryOptions): Promise<TransportMessage[]> {
@@ -267,32 +269,29 @@ class SseTransport implements Transport {
   async #flush(): Promise<void> {
     if (this.#sending || this.#batch.length === 0) return;
     this.#sending = true;
-    // Cap a batch by size too: the hub refuses request bodies much larger than one message.
+    // Each message is serialized once, into the request body itself. A batch is capped by size
+    // too: the hub refuses request bodies much larger than one message.
     const budget = this.capabilities.maxMessageBytes * 3;
     let bytes = 0;
     let take = 0;
-    while (take < this.#batch.length && take < 500) {
-      const { message } = this.#batch[take] as PendingPublish;
-      bytes +=
-        encoder.encode(JSON.stringify({ event: message.event, data: message.data })).length + 200;
+    let body = '';
+    for (const { message } of this.#batch) {
+      const json = JSON.stringify({
+        channel: message.channel,
+        id: message.id,
+        event: message.event,
+        data: message.data,
+        // `undefined` is left out of the JSON.
+        ephemeral: message.ephemeral ? true : undefined,
+      });
+      bytes += encoder.encode(json).length + 1;
       if (take > 0 && bytes > budget) break;
-      take++;
+      body += take++ > 0 ? `,${json}` : json;
+      if (take === 500) break;
     }
     const batch = this.#batch.splice(0, take);
     try {
-      const reply = await this.#post(
-        'publish',
-        {
-          messages: batch.map(({ message }) => ({
-            channel: message.channel,
-            id: message.id,
-            event: message.event,
-            data: message.data,
-            ...(message.ephemeral ? { ephemeral: true } : {}),
-          })),
-        },
-        false,
-      );
+      const reply = await this.#post('publish', `{"messages":[${body}]}`, false);
       batch.forEach((item, index) => {
         const result = reply.results?.[index];
         if (result?.ok) item.resolve();
@@ -306,7 +305,8 @@ class SseTransport implements Transport {
     }
   }
 
-  async #post(op: string, body: Record<string, unknown>, timed = true): Promise<OkReply> {
+  /** POST `body` (an object, or JSON already serialized) to the hub's `op` endpoint. */
+  async #post(op: string, body: object | string, timed = true): Promise<OkReply> {
     const connectionId = this.#connectionId;
     if (!connectionId) throw lostError('not connected');
     const abort = new AbortController();
@@ -325,7 +325,7 @@ class SseTransport implements Transport {
             'content-type': 'application/json',
             'x-patchbay-connection': connectionId,
           },
-          body: JSON.stringify(body),
+          body: typeof body === 'string' ? body : JSON.stringify(body),
           signal: abort.signal,
         });
       } catch (error) {
@@ -378,22 +378,19 @@ class SseTransport implements Transport {
   }
 }
 
-function dispatch(event: EventSourceMessage, sink: TransportSink): void {
+function dispatch({ event, data }: EventSourceMessage, sink: TransportSink): void {
+  if (event !== 'message' && event !== 'presence') return;
   // Events are checked before core sees them: a malformed one is dropped, not thrown.
-  if (event.event === 'message') {
-    const message = parse<unknown>(event);
-    if (isTransportMessage(message)) sink.message(message);
-    else sink.error?.(malformedFrameError('The hub', 'message', event.data));
-  } else if (event.event === 'presence') {
-    const frame = parse<unknown>(event);
-    if (isPresenceFrame(frame)) sink.presence(frame.channel, frame.event);
-    else sink.error?.(malformedFrameError('The hub', 'presence', event.data));
-  }
+  const frame = parse<unknown>(data);
+  if (event === 'message' && isTransportMessage(frame)) sink.message(frame);
+  else if (event === 'presence' && isPresenceFrame(frame))
+    sink.presence(frame.channel, frame.event);
+  else sink.error?.(malformedFrameError('The hub', event, data));
 }
 
-function parse<T>(event: EventSourceMessage): T | undefined {
+function parse<T>(data: string): T | undefined {
   try {
-    return JSON.parse(event.data) as T;
+    return JSON.parse(data) as T;
   } catch {
     return undefined;
   }
