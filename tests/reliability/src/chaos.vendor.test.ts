@@ -1,4 +1,3 @@
-import type { RealtimeClient } from '@patchbay/realtime-core';
 import { sleep } from '@patchbay/realtime-testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { record, tally } from './summary/record.js';
@@ -14,7 +13,9 @@ import {
 import {
   chaosSeed,
   pace,
+  queuePublishes,
   range,
+  rejectedPublishes,
   seededRandom,
   settle,
   startChaos,
@@ -33,25 +34,6 @@ const CHANNEL = 'chaos';
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
-
-/** Publish messages `from..to-1` as `{ n }` through the client's queue, keeping each promise. */
-function queuePublishes(
-  client: RealtimeClient,
-  channel: string,
-  run: string,
-  publishes: Array<Promise<void>>,
-) {
-  return (from: number, to: number) => {
-    for (let n = from; n < to; n++) {
-      publishes.push(client.channel(channel).publish('m', { n }, { id: `${run}-${n}` }));
-    }
-  };
-}
-
-async function rejectedCount(publishes: Array<Promise<void>>): Promise<number> {
-  const outcomes = await Promise.allSettled(publishes);
-  return outcomes.filter((outcome) => outcome.status === 'rejected').length;
-}
 
 describe('chaos: link cut every 1–2 s, 10 000 messages', () => {
   it('ably: every gap is recovered — nothing lost, duplicated or reordered, no discontinuity', async () => {
@@ -100,7 +82,7 @@ describe('chaos: link cut every 1–2 s, 10 000 messages', () => {
     } finally {
       chaos.stop();
     }
-    const rejected = await rejectedCount(publishes);
+    const rejected = await rejectedPublishes(publishes);
     await settle(
       'every message at the subscriber',
       () => new Set(watch.received).size >= CHAOS_MESSAGES,
@@ -217,7 +199,7 @@ describe('delay: 30 ms each way, 1 000 messages', () => {
 
     const publishes: Array<Promise<void>> = [];
     queuePublishes(publisher, 'delayed', 'ably-delay', publishes)(0, DELAYED);
-    const rejected = await rejectedCount(publishes);
+    const rejected = await rejectedPublishes(publishes);
     await settle('every delayed message', () => new Set(watch.received).size >= DELAYED, 30_000);
     await sleep(200);
 

@@ -1,4 +1,3 @@
-import type { RealtimeClient } from '@patchbay/realtime-core';
 import { sleep, waitForState } from '@patchbay/realtime-testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { record, tally } from './summary/record.js';
@@ -11,7 +10,14 @@ import {
   Teardown,
   triggerRange,
 } from './support/vendorRig.js';
-import { pace, range, settle, watchChannel } from './support/vendorTraffic.js';
+import {
+  pace,
+  queuePublishes,
+  range,
+  rejectedPublishes,
+  settle,
+  watchChannel,
+} from './support/vendorTraffic.js';
 
 /*
  * Outages with the real `ably`, `pusher-js` and `pusher` SDKs against the emulators: the server
@@ -23,27 +29,6 @@ const OFFLINE = 1_000;
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
-
-/** Queue messages `from..to-1` as `{ n }` on the client, keeping each publish promise. */
-function queuePublishes(
-  client: RealtimeClient,
-  channel: string,
-  run: string,
-  publishes: Array<Promise<void>>,
-) {
-  return (from: number, to: number) => {
-    for (let n = from; n < to; n++) {
-      publishes.push(client.channel(channel).publish('m', { n }, { id: `${run}-${n}` }));
-    }
-  };
-}
-
-/** Resolves with how many publishes were rejected once every one has settled. */
-function rejectedCount(publishes: Array<Promise<void>>): Promise<number> {
-  return Promise.allSettled(publishes).then(
-    (outcomes) => outcomes.filter((outcome) => outcome.status === 'rejected').length,
-  );
-}
 
 describe('server restart mid-stream', () => {
   const STREAM = 2_000;
@@ -81,7 +66,7 @@ describe('server restart mid-stream', () => {
       maxBacklog: 800,
     });
     await outage;
-    const rejected = await rejectedCount(publishes);
+    const rejected = await rejectedPublishes(publishes);
     await settle('every message', () => new Set(watch.received).size >= STREAM, 30_000);
     await sleep(200);
 
@@ -182,7 +167,7 @@ describe('offline durability: 1 000 publishes while the server is unreachable', 
     await sleep(1_000);
     const deliveredWhileOffline = watch.received.length;
     publisherLink.refuse(false);
-    const rejected = await rejectedCount(publishes);
+    const rejected = await rejectedPublishes(publishes);
     await settle('every message', () => new Set(watch.received).size >= OFFLINE, 30_000);
     await sleep(200);
 
@@ -235,7 +220,7 @@ describe('offline durability: 1 000 publishes while the server is unreachable', 
     await sleep(500);
     await emulator.start();
     publisherLink.refuse(false);
-    const rejected = await rejectedCount(publishes);
+    const rejected = await rejectedPublishes(publishes);
     const deliveredBeforeSubscriberBack = watch.received.length - 1;
     subscriberLink.refuse(false);
     await settle('every message', () => new Set(watch.received).size >= OFFLINE + 1, 30_000);
@@ -288,7 +273,7 @@ describe('offline durability: 1 000 publishes while the server is unreachable', 
       await sleep(1_000);
       const deliveredWhileOffline = watch.received.length;
       publisherLink.refuse(false);
-      const rejected = await rejectedCount(publishes);
+      const rejected = await rejectedPublishes(publishes);
       await settle('every message', () => new Set(watch.received).size >= OFFLINE, 30_000);
       await sleep(200);
       hold();
@@ -338,7 +323,7 @@ describe('offline durability: 1 000 publishes while the server is unreachable', 
       20_000,
     );
     publisherLink.refuse(false);
-    const rejected = await rejectedCount(publishes);
+    const rejected = await rejectedPublishes(publishes);
     await settle('every message', () => new Set(watch.received).size >= OFFLINE, 30_000);
     await sleep(200);
 

@@ -203,3 +203,23 @@ export async function settle(
 export function range(count: number): number[] {
   return Array.from({ length: count }, (_, n) => n);
 }
+
+/** Queue messages `from..to-1` as `{ n }` on the client, keeping each publish promise. */
+export function queuePublishes(
+  client: RealtimeClient,
+  channel: string,
+  run: string,
+  publishes: Array<Promise<void>>,
+) {
+  return (from: number, to: number) => {
+    for (let n = from; n < to; n++) {
+      publishes.push(client.channel(channel).publish('m', { n }, { id: `${run}-${n}` }));
+    }
+  };
+}
+
+/** Resolves with how many publishes were rejected once every one has settled. */
+export async function rejectedPublishes(publishes: Array<Promise<void>>): Promise<number> {
+  const outcomes = await Promise.allSettled(publishes);
+  return outcomes.filter((outcome) => outcome.status === 'rejected').length;
+}
