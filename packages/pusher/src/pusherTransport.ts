@@ -11,7 +11,7 @@ import {
 import DefaultPusher, { type Options as PusherJsOptions } from 'pusher-js';
 import { callEndpoint, type FetchLike } from './internal/endpointRequest.js';
 import { MESSAGE_PREFIX, PRESENCE_PREFIX, type PusherEnvelope } from './internal/envelope.js';
-import { openPusherSession } from './internal/openPusherSession.js';
+import { abandonPusher, openPusherSession } from './internal/openPusherSession.js';
 import { lostError, type PusherSession } from './internal/pusherSession.js';
 
 /** The pusher-js constructor (`import Pusher from 'pusher-js'`), or a compatible build. */
@@ -149,7 +149,7 @@ class PusherTransport implements Transport {
             this.#session = undefined;
             this.#keepUnsent(session.close(error));
             // Stop pusher-js from reconnecting by itself: core owns retries.
-            session.pusher.disconnect();
+            abandonPusher(session.pusher);
             request.sink.lost(error);
           },
         },
@@ -171,7 +171,7 @@ class PusherTransport implements Transport {
     this.#publishes.abort();
     if (!session) return;
     this.#keepUnsent(session.close(lostError('the connection was closed')));
-    session.pusher.disconnect();
+    abandonPusher(session.pusher);
   }
 
   async subscribe(

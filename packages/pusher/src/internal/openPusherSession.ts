@@ -11,6 +11,7 @@ import type { Options as PusherJsOptions } from 'pusher-js';
 import type { FetchLike } from './endpointRequest.js';
 import { lostError, PusherSession } from './pusherSession.js';
 import { createAuthorizers } from './sessionAuthorizers.js';
+import { watchTransportFailures } from './transportFailures.js';
 
 export interface OpenSessionConfig {
   Pusher: new (key: string, options: PusherJsOptions) => PusherClient;
@@ -34,9 +35,13 @@ export interface SessionHooks {
 
 /**
  * One connection attempt: a fresh pusher-js client, connected and signed in through the auth
- * endpoint (which is how the token is checked and the clientId learned). Any state pusher-js
- * would recover from by itself (`connecting_in`, a state other than `connected`) ends the attempt
- * or reports the session lost instead, so core's policy is the only one retrying.
+ * endpoint (which is how the token is checked and the clientId learned). Anything pusher-js would
+ * recover from by itself ends the attempt or reports the session lost instead, so core's policy
+ * is the only one retrying: while connecting, every transport failing to open (see
+ * `watchTransportFailures`), a close or `pusher:error` during the handshake, `connecting_in`,
+ * `disconnected`, `unavailable` or `failed` fail the attempt at once; once connected, any state
+ * other than `connected` reports the session lost. The only retry left to pusher-js is the
+ * immediate one to TLS that Pusher asks for with 4000.
  */
 export function openPusherSession(
   config: OpenSessionConfig,
@@ -47,11 +52,13 @@ export function openPusherSession(
     let session: PusherSession | undefined;
     let settled = false;
     let lastError: RealtimeError | undefined;
+    let stopWatching = () => {};
     const fail = (error: RealtimeError) => {
       if (settled) return;
       settled = true;
+      stopWatching();
       session?.close(error);
-      session?.pusher.disconnect();
+      if (session) abandonPusher(session.pusher);
       reject(error);
     };
     const authorizers = createAuthorizers({
@@ -86,17 +93,32 @@ export function openPusherSession(
     session = current;
     hooks.created(current);
     const lost = (error: RealtimeError) => hooks.lost(current, error);
+    // A socket that cannot open is silent in pusher-js's events until `unavailable`.
+    stopWatching = watchTransportFailures(pusher, ({ failed, closeCode, url }) =>
+      fail(
+        new ConnectionError(
+          ErrorCodes.ConnectionFailed,
+          `Could not reach Pusher${url ? ` at ${url}` : ''}: ${failed > 1 ? `all ${failed} transports pusher-js tried` : 'the socket'} closed before opening${closeCode !== undefined ? ` (${closeCode})` : ''}. Retrying with backoff; if this persists, check the network, "cluster" and "pusherOptions" (wsHost/wsPort).`,
+          { retryable: true },
+        ),
+      ),
+    );
     pusher.connection.bind('error', (event: unknown) => {
-      const code = (event as { data?: { code?: unknown } } | undefined)?.data?.code;
+      const code = closeCodeOf(event);
       // code null: a non-fatal channel-level complaint, handled by the session. 4301: a client
-      // event over the rate limit was dropped; the link is fine.
-      if (code === null || code === 4301) return;
-      lastError = pusherError(event);
-      if (!lastError.retryable) fail(lastError);
+      // event over the rate limit was dropped; the link is fine. 4000: pusher-js retries over
+      // TLS at once, which a fresh attempt (plain text again) could never do.
+      if (code === null || code === 4301 || (code === 4000 && !settled)) return;
+      lastError = pusherError(event, settled ? 'connected' : 'connecting');
+      // While connecting, a handshake refused or closed by Pusher ends this attempt; core retries
+      // the retryable ones with its backoff instead of pusher-js with its own.
+      if (!lastError.retryable || !settled) fail(lastError);
     });
-    // pusher-js announces its own retry after a dropped socket (while still saying `connected`).
     pusher.connection.bind('connecting_in', () => {
+      // pusher-js announces its own retry after a dropped socket (while still saying `connected`)
+      // or a handshake that closed without a code.
       if (settled) lost(lastError ?? lostError('the socket closed'));
+      else fail(lastError ?? handshakeClosed());
     });
     pusher.connection.bind('state_change', ({ current: state }: { current: string }) => {
       if (settled) {
@@ -104,6 +126,7 @@ export function openPusherSession(
         return;
       }
       if (state === 'connected') {
+        stopWatching();
         pusher.signin();
         void pusher.user.signinDonePromise.then(() => {
           if (settled || pusher.connection.state !== 'connected') return;
@@ -125,9 +148,9 @@ export function openPusherSession(
             'pusher-js has no usable transport here. Check "pusherOptions.enabledTransports".',
           ),
         );
-      } else if (pusher.connection.socket_id) {
-        // A drop between the socket opening and sign-in: this attempt is over.
-        fail(lastError ?? lostError(`pusher-js went ${state} before signing in`));
+      } else if (state === 'disconnected' || pusher.connection.socket_id) {
+        // Refused during the handshake, or a drop between the socket opening and sign-in.
+        fail(lastError ?? handshakeClosed(state));
       }
     });
     if (request.signal.aborted) fail(abortError(request.signal.reason));
@@ -137,12 +160,38 @@ export function openPusherSession(
   });
 }
 
-function pusherError(event: unknown): RealtimeError {
-  const { type, data, error } = (event ?? {}) as {
-    type?: string;
-    data?: { code?: unknown; message?: unknown };
-    error?: unknown;
-  };
+interface PusherErrorEvent {
+  type?: string;
+  data?: { code?: unknown; message?: unknown };
+  error?: unknown;
+}
+
+/**
+ * Disconnect a pusher-js client for good. Its events fire before it schedules its own retry
+ * (`connecting_in` comes just before the timer is set, a refusal's `error` before `retryIn`), so a
+ * `disconnect()` from a listener alone would be undone 0–1 s later by that timer, leaving a second
+ * client connected and subscribed. Disconnecting again once pusher-js's handler has returned
+ * clears it.
+ */
+export function abandonPusher(pusher: PusherClient): void {
+  pusher.disconnect();
+  queueMicrotask(() => pusher.disconnect());
+}
+
+/**
+ * The Pusher code of a connection `error` event: in `data` once connected, one level down
+ * (`{type: 'WebSocketError', error: {type: 'PusherError', data}}`) for a handshake refusal.
+ */
+function closeCodeOf(event: unknown): unknown {
+  const { data, error } = (event ?? {}) as PusherErrorEvent;
+  return data?.code ?? (error as PusherErrorEvent | undefined)?.data?.code;
+}
+
+function pusherError(event: unknown, phase: 'connecting' | 'connected'): RealtimeError {
+  const outer = (event ?? {}) as PusherErrorEvent;
+  const inner = outer.error as PusherErrorEvent | undefined;
+  const nested = outer.data === undefined && typeof inner?.data?.code === 'number';
+  const { type, data, error } = nested ? { ...inner, error: outer.error } : outer;
   const code = typeof data?.code === 'number' ? data.code : undefined;
   const reason = typeof data?.message === 'string' ? data.message : (type ?? 'unknown error');
   if (code === 4009) {
@@ -161,10 +210,25 @@ function pusherError(event: unknown): RealtimeError {
       `Pusher refused the connection (${code} ${reason}). Check the app's status in the Pusher dashboard.`,
     );
   }
+  if (phase === 'connecting') {
+    return new ConnectionError(
+      ErrorCodes.ConnectionFailed,
+      `Pusher closed the connection before it was ready (${code !== undefined ? `${code} ` : ''}${reason}). Retrying with backoff.`,
+      { cause: error, retryable: true },
+    );
+  }
   return new ConnectionError(
     ErrorCodes.ConnectionLost,
     `Pusher reported ${type ?? 'an error'}: ${reason}.`,
     { cause: error, retryable: true },
+  );
+}
+
+function handshakeClosed(state?: string): RealtimeError {
+  return new ConnectionError(
+    ErrorCodes.ConnectionFailed,
+    `The Pusher socket closed before the connection was ready${state ? ` (pusher-js went ${state})` : ''}. Retrying with backoff.`,
+    { retryable: true },
   );
 }
 
