@@ -119,15 +119,22 @@ class AblyTransport implements Transport {
     await this.#live().detach(channel);
   }
 
-  async publish(message: TransportPublish): Promise<void> {
-    const link = this.#live();
-    // Built in one object: this runs for every message.
-    const wire: Ably.Message = encodeData(message.data, message.ephemeral === true);
-    wire.id = message.id;
-    wire.name = message.event;
-    await link.track(link.channel(message.channel).publish(wire)).catch((error: unknown) => {
-      throw publishError(error, message.channel, message.event);
-    });
+  publish(message: TransportPublish): Promise<void> {
+    // Not `async`, and one promise between ably-js and core: this runs for every message, and the
+    // ack reaches core on the same microtask turn ably-js settles it.
+    const link = this.#link;
+    if (!link?.connected) return Promise.reject(lostError('not connected'));
+    let sent: Promise<unknown>;
+    try {
+      const wire: Ably.Message = encodeData(message.data, message.ephemeral === true);
+      wire.id = message.id;
+      wire.name = message.event;
+      sent = link.channel(message.channel).publish(wire);
+    } catch (error) {
+      // Thrown before anything reached Ably: core sees it as it was thrown.
+      return Promise.reject(error);
+    }
+    return link.trackPublish(sent, (error) => publishError(error, message.channel, message.event));
   }
 
   presenceEnter(channel: string, data: unknown): Promise<void> {

@@ -128,9 +128,9 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
   publish<TEvent extends keyof TPublish & string>(
     event: TEvent,
     data: TPublish[TEvent],
-    options: PublishOptions = {},
+    options?: PublishOptions,
   ): Promise<void> {
-    return this.#host.publish(this.name, event, data, options.id);
+    return this.#host.publish(this.name, event, data, options?.id);
   }
 
   on<TKey extends keyof ChannelEvents>(

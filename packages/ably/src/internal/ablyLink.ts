@@ -126,6 +126,31 @@ export class AblyLink {
     });
   }
 
+  /**
+   * `track` for a publish, in one promise (this runs for every message): resolves on Ably's ACK,
+   * rejects on its NACK or the link's loss, either error passed through `mapError`.
+   */
+  trackPublish(
+    operation: Promise<unknown>,
+    mapError: (error: unknown) => RealtimeError,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending = this.#pending;
+      const fail = (error: unknown) => reject(mapError(error));
+      pending.add(fail);
+      operation.then(
+        () => {
+          pending.delete(fail);
+          resolve();
+        },
+        (error: unknown) => {
+          pending.delete(fail);
+          fail(error);
+        },
+      );
+    });
+  }
+
   async attach(
     name: string,
     resumeFrom: number | undefined,

@@ -118,6 +118,55 @@ describe('offline queue', () => {
     });
     expect(client.queue.getSnapshot().size).toBe(0);
   });
+
+  it('times out each publish its own publishTimeoutMs after it was sent, with one shared timer', async () => {
+    vi.useFakeTimers();
+    const acks: Array<() => void> = [];
+    const publish = vi.fn(
+      (_message: unknown) => new Promise<void>((resolve) => void acks.push(resolve)),
+    );
+    const transport = fakeTransport({ connect: async () => ({ clientId: 'writer' }), publish });
+    const client = createRealtime({
+      transport,
+      publishTimeoutMs: 1_000,
+      connectivity: noConnectivitySignals,
+    });
+    await client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    const room = client.channel('room');
+    const outcome = (promise: Promise<void>) =>
+      promise.then(
+        () => 'acked',
+        (error: unknown) => (error instanceof PublishTimeoutError ? 'timeout' : 'other'),
+      );
+    const first = outcome(room.publish('say', 'one'));
+    await vi.advanceTimersByTimeAsync(300);
+    const second = outcome(room.publish('say', 'two'));
+    await vi.advanceTimersByTimeAsync(300);
+    const third = outcome(room.publish('say', 'three'));
+    acks[0]?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await first).toBe('acked');
+    expect(vi.getTimerCount()).toBe(1);
+    // `second` was sent at 300 ms: due at 1 300, not earlier.
+    await vi.advanceTimersByTimeAsync(699);
+    expect(client.queue.getSnapshot()).toMatchObject({ size: 2, sending: 2 });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await second).toBe('timeout');
+    expect(client.queue.getSnapshot()).toMatchObject({ size: 1, sending: 1 });
+    // `third` was sent at 600 ms: due at 1 600.
+    await vi.advanceTimersByTimeAsync(299);
+    expect(client.queue.getSnapshot().size).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await third).toBe('timeout');
+    expect(vi.getTimerCount()).toBe(0);
+    // A publish still on the wire when the client closes leaves no timer behind.
+    void outcome(room.publish('say', 'four'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(1);
+    client.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
 
 describe('localStorageQueueStorage', () => {

@@ -23,7 +23,8 @@ interface Entry {
   state: 'queued' | 'inflight' | 'done';
   /** Bumped whenever the entry is (re)sent, so a late answer to an old send is ignored. */
   attempt: number;
-  timer: unknown;
+  /** While `inflight`: when the current send times out (`timers.now()` based). */
+  deadline: number;
   settle?: { resolve: () => void; reject: (error: unknown) => void };
 }
 
@@ -64,6 +65,14 @@ export class PublishQueue {
   /** Until stored messages are read, saving would overwrite them with only the new ones. */
   #restored = false;
   #retryTimer: unknown;
+  /**
+   * One timer for every ack timeout instead of one per send: armed for the earliest deadline of
+   * the entries on the wire, it times out whatever is due when it fires and re-arms for the next
+   * deadline, if anything is still on the wire. Sends and acks do not touch it (a send's deadline
+   * is never earlier than the armed one); `pause()` (link lost, client closed) clears it, so no
+   * handle outlives the connection.
+   */
+  #ackTimer: unknown;
   /** The whole queue as stored, built only when storage asks for it (see `QueueStorage.changed`). */
   readonly #current = (): QueuedMessage[] => this.#entries.map((entry) => entry.message);
 
@@ -100,7 +109,7 @@ export class PublishQueue {
     const present = new Set(this.#entries.map((entry) => entry.message.id));
     const restored: Entry[] = stored
       .filter((message) => !present.has(message.id))
-      .map((message) => ({ message, state: 'queued', attempt: 0, timer: undefined }));
+      .map((message) => ({ message, state: 'queued', attempt: 0, deadline: 0 }));
     this.#restored = true;
     if (restored.length > 0) {
       this.#entries = [...restored, ...this.#entries];
@@ -120,7 +129,7 @@ export class PublishQueue {
         message,
         state: 'queued',
         attempt: 0,
-        timer: undefined,
+        deadline: 0,
         settle: { resolve, reject },
       });
       this.#changed();
@@ -144,9 +153,9 @@ export class PublishQueue {
         entry.state = 'queued';
         this.#inflight--;
         entry.attempt++;
-        this.#clearTimer(entry);
       }
     }
+    this.#clearAckTimer();
     this.#prefix = true;
     this.#publishStatus();
   }
@@ -195,11 +204,8 @@ export class PublishQueue {
     this.#inflight++;
     const attempt = ++entry.attempt;
     const { timers, ackTimeoutMs } = this.#options;
-    entry.timer = timers.setTimeout(() => {
-      if (entry.attempt !== attempt || entry.state !== 'inflight') return;
-      const { channel, event } = entry.message;
-      this.#finish(entry, new PublishTimeoutError(channel, event, ackTimeoutMs));
-    }, ackTimeoutMs);
+    entry.deadline = timers.now() + ackTimeoutMs;
+    if (this.#ackTimer === undefined) this.#armAckTimer(entry.deadline, ackTimeoutMs);
     let sending: Promise<void>;
     try {
       sending = this.#options.send(entry.message);
@@ -218,7 +224,6 @@ export class PublishQueue {
           entry.state = 'queued';
           this.#inflight--;
           entry.attempt++;
-          this.#clearTimer(entry);
           this.#prefix = false;
           this.#publishStatus();
           this.#holdAndRetry();
@@ -230,7 +235,6 @@ export class PublishQueue {
   }
 
   #finish(entry: Entry, error?: unknown): void {
-    this.#clearTimer(entry);
     const index = this.#entries.indexOf(entry);
     if (index === -1) return;
     if (entry.state === 'inflight') this.#inflight--;
@@ -247,9 +251,35 @@ export class PublishQueue {
     }
   }
 
-  #clearTimer(entry: Entry): void {
-    if (entry.timer !== undefined) this.#options.timers.clearTimeout(entry.timer);
-    entry.timer = undefined;
+  /** Fire at `at`, which is `delay` ms from now. */
+  #armAckTimer(at: number, delay: number): void {
+    const { timers } = this.#options;
+    if (this.#ackTimer !== undefined) timers.clearTimeout(this.#ackTimer);
+    this.#ackTimer = timers.setTimeout(() => this.#sweep(at), delay);
+  }
+
+  #clearAckTimer(): void {
+    if (this.#ackTimer !== undefined) this.#options.timers.clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+  }
+
+  /** The ack timer fired: time out every send whose deadline has passed, re-arm for the rest. */
+  #sweep(armedFor: number): void {
+    this.#ackTimer = undefined;
+    const { timers, ackTimeoutMs } = this.#options;
+    // The timer fired, so its own deadline has passed even if the clock reads a hair earlier.
+    const now = Math.max(armedFor, timers.now());
+    let next = Number.POSITIVE_INFINITY;
+    // A copy: settling one removes it and may send others (`#finish` pumps), whose fresh deadlines
+    // are then seen below.
+    for (const entry of this.#entries.slice()) {
+      if (entry.state !== 'inflight') continue;
+      if (entry.deadline <= now) {
+        const { channel, event } = entry.message;
+        this.#finish(entry, new PublishTimeoutError(channel, event, ackTimeoutMs));
+      } else if (entry.deadline < next) next = entry.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armAckTimer(next, next - now);
   }
 
   #changed(): void {
