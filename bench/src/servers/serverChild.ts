@@ -4,8 +4,9 @@
  * `start` → `ready` (with what clients need), `cpu` → CPU time used so far, `memory` → heap and
  * RSS after a full GC (needs `--expose-gc`), `stop` → everything closed, then the process exits.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import {
   createPusherAuthHandler,
   createPusherPublishHandler,
@@ -71,14 +72,15 @@ async function start(kind: ServerKind, heartbeatMs?: number): Promise<[unknown, 
         '/raw/auth': rawAuth,
         '/raw/publish': rawPublish,
       };
-      const app = createServer((req, res) => {
-        const handler = routes[(req.url ?? '/').split('?')[0] ?? '/'];
-        if (!handler) {
-          res.writeHead(404).end();
-          return;
-        }
-        void serveFetch(handler, req, res);
-      });
+      const app = createServer(
+        getRequestListener(
+          (request) => {
+            const handler = routes[new URL(request.url).pathname];
+            return handler ? handler(request) : new Response(null, { status: 404 });
+          },
+          { overrideGlobalObjects: false },
+        ) as RequestListener,
+      );
       const appUrl = await listen(app);
       return [
         {
@@ -166,30 +168,6 @@ async function listen(server: Server): Promise<string> {
 async function closeHttp(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-/** Node `(req, res)` → a web-standard handler, the way a Next.js route handler runs. */
-async function serveFetch(
-  handler: (request: Request) => Promise<Response>,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers.set(key, value);
-  }
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  const response = await handler(
-    new Request(`http://127.0.0.1${req.url ?? '/'}`, {
-      method: req.method ?? 'GET',
-      headers,
-      ...(hasBody ? { body: Buffer.concat(chunks) } : {}),
-    }),
-  );
-  res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(Buffer.from(await response.arrayBuffer()));
 }
 
 function memory() {

@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import {
   createRealtime,
   noConnectivitySignals,
@@ -69,9 +70,7 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
       pusher = new PusherServer(emulator.serverOptions());
       const auth = createPusherAuthHandler({ pusher, authenticate, authorize });
       const publish = createPusherPublishHandler({ pusher, authenticate, authorize });
-      app = createServer((req, res) => {
-        void serve(req.url?.startsWith('/pusher/auth') ? auth : publish, req, res);
-      });
+      app = createServer(appListener(auth, publish));
       await new Promise<void>((resolve) => app?.listen(0, '127.0.0.1', resolve));
       appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
     },
@@ -140,25 +139,14 @@ function hang(signal: AbortSignal | null | undefined): Promise<Response> {
   });
 }
 
-/** Node `(req, res)` → web-standard handler, the way a Next.js route handler runs. */
-async function serve(
-  handler: (request: Request) => Promise<Response>,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers.set(key, value);
-  }
-  const response = await handler(
-    new Request(`http://127.0.0.1${req.url ?? '/'}`, {
-      method: req.method ?? 'GET',
-      headers,
-      ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: Buffer.concat(chunks) }),
-    }),
-  );
-  res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(Buffer.from(await response.arrayBuffer()));
+/** The app server's two web-standard endpoints on Node, the way a Next.js route handler runs. */
+function appListener(
+  auth: (request: Request) => Promise<Response>,
+  publish: (request: Request) => Promise<Response>,
+): RequestListener {
+  return getRequestListener(
+    (request) =>
+      (new URL(request.url).pathname.startsWith('/pusher/auth') ? auth : publish)(request),
+    { overrideGlobalObjects: false },
+  ) as RequestListener;
 }

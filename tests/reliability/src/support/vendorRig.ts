@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import { ablyTransport } from '@patchbay/realtime-ably';
 import {
   createRealtime,
@@ -133,9 +134,7 @@ export async function startPusher(
   };
   const auth = createPusherAuthHandler({ pusher: server, authenticate });
   const publish = createPusherPublishHandler({ pusher: server, authenticate });
-  const app: Server = createServer((req, res) => {
-    void serve(req.url?.startsWith('/pusher/auth') ? auth : publish, req, res);
-  });
+  const app: Server = createServer(appListener(auth, publish));
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   teardown.add(app, async (s) => {
     s.closeAllConnections();
@@ -206,25 +205,14 @@ export async function triggerRange(
   await server.triggerBatch(batch);
 }
 
-/** Node `(req, res)` → web-standard handler, the way a Next.js route handler runs. */
-async function serve(
-  handler: (request: Request) => Promise<Response>,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers.set(key, value);
-  }
-  const response = await handler(
-    new Request(`http://127.0.0.1${req.url ?? '/'}`, {
-      method: req.method ?? 'GET',
-      headers,
-      ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: Buffer.concat(chunks) }),
-    }),
-  );
-  res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(Buffer.from(await response.arrayBuffer()));
+/** The app server's two web-standard endpoints on Node, the way a Next.js route handler runs. */
+function appListener(
+  auth: (request: Request) => Promise<Response>,
+  publish: (request: Request) => Promise<Response>,
+): RequestListener {
+  return getRequestListener(
+    (request) =>
+      (new URL(request.url).pathname.startsWith('/pusher/auth') ? auth : publish)(request),
+    { overrideGlobalObjects: false },
+  ) as RequestListener;
 }
