@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { runConnections } from './connections/scenario.js';
 import { type FanoutProtocol, type FanoutScale, runFanout } from './fanout/scenario.js';
 import { fmtMs, fmtNumber, fmtRatio, mark, table } from './lib/stats.js';
-import { type ProviderScale, runProvider } from './providers/scenario.js';
+import { type ProviderScale, type RatioSpread, runProvider } from './providers/scenario.js';
 import type { Provider } from './providers/sides.js';
 import { ServerChild } from './servers/child.js';
 
@@ -27,7 +27,11 @@ const TARGETS = {
   heapPerConnection: 16 * 1024,
 };
 
-/** Per provider: how many publishes make one throughput run last long enough to time (~0.3–1 s). */
+/**
+ * Per provider: how many publishes make one throughput run last long enough to time (~0.3–1 s),
+ * and enough latency samples that p99 is not a handful of outliers (p99 of 1 500 is the 15th
+ * slowest). Rounds are cheap (~1–5 s each), so there are enough of them for a stable median.
+ */
 const PROVIDER_SCALE: Record<Provider, ProviderScale> = quick
   ? {
       socketio: { rounds: 2, messages: 500, latencySamples: 50, window: 100 },
@@ -36,10 +40,10 @@ const PROVIDER_SCALE: Record<Provider, ProviderScale> = quick
       ably: { rounds: 2, messages: 300, latencySamples: 50, window: 100 },
     }
   : {
-      socketio: { rounds: 7, messages: 4_000, latencySamples: 400, window: 100 },
-      sse: { rounds: 7, messages: 4_000, latencySamples: 400, window: 100 },
-      pusher: { rounds: 7, messages: 800, latencySamples: 300, window: 100 },
-      ably: { rounds: 7, messages: 3_000, latencySamples: 400, window: 100 },
+      socketio: { rounds: 11, messages: 8_000, latencySamples: 1_500, window: 100 },
+      sse: { rounds: 11, messages: 8_000, latencySamples: 1_500, window: 100 },
+      pusher: { rounds: 11, messages: 800, latencySamples: 1_000, window: 100 },
+      ably: { rounds: 11, messages: 6_000, latencySamples: 1_500, window: 100 },
     };
 
 const FANOUT_SCALE: FanoutScale = quick
@@ -63,28 +67,35 @@ function machine(): string {
   return `${availableParallelism()} cores, ${cpu}, Node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
+/** `0.93× ✓ (0.85–0.99)`: the median of the per-round ratios, its mark, and their range. */
+function fmtSpread(spread: RatioSpread, ok?: (ratio: number) => boolean): string {
+  const marked = ok ? ` ${mark(ok(spread.median))}` : '';
+  return `${fmtRatio(spread.median)}${marked} (${spread.min.toFixed(2)}–${spread.max.toFixed(2)})`;
+}
+
 async function providers(): Promise<string> {
   const rows: string[][] = [];
   for (const provider of ['socketio', 'sse', 'pusher', 'ably'] as const) {
     const result = await runProvider(provider, PROVIDER_SCALE[provider], log);
-    const tpRatio = result.patchbay.throughput / result.raw.throughput;
-    const p99Ratio = result.patchbay.p99 / result.raw.p99;
+    const { ratios } = result;
     rows.push([
       provider,
       result.server,
       fmtNumber(result.raw.throughput),
       fmtNumber(result.patchbay.throughput),
-      `${fmtRatio(tpRatio)} ${mark(tpRatio >= TARGETS.throughput)}`,
+      fmtSpread(ratios.throughput, (ratio) => ratio >= TARGETS.throughput),
       `${fmtMs(result.raw.p50)} / ${fmtMs(result.raw.p99)}`,
       `${fmtMs(result.patchbay.p50)} / ${fmtMs(result.patchbay.p99)}`,
-      `${fmtRatio(p99Ratio)} ${mark(p99Ratio <= TARGETS.p99)}`,
+      fmtSpread(ratios.p99, (ratio) => ratio <= TARGETS.p99),
+      `${result.raw.cpuPerMessage.toFixed(1)} / ${result.patchbay.cpuPerMessage.toFixed(1)}`,
+      fmtSpread(ratios.cpu),
     ]);
   }
   const { socketio, sse, pusher, ably } = PROVIDER_SCALE;
   return [
     '## Patchbay vs raw vendor client (same server, same run)',
     '',
-    `Throughput: publishes with ≤${socketio.window} unacknowledged, first send → last receipt (socketio ${socketio.messages}, sse ${sse.messages}, pusher ${pusher.messages}, ably ${ably.messages} messages). Latency: one message at a time (${socketio.latencySamples}/${sse.latencySamples}/${pusher.latencySamples}/${ably.latencySamples} samples), publish → receipt. Medians of ${socketio.rounds} alternating rounds.`,
+    `Throughput: publishes with ≤${socketio.window} unacknowledged, first send → last receipt (socketio ${socketio.messages}, sse ${sse.messages}, pusher ${pusher.messages}, ably ${ably.messages} messages). Latency: one message at a time, raw and Patchbay alternating message by message (${socketio.latencySamples}/${sse.latencySamples}/${pusher.latencySamples}/${ably.latencySamples} samples per side), publish → receipt. Client CPU: the bench process's CPU time (user + system) per message during the throughput runs; publisher and subscriber clients run in the bench process, servers in child processes, so this is the clients' cost. ${socketio.rounds} rounds, each a raw and a Patchbay throughput run back to back then a latency run (which side goes first alternates; full GC before each run): per-side figures are medians over rounds; ratios are Patchbay / raw per round, shown as median (min–max), marks on the median.`,
     '',
     table(
       [
@@ -96,6 +107,8 @@ async function providers(): Promise<string> {
         'Raw p50 / p99 ms',
         'Patchbay p50 / p99 ms',
         'p99 ratio (≤1.10×)',
+        'Client CPU µs/msg raw / Patchbay',
+        'CPU ratio',
       ],
       rows,
     ),

@@ -30,8 +30,14 @@ export function fmtMs(value: number): string {
 }
 
 export function fmtRatio(value: number): string {
-  return Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a';
+  if (!Number.isFinite(value)) return 'n/a';
+  // Two decimals, but three where rounding would land on a target (0.897 must not read as 0.90).
+  const short = value.toFixed(2);
+  return `${TARGETS.has(short) && Number(short) !== value ? value.toFixed(3) : short}×`;
 }
+
+/** The ratios the benchmarks compare against. */
+const TARGETS = new Set(['0.80', '0.90', '1.00', '1.10']);
 
 /** `✓` when the ratio meets the target, `✗` otherwise. */
 export function mark(ok: boolean): string {

@@ -1,11 +1,21 @@
 /**
  * Per provider: Patchbay against the raw vendor client, same server, same run. Throughput pushes
  * `messages` publishes with at most `window` unacknowledged and times first send → last receipt;
- * latency sends one message at a time and times send → receipt. Sides alternate within every
- * round (raw, patchbay, raw, patchbay …) after a warm-up, and each figure is the median of rounds.
+ * it also reads the bench process's CPU time (`process.cpuUsage()`, user + system) over the run.
+ * Every server runs in a child process and both clients of a side (publisher and subscriber) run
+ * here, so that CPU time per message is the client-side cost of the side. Latency sends one
+ * message at a time and times send → receipt, alternating sides message by message.
+ *
+ * After a warm-up, every round runs one throughput run per side back to back, then one paired
+ * latency run, the first side alternating between rounds (raw first in even rounds, Patchbay in
+ * odd ones), with a full GC before each run when one can be had, so neither side inherits the
+ * other's garbage or always goes second. Per-side figures are medians over rounds; ratios are
+ * Patchbay / raw per round, reported as their median and min–max so the noise band is visible.
  */
 
-import { median, percentile, waitFor } from '../lib/stats.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { median, percentile } from '../lib/stats.js';
 import { ServerChild } from '../servers/child.js';
 import type { ServerKind } from '../servers/protocol.js';
 import { createSide, type Provider, type Side } from './sides.js';
@@ -21,6 +31,15 @@ export interface SideFigures {
   throughput: number;
   p50: number;
   p99: number;
+  /** Bench-process CPU time (user + system) per message during throughput runs, µs. */
+  cpuPerMessage: number;
+}
+
+/** Median and range of the per-round Patchbay / raw ratios. */
+export interface RatioSpread {
+  median: number;
+  min: number;
+  max: number;
 }
 
 export interface ProviderResult {
@@ -31,6 +50,7 @@ export interface ProviderResult {
   rounds: number;
   raw: SideFigures;
   patchbay: SideFigures;
+  ratios: { throughput: RatioSpread; p99: RatioSpread; cpu: RatioSpread };
 }
 
 const SERVER: Record<Provider, { kind: ServerKind; label: string }> = {
@@ -40,19 +60,69 @@ const SERVER: Record<Provider, { kind: ServerKind; label: string }> = {
   ably: { kind: 'ably', label: 'Ably emulator' },
 };
 
+/**
+ * A full GC, so a run does not pay for the garbage of the run before it. `pnpm bench` does not
+ * start Node with `--expose-gc`, so the flag is set now and `gc` read from a fresh context (where
+ * V8 installs it); without either, runs go without.
+ */
+const collectGarbage: () => void = (() => {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing) return existing;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    if (typeof gc === 'function') return gc as () => void;
+  } catch {}
+  return () => {};
+})();
+
 let run = 0;
 
-export async function throughput(side: Side, messages: number, window: number): Promise<number> {
+export interface ThroughputRun {
+  /** Messages per second, first send → last receipt. */
+  rate: number;
+  /** Bench-process CPU time (user + system) per message over the run, µs. */
+  cpuPerMessage: number;
+}
+
+/** One throughput run: `messages` publishes, at most `window` unacknowledged. */
+export async function measureThroughput(
+  side: Side,
+  messages: number,
+  window: number,
+  timeoutMs = 120_000,
+): Promise<ThroughputRun> {
   const r = ++run;
   let received = 0;
   let lastReceipt = 0;
+  let allReceived = () => {};
+  // Resolved by the last receipt rather than polled, so no timer adds to the CPU time measured.
+  const receipts = new Promise<void>((resolve) => {
+    allReceived = resolve;
+  });
   side.onMessage = (data) => {
     if (data.r !== r) return;
     received++;
-    if (received === messages) lastReceipt = performance.now();
+    if (received === messages) {
+      lastReceipt = performance.now();
+      allReceived();
+    }
   };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `Timed out waiting for ${side.label}: ${messages} messages (${received} received).`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  const cpu = process.cpuUsage();
   const start = performance.now();
-  await new Promise<void>((resolve, reject) => {
+  const acks = new Promise<void>((resolve, reject) => {
     let sent = 0;
     let acked = 0;
     const launch = () => {
@@ -67,26 +137,61 @@ export async function throughput(side: Side, messages: number, window: number): 
     };
     launch();
   });
-  await waitFor(() => received === messages, `${side.label}: ${messages} messages`, 60_000, 1);
-  return messages / ((lastReceipt - start) / 1_000);
+  try {
+    await Promise.race([Promise.all([acks, receipts]), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const used = process.cpuUsage(cpu);
+  return {
+    rate: messages / ((lastReceipt - start) / 1_000),
+    cpuPerMessage: (used.user + used.system) / messages,
+  };
 }
 
-async function latency(side: Side, samples: number): Promise<{ p50: number; p99: number }> {
-  const r = ++run;
-  const times: number[] = [];
+/** Messages per second of one throughput run (see `measureThroughput`). */
+export async function throughput(side: Side, messages: number, window: number): Promise<number> {
+  return (await measureThroughput(side, messages, window)).rate;
+}
+
+type Latency = { p50: number; p99: number };
+
+/**
+ * Latency of both sides at once: one message at a time, alternating sides message by message
+ * (`first`'s, then `second`'s), so a burst of scheduling noise lands on both sides rather than on
+ * whichever was running at the time.
+ */
+async function pairedLatency(
+  first: Side,
+  second: Side,
+  samples: number,
+): Promise<Record<Side['label'], Latency>> {
+  const times = { raw: [] as number[], patchbay: [] as number[] };
+  const runs = { [first.label]: ++run, [second.label]: ++run } as Record<Side['label'], number>;
   const acks: Promise<void>[] = [];
   for (let i = 0; i < samples; i++) {
-    const start = performance.now();
-    const receipt = new Promise<number>((resolve) => {
-      side.onMessage = (data) => {
-        if (data.r === r && data.i === i) resolve(performance.now());
-      };
-    });
-    acks.push(side.send({ r, i }));
-    times.push((await receipt) - start);
+    for (const side of [first, second]) {
+      const r = runs[side.label];
+      const start = performance.now();
+      const receipt = new Promise<number>((resolve) => {
+        side.onMessage = (data) => {
+          if (data.r === r && data.i === i) resolve(performance.now());
+        };
+      });
+      acks.push(side.send({ r, i }));
+      times[side.label].push((await receipt) - start);
+    }
   }
   await Promise.all(acks);
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  const summary = (list: number[]): Latency => ({
+    p50: percentile(list, 50),
+    p99: percentile(list, 99),
+  });
+  return { raw: summary(times.raw), patchbay: summary(times.patchbay) };
+}
+
+function spread(values: readonly number[]): RatioSpread {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 export async function runProvider(
@@ -101,28 +206,41 @@ export async function runProvider(
     sides.push(raw);
     const patchbay = await createSide(provider, 'patchbay', server.info);
     sides.push(patchbay);
-    // Warm-up: JIT, connection pools, channel state. Not recorded.
-    for (const side of [raw, patchbay]) {
-      await throughput(side, Math.ceil(scale.messages / 4), scale.window);
-      await latency(side, Math.ceil(scale.latencySamples / 4));
-    }
+    // Warm-up: JIT, connection pools, channel state. Not recorded. A full-size throughput run per
+    // side, as quarter-size ones left the first recorded round slower (pusher ~0.65× its median).
+    for (const side of [raw, patchbay]) await measureThroughput(side, scale.messages, scale.window);
+    await pairedLatency(raw, patchbay, Math.ceil(scale.latencySamples / 4));
     const figures = { raw: [] as SideFigures[], patchbay: [] as SideFigures[] };
+    const ratios = { throughput: [] as number[], p99: [] as number[], cpu: [] as number[] };
     for (let round = 0; round < scale.rounds; round++) {
-      const tp = { raw: 0, patchbay: 0 };
-      for (const side of [raw, patchbay])
-        tp[side.label] = await throughput(side, scale.messages, scale.window);
-      for (const side of [raw, patchbay]) {
-        const { p50, p99 } = await latency(side, scale.latencySamples);
-        figures[side.label].push({ throughput: tp[side.label], p50, p99 });
+      const order = round % 2 === 0 ? ([raw, patchbay] as const) : ([patchbay, raw] as const);
+      const tp = {} as Record<Side['label'], ThroughputRun>;
+      for (const side of order) {
+        collectGarbage();
+        tp[side.label] = await measureThroughput(side, scale.messages, scale.window);
       }
+      collectGarbage();
+      const lat = await pairedLatency(order[0], order[1], scale.latencySamples);
+      for (const label of ['raw', 'patchbay'] as const)
+        figures[label].push({
+          throughput: tp[label].rate,
+          cpuPerMessage: tp[label].cpuPerMessage,
+          ...lat[label],
+        });
+      ratios.throughput.push(tp.patchbay.rate / tp.raw.rate);
+      ratios.p99.push(lat.patchbay.p99 / lat.raw.p99);
+      ratios.cpu.push(tp.patchbay.cpuPerMessage / tp.raw.cpuPerMessage);
+      const side = (label: Side['label']) =>
+        `${label} ${tp[label].rate.toFixed(0)} msg/s ${tp[label].cpuPerMessage.toFixed(1)} µs/msg p99 ${lat[label].p99.toFixed(2)} ms`;
       log(
-        `  ${provider} round ${round + 1}/${scale.rounds}: raw ${tp.raw.toFixed(0)} msg/s, patchbay ${tp.patchbay.toFixed(0)} msg/s`,
+        `  ${provider} round ${round + 1}/${scale.rounds} (${order[0].label} first): ${side('raw')}, ${side('patchbay')}`,
       );
     }
     const summarize = (list: SideFigures[]): SideFigures => ({
       throughput: median(list.map((f) => f.throughput)),
       p50: median(list.map((f) => f.p50)),
       p99: median(list.map((f) => f.p99)),
+      cpuPerMessage: median(list.map((f) => f.cpuPerMessage)),
     });
     return {
       provider,
@@ -132,6 +250,11 @@ export async function runProvider(
       rounds: scale.rounds,
       raw: summarize(figures.raw),
       patchbay: summarize(figures.patchbay),
+      ratios: {
+        throughput: spread(ratios.throughput),
+        p99: spread(ratios.p99),
+        cpu: spread(ratios.cpu),
+      },
     };
   } finally {
     for (const side of sides) await side.close().catch(() => {});
