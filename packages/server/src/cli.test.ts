@@ -60,6 +60,56 @@ describe('patchbay-server CLI', () => {
     expect(err).toMatch(/--port must be an integer/);
   });
 
+  it('--rate-limit sets the per-connection budget, and a bad value exits 2', async () => {
+    const bad = spawn(process.execPath, [cli, '--port', '0', '--rate-limit', 'fast'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    bad.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    expect(await new Promise<number | null>((resolve) => bad.once('exit', resolve))).toBe(2);
+    expect(err).toMatch(/--rate-limit must be <per second>\/<burst>/);
+
+    // One request every 5 s with a burst of 1: the second request would wait past the hub's
+    // 2 s limit, so it is refused at once with a retryable rate_limited.
+    const child = spawn(process.execPath, [cli, '--port', '0', '--rate-limit', '0.2/1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /listening on (http:\/\/\S+)/.exec(out);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once('exit', () => reject(new Error(`the CLI exited early: ${out}`)));
+      });
+      const socket = io(url, {
+        path: '/patchbay/socket.io',
+        transports: ['websocket'],
+        auth: { token: 'alice' },
+        reconnection: false,
+      });
+      await new Promise((resolve, reject) => {
+        socket.once('pb:welcome', resolve);
+        socket.once('connect_error', reject);
+      });
+      const request = () =>
+        new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
+          socket.emit('pb', { op: 'history', channel: 'room' }, resolve),
+        );
+      expect(await request()).toMatchObject({ ok: true });
+      expect(await request()).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+      socket.close();
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('rejects an invalid --redis URL with exit code 2', async () => {
     const child = spawn(process.execPath, [cli, '--port', '0', '--redis', 'localhost:6379'], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,11 +4,15 @@ import { createHubServer } from './createHubServer.js';
 import { createRedisBroker } from './redisBroker.js';
 
 const usage = `Usage: patchbay-server [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
+                      [--rate-limit 100/200 | off]
                       [--redis redis://127.0.0.1:6379] [--redis-prefix patchbay:]
                       [--redis-node-ttl-ms 10000]
 
 Runs the Patchbay hub (Socket.IO at /patchbay/socket.io, SSE at /patchbay/sse, health at /health).
 Without an authenticate hook any token is accepted as its user id: for local development only.
+
+--rate-limit is each connection's request budget: <per second>/<burst> (burst defaults to twice
+the rate), or off. Over the rate, requests wait their turn rather than fail.
 
 --redis keeps channel state (history, sequence numbers, presence) in Redis and fans out through
 it, so several hub processes on one Redis serve the same channels. --redis-prefix namespaces the
@@ -19,6 +23,7 @@ async function main(): Promise<void> {
     port?: string;
     host?: string;
     'presence-grace-ms'?: string;
+    'rate-limit'?: string;
     redis?: string;
     'redis-prefix'?: string;
     'redis-node-ttl-ms'?: string;
@@ -30,6 +35,7 @@ async function main(): Promise<void> {
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         'presence-grace-ms': { type: 'string' },
+        'rate-limit': { type: 'string' },
         redis: { type: 'string' },
         'redis-prefix': { type: 'string' },
         'redis-node-ttl-ms': { type: 'string' },
@@ -59,11 +65,14 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  const rateLimit =
+    values['rate-limit'] === undefined ? undefined : parseRateLimit(values['rate-limit']);
   const broker = values.redis === undefined ? undefined : await redisBroker(values);
   const server = await createHubServer({
     port,
     host: values.host ?? '127.0.0.1',
     ...(grace !== undefined ? { presenceGraceMs: grace } : {}),
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
     ...(broker ? { broker } : {}),
   });
   console.log(
@@ -85,6 +94,21 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `off`, `<perSecond>` or `<perSecond>/<burst>`. Exits 2 on anything else. */
+function parseRateLimit(value: string): { perSecond: number; burst: number } | false {
+  if (value === 'off') return false;
+  const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(value);
+  const perSecond = Number(match?.[1]);
+  const burst = match?.[2] === undefined ? Math.max(1, Math.ceil(perSecond * 2)) : Number(match[2]);
+  if (!match || !(perSecond > 0) || !(burst >= 1)) {
+    console.error(
+      `--rate-limit must be <per second>/<burst> (e.g. 100/200), <per second>, or off; got "${value}".\n\n${usage}`,
+    );
+    process.exit(2);
+  }
+  return { perSecond, burst };
 }
 
 /** Validate the Redis flags, connect, and check that Redis answers. Exits 2 on bad flags. */
