@@ -287,23 +287,24 @@ class Client implements RealtimeClient, ChannelHost {
     if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});
   }
 
-  /**
-   * Not `async`: without a schema the message is queued, and the caller handed the queue's own
-   * promise, in this call. Every failure still comes back as a rejection, never a throw.
-   */
-  publish(channel: string, event: string, data: unknown, id: string | undefined): Promise<void> {
-    try {
-      checkEventName(channel, event);
-      const { transport } = this;
-      if (!transport.capabilities.clientPublish) {
-        throw new NotSupportedError(
-          transport.provider,
-          'publishing from clients',
-          'Publish from your server with the provider package’s /server helpers and call it from the app.',
-        );
-      }
-      const schema = this.#schemas.size > 0 ? this.#schemas.get(channel)?.schemas : undefined;
-      if (!schema) return this.#enqueue(channel, event, data, id);
+  async publish(
+    channel: string,
+    event: string,
+    data: unknown,
+    id: string | undefined,
+  ): Promise<void> {
+    checkEventName(channel, event);
+    const { transport } = this;
+    if (!transport.capabilities.clientPublish) {
+      throw new NotSupportedError(
+        transport.provider,
+        'publishing from clients',
+        'Publish from your server with the provider package’s /server helpers and call it from the app.',
+      );
+    }
+    const schema = this.#schemas.get(channel)?.schemas;
+    let value: unknown = data;
+    if (schema) {
       const eventSchema = schema[event];
       if (!eventSchema) {
         throw new ValidationError(channel, event, 'outgoing', [
@@ -313,29 +314,12 @@ class Client implements RealtimeClient, ChannelHost {
           },
         ]);
       }
-      return this.#validateAndEnqueue(eventSchema, channel, event, data, id);
-    } catch (error) {
-      return Promise.reject(error);
+      const outcome = await runSchema(eventSchema, data);
+      if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
+      value = outcome.value;
     }
-  }
-
-  async #validateAndEnqueue(
-    eventSchema: EventSchemas[string],
-    channel: string,
-    event: string,
-    data: unknown,
-    id: string | undefined,
-  ): Promise<void> {
-    const outcome = await runSchema(eventSchema, data);
-    if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
-    return this.#enqueue(channel, event, outcome.value, id);
-  }
-
-  /** Size check, id and queue: throws (the caller turns it into a rejection) or queues. */
-  #enqueue(channel: string, event: string, data: unknown, id: string | undefined): Promise<void> {
-    const { transport } = this;
     // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
-    const value = data === undefined ? null : data;
+    if (value === undefined) value = null;
     const size = jsonSize(channel, event, value, transport.capabilities.maxMessageBytes);
     if (size > transport.capabilities.maxMessageBytes) {
       throw new MessageTooLargeError(
