@@ -70,12 +70,16 @@ export function openPusherSession(
     });
     let pusher: PusherClient;
     try {
-      pusher = new config.Pusher(config.key, {
-        ...config.pusherOptions,
-        unavailableTimeout: config.connectTimeoutMs,
-        channelAuthorization: { customHandler: authorizers.channel },
-        userAuthentication: { customHandler: authorizers.user },
-      });
+      pusher = withNetworkBindings(
+        config.Pusher,
+        () =>
+          new config.Pusher(config.key, {
+            ...config.pusherOptions,
+            unavailableTimeout: config.connectTimeoutMs,
+            channelAuthorization: { customHandler: authorizers.channel },
+            userAuthentication: { customHandler: authorizers.user },
+          }),
+      );
     } catch (error) {
       reject(
         new ConfigError(
@@ -175,7 +179,80 @@ interface PusherErrorEvent {
  */
 export function abandonPusher(pusher: PusherClient): void {
   pusher.disconnect();
-  queueMicrotask(() => pusher.disconnect());
+  queueMicrotask(() => {
+    pusher.disconnect();
+    release(pusher);
+  });
+}
+
+type CallbackLists = Record<string, unknown[] | undefined>;
+
+/** What each client bound on the runtime's shared network events while it was constructed. */
+const networkBindings = new WeakMap<
+  object,
+  { lists: CallbackLists; added: Array<[string, unknown]> }
+>();
+
+/** The runtime's network-event callback lists (`Pusher.Runtime.getNetwork()`), if reachable. */
+function networkCallbacks(Pusher: unknown): CallbackLists | undefined {
+  try {
+    const runtime = (
+      Pusher as {
+        Runtime?: { getNetwork?: () => { callbacks?: { _callbacks?: CallbackLists } } };
+      }
+    ).Runtime;
+    return runtime?.getNetwork?.()?.callbacks?._callbacks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Construct a client, noting the network callbacks its connection manager binds (see `release`). */
+function withNetworkBindings<T extends object>(Pusher: unknown, create: () => T): T {
+  const lists = networkCallbacks(Pusher);
+  const before = new Set(lists ? Object.values(lists).flatMap((list) => list ?? []) : []);
+  const client = create();
+  if (lists) {
+    const added: Array<[string, unknown]> = [];
+    for (const [name, list] of Object.entries(lists)) {
+      for (const entry of list ?? []) if (!before.has(entry)) added.push([name, entry]);
+    }
+    networkBindings.set(client, { lists, added });
+  }
+  return client;
+}
+
+/**
+ * Let an abandoned client be collected. pusher-js keeps every client in `Pusher.instances`, and
+ * its connection manager stays bound to the runtime's network events for the process's life
+ * (pusher-js never unbinds them); through the manager's listeners, options and strategy those
+ * bindings hold the client, its channels and its timeline. One client is made per connection
+ * attempt, so each abandoned one is unlisted, unbound and emptied here.
+ */
+function release(pusher: PusherClient): void {
+  const internals = pusher as unknown as {
+    constructor: { instances?: unknown[] };
+    connection: { unbind_all?: () => void; options?: unknown; strategy?: unknown };
+    timeline?: { events?: unknown[] };
+    unbind_all?: () => void;
+  };
+  const instances = internals.constructor.instances;
+  const index = instances?.indexOf(pusher) ?? -1;
+  if (instances && index >= 0) instances.splice(index, 1);
+  const bound = networkBindings.get(pusher);
+  if (bound) {
+    for (const [name, entry] of bound.added) {
+      const list = bound.lists[name];
+      const at = list?.indexOf(entry) ?? -1;
+      if (list && at >= 0) list.splice(at, 1);
+    }
+    networkBindings.delete(pusher);
+  }
+  internals.connection.unbind_all?.();
+  internals.connection.options = {};
+  internals.connection.strategy = null;
+  internals.unbind_all?.();
+  if (internals.timeline?.events) internals.timeline.events = [];
 }
 
 /**
