@@ -518,8 +518,27 @@ describe('fuzz: clients', () => {
           emulator.publish('room', { name: 'valid', data: { i } });
         },
       );
+      // A message marked as Patchbay JSON whose data is not JSON: one clear error, then delivery goes on.
+      const marked = await drive(
+        client,
+        [null],
+        async () => {
+          emulator.publish('room', {
+            name: 'x',
+            data: 'not json {',
+            extras: { headers: { 'x-patchbay-json': '1' } },
+          } as { name: string; data?: unknown });
+        },
+        async (i) => {
+          emulator.publish('room', { name: 'valid', data: { i } });
+        },
+      );
       report('fuzz: client ably', 'ably', numRuns, seed, outcome);
       expect(outcome.problems, outcome.problems.slice(0, 5).join('\n')).toEqual([]);
+      expect(marked.problems).toEqual([]);
+      expect(marked.errors).toHaveLength(1);
+      expect(marked.errors[0]).toMatchObject({ code: 'invalid_frame' });
+      expect(marked.errors[0]?.message).toMatch(/Ably sent a malformed message frame/);
       expect(client.connection.getSnapshot().state).toBe('connected');
       expect(watch.errors.map(String)).toEqual([]);
     } finally {

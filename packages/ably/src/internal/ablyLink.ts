@@ -1,9 +1,11 @@
-import type {
-  RealtimeError,
-  TransportConnection,
-  TransportConnectRequest,
-  TransportPresenceMember,
-  TransportSubscribeResult,
+import {
+  malformedFrameError,
+  type RealtimeError,
+  type TransportConnection,
+  type TransportConnectRequest,
+  type TransportMessage,
+  type TransportPresenceMember,
+  type TransportSubscribeResult,
 } from '@patchbay/realtime-core';
 import type * as Ably from 'ably';
 import type { AblyModule, AblyTransportOptions } from '../ablyTransport.js';
@@ -249,7 +251,15 @@ export class AblyLink {
       seq = ++cursor.seq;
       if (message.serial) cursor.serial = message.serial;
     }
-    this.#request.sink.message(toTransportMessage(name, message, seq));
+    let converted: TransportMessage;
+    try {
+      converted = toTransportMessage(name, message, seq);
+    } catch {
+      // Marked as JSON but not JSON: dropped (its position still counts, so it is never replayed).
+      this.#request.sink.error?.(malformedFrameError('Ably', 'message', message.data));
+      return;
+    }
+    this.#request.sink.message(converted);
   }
 
   readonly #watch = (change: Ably.ConnectionStateChange) => {
