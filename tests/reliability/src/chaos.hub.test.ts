@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { record, tally } from './summary/record.js';
 import {
   between,
-  chaosSeed,
   collect,
   counters,
   createHubClient,
@@ -17,6 +16,7 @@ import {
   scenarioRandom,
   settleDelivery,
 } from './support/hubKit.js';
+import { chaosSeed } from './support/seed.js';
 
 const seed = chaosSeed();
 console.log(`chaos.hub seed: ${seed} (replay with PATCHBAY_CHAOS_SEED=${seed})`);

@@ -1,6 +1,7 @@
 import { sleep } from '@patchbay/realtime-testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { record, tally } from './summary/record.js';
+import { chaosSeed, seededRandom } from './support/seed.js';
 import {
   ablyClient,
   proxyTo,
@@ -11,12 +12,10 @@ import {
   triggerRange,
 } from './support/vendorRig.js';
 import {
-  chaosSeed,
   pace,
   queuePublishes,
   range,
   rejectedPublishes,
-  seededRandom,
   settle,
   startChaos,
   watchChannel,
@@ -38,7 +37,7 @@ afterEach(() => teardown.run());
 describe('chaos: link cut every 1–2 s, 10 000 messages', () => {
   it('ably: every gap is recovered — nothing lost, duplicated or reordered, no discontinuity', async () => {
     const seed = chaosSeed();
-    console.log(`[chaos ably] seed ${seed} (rerun with CHAOS_SEED=${seed})`);
+    console.log(`[chaos ably] seed ${seed} (replay with PATCHBAY_CHAOS_SEED=${seed})`);
     const random = seededRandom(seed);
     const run = `ably-chaos-${seed}`;
     const emulator = await startAbly(teardown);
@@ -106,7 +105,7 @@ describe('chaos: link cut every 1–2 s, 10 000 messages', () => {
 
   it('pusher: every reconnect signals a discontinuity; nothing lost outside one, nothing duplicated or reordered', async () => {
     const seed = chaosSeed();
-    console.log(`[chaos pusher] seed ${seed} (rerun with CHAOS_SEED=${seed})`);
+    console.log(`[chaos pusher] seed ${seed} (replay with PATCHBAY_CHAOS_SEED=${seed})`);
     const random = seededRandom(seed);
     const run = `pusher-chaos-${seed}`;
     const rig = await startPusher(teardown);

@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { record, tally } from './summary/record.js';
 import {
   between,
-  chaosSeed,
   collect,
   counters,
   createHubClient,
@@ -18,6 +17,7 @@ import {
   scenarioRandom,
   settleDelivery,
 } from './support/hubKit.js';
+import { chaosSeed } from './support/seed.js';
 
 const seed = chaosSeed();
 console.log(`durability.hub seed: ${seed} (replay with PATCHBAY_CHAOS_SEED=${seed})`);

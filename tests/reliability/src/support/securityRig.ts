@@ -1,6 +1,3 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import { ablyTransport } from '@patchbay/realtime-ably';
 import { createTokenRequest } from '@patchbay/realtime-ably/server';
 import {
@@ -10,10 +7,6 @@ import {
   type RealtimeOptions,
 } from '@patchbay/realtime-core';
 import { pusherTransport } from '@patchbay/realtime-pusher';
-import {
-  createPusherAuthHandler,
-  createPusherPublishHandler,
-} from '@patchbay/realtime-pusher/server';
 import { createHubServer, Hub, type HubOptions, type HubServer } from '@patchbay/realtime-server';
 import { socketioTransport } from '@patchbay/realtime-socketio';
 import { sseTransport } from '@patchbay/realtime-sse';
@@ -22,6 +15,7 @@ import { type AblyEmulator, createAblyEmulator } from '@patchbay/realtime-testki
 import { createPusherEmulator, type PusherEmulator } from '@patchbay/realtime-testkit/pusher';
 import * as Ably from 'ably';
 import PusherServer from 'pusher';
+import { type PusherAppServer, startPusherAppServer } from './pusherApp.js';
 
 export type Provider = 'socketio' | 'sse' | 'pusher' | 'ably';
 export const PROVIDERS: readonly Provider[] = ['socketio', 'sse', 'pusher', 'ably'];
@@ -137,7 +131,7 @@ const PUSHER_APP = { appId: '4242', key: 'patchbay-key', secret: 'patchbay-secre
 function pusherRig(): SecurityRig {
   const rules = createAuthRules();
   let emulator: PusherEmulator | undefined;
-  let app: Server | undefined;
+  let app: PusherAppServer | undefined;
   let appUrl = '';
   const live = () => {
     if (!emulator) throw new Error('The Pusher emulator is not running.');
@@ -154,19 +148,12 @@ function pusherRig(): SecurityRig {
     setup: async () => {
       emulator = await createPusherEmulator({ ...PUSHER_APP, port: 0 });
       const pusher = new PusherServer(emulator.serverOptions());
-      const auth = createPusherAuthHandler({ pusher, authenticate, authorize });
-      const publish = createPusherPublishHandler({ pusher, authenticate, authorize });
-      app = createServer(appListener(auth, publish));
-      await new Promise<void>((resolve) => app?.listen(0, '127.0.0.1', resolve));
-      appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+      app = await startPusherAppServer({ pusher, authenticate, authorize });
+      appUrl = app.url;
     },
     teardown: async () => {
-      const server = app;
+      await app?.close();
       app = undefined;
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      }
       await emulator?.close();
       emulator = undefined;
     },
@@ -264,16 +251,4 @@ function ablyRig(): SecurityRig {
     },
     subscriberCount: (channel) => live().subscriberCount(channel),
   };
-}
-
-/** The app server's two web-standard endpoints on Node, the way a Next.js route handler runs. */
-function appListener(
-  auth: (request: Request) => Promise<Response>,
-  publish: (request: Request) => Promise<Response>,
-): RequestListener {
-  return getRequestListener(
-    (request) =>
-      (new URL(request.url).pathname.startsWith('/pusher/auth') ? auth : publish)(request),
-    { overrideGlobalObjects: false },
-  ) as RequestListener;
 }

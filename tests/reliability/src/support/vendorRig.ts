@@ -1,6 +1,3 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
 import { ablyTransport } from '@patchbay/realtime-ably';
 import {
   createRealtime,
@@ -9,11 +6,7 @@ import {
   type ReconnectOptions,
 } from '@patchbay/realtime-core';
 import { pusherTransport } from '@patchbay/realtime-pusher';
-import {
-  createPusherAuthHandler,
-  createPusherPublishHandler,
-  type PusherEnvelope,
-} from '@patchbay/realtime-pusher/server';
+import type { PusherEnvelope } from '@patchbay/realtime-pusher/server';
 import { createTcpProxy, type TcpProxy } from '@patchbay/realtime-testkit';
 import {
   type AblyEmulator,
@@ -27,6 +20,7 @@ import {
 } from '@patchbay/realtime-testkit/pusher';
 import * as Ably from 'ably';
 import PusherServer from 'pusher';
+import { startPusherAppServer } from './pusherApp.js';
 
 /*
  * The real vendor SDKs (ably, pusher-js, pusher) against the repo's emulators, with a
@@ -132,15 +126,9 @@ export async function startPusher(
     const id = token?.split('.')[0];
     return id ? { userId: id } : null;
   };
-  const auth = createPusherAuthHandler({ pusher: server, authenticate });
-  const publish = createPusherPublishHandler({ pusher: server, authenticate });
-  const app: Server = createServer(appListener(auth, publish));
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  teardown.add(app, async (s) => {
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  });
-  return { emulator, server, appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}` };
+  const app = await startPusherAppServer({ pusher: server, authenticate });
+  teardown.add(app, (a) => a.close());
+  return { emulator, server, appUrl: app.url };
 }
 
 export interface PusherClientOptions extends VendorClientOptions {
@@ -203,16 +191,4 @@ export async function triggerRange(
     batch.push({ channel: `private-${channel}`, name: 'm', data: envelope });
   }
   await server.triggerBatch(batch);
-}
-
-/** The app server's two web-standard endpoints on Node, the way a Next.js route handler runs. */
-function appListener(
-  auth: (request: Request) => Promise<Response>,
-  publish: (request: Request) => Promise<Response>,
-): RequestListener {
-  return getRequestListener(
-    (request) =>
-      (new URL(request.url).pathname.startsWith('/pusher/auth') ? auth : publish)(request),
-    { overrideGlobalObjects: false },
-  ) as RequestListener;
 }

@@ -1,24 +1,6 @@
 import type { DiscontinuityEvent, RealtimeClient } from '@patchbay/realtime-core';
 import { sleep, waitFor } from '@patchbay/realtime-testkit';
 
-/** mulberry32: a small seeded PRNG, so a chaos run can be replayed from its logged seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-/** The seed from `CHAOS_SEED`, or a fresh one. */
-export function chaosSeed(): number {
-  const given = Number(process.env.CHAOS_SEED);
-  return Number.isInteger(given) && given > 0 ? given : Math.floor(Math.random() * 2 ** 31) + 1;
-}
-
 /**
  * A link gone between a drop and the `discontinuity` that follows it. Messages numbered above
  * `afterN` (the highest seen when the link dropped) and below `until` (how many the server had
