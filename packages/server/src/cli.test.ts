@@ -7,118 +7,119 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
+const children: ChildProcess[] = [];
+const sockets: Socket[] = [];
+
+afterAll(() => {
+  for (const socket of sockets) socket.close();
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Start the CLI on a free port and resolve its URL once it listens. */
+function start(args: string[]) {
+  expect(existsSync(cli), 'build the package first (pnpm build)').toBe(true);
+  const child = spawn(process.execPath, [cli, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('exit', () => reject(new Error(`the CLI exited early: ${out}`)));
+  });
+  return { child, url, exited };
+}
+
+/** Run the CLI until it exits on its own (bad flags); resolve its exit code and stderr. */
+async function runToExit(args: string[]): Promise<{ code: number | null; err: string }> {
+  const { child, url, exited } = start(args);
+  url.catch(() => {}); // it exits without listening: that is the point
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  return { code: await exited, err };
+}
+
+/** A raw Socket.IO client on the hub, resolved once the hub welcomed it. */
+async function connect(url: string, token: string): Promise<Socket> {
+  const socket = io(url, {
+    path: '/patchbay/socket.io',
+    transports: ['websocket'],
+    auth: { token },
+    reconnection: false,
+    forceNew: true,
+  });
+  sockets.push(socket);
+  await new Promise((resolve, reject) => {
+    socket.once('pb:welcome', resolve);
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
 describe('patchbay-server CLI', () => {
   it('serves on the port it prints, accepts a client, and exits 0 on SIGINT', async () => {
-    expect(existsSync(cli), 'build the package first (pnpm build)').toBe(true);
-    const child = spawn(process.execPath, [cli, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const hub = start([]);
+    const url = await hub.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const socket = io(url, {
+      path: '/patchbay/socket.io',
+      transports: ['websocket'],
+      auth: { token: 'alice' },
+      reconnection: false,
     });
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => resolve(code)),
-    );
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once('exit', () => reject(new Error(`the CLI exited early: ${out}`)));
-      });
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const socket = io(url, {
-        path: '/patchbay/socket.io',
-        transports: ['websocket'],
-        auth: { token: 'alice' },
-        reconnection: false,
-      });
-      const welcome = await new Promise<{ clientId: string }>((resolve, reject) => {
-        socket.once('pb:welcome', resolve);
-        socket.once('connect_error', reject);
-      });
-      expect(welcome.clientId).toBe('alice');
-      const health = await (await fetch(`${url}/health`)).json();
-      expect(health).toMatchObject({ ok: true, connections: 1 });
-      socket.close();
-    } finally {
-      child.kill('SIGINT');
-    }
-    expect(await exited).toBe(0);
+    sockets.push(socket);
+    const welcome = await new Promise<{ clientId: string }>((resolve, reject) => {
+      socket.once('pb:welcome', resolve);
+      socket.once('connect_error', reject);
+    });
+    expect(welcome.clientId).toBe('alice');
+    const health = await (await fetch(`${url}/health`)).json();
+    expect(health).toMatchObject({ ok: true, connections: 1 });
+    socket.close();
+    hub.child.kill('SIGINT');
+    expect(await hub.exited).toBe(0);
   });
 
   it('rejects a bad --port with a usage message and exit code 2', async () => {
-    const child = spawn(process.execPath, [cli, '--port', 'eighty'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, err } = await runToExit(['--port', 'eighty']);
     expect(code).toBe(2);
     expect(err).toMatch(/--port must be an integer/);
   });
 
   it('--rate-limit sets the per-connection budget, and a bad value exits 2', async () => {
-    const bad = spawn(process.execPath, [cli, '--port', '0', '--rate-limit', 'fast'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    bad.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    expect(await new Promise<number | null>((resolve) => bad.once('exit', resolve))).toBe(2);
-    expect(err).toMatch(/--rate-limit must be <per second>\/<burst>/);
+    const bad = await runToExit(['--rate-limit', 'fast']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--rate-limit must be <per second>\/<burst>/);
 
     // One request every 5 s with a burst of 1: the second request would wait past the hub's
     // 2 s limit, so it is refused at once with a retryable rate_limited.
-    const child = spawn(process.execPath, [cli, '--port', '0', '--rate-limit', '0.2/1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once('exit', () => reject(new Error(`the CLI exited early: ${out}`)));
-      });
-      const socket = io(url, {
-        path: '/patchbay/socket.io',
-        transports: ['websocket'],
-        auth: { token: 'alice' },
-        reconnection: false,
-      });
-      await new Promise((resolve, reject) => {
-        socket.once('pb:welcome', resolve);
-        socket.once('connect_error', reject);
-      });
-      const request = () =>
-        new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
-          socket.emit('pb', { op: 'history', channel: 'room' }, resolve),
-        );
-      expect(await request()).toMatchObject({ ok: true });
-      expect(await request()).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
-      socket.close();
-    } finally {
-      child.kill('SIGINT');
-    }
-    expect(await exited).toBe(0);
+    const hub = start(['--rate-limit', '0.2/1']);
+    const socket = await connect(await hub.url, 'alice');
+    const request = () =>
+      new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
+        socket.emit('pb', { op: 'history', channel: 'room' }, resolve),
+      );
+    expect(await request()).toMatchObject({ ok: true });
+    expect(await request()).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    socket.close();
+    hub.child.kill('SIGINT');
+    expect(await hub.exited).toBe(0);
   });
 
   it('rejects an invalid --redis URL with exit code 2', async () => {
-    const child = spawn(process.execPath, [cli, '--port', '0', '--redis', 'localhost:6379'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, err } = await runToExit(['--redis', 'localhost:6379']);
     expect(code).toBe(2);
     expect(err).toMatch(/--redis must be a Redis URL such as redis:\/\//);
   });
@@ -126,54 +127,10 @@ describe('patchbay-server CLI', () => {
 
 describe('patchbay-server CLI with --redis', () => {
   let redis: RedisServerHandle | undefined;
-  const children: ChildProcess[] = [];
-  const sockets: Socket[] = [];
 
   afterAll(async () => {
-    for (const socket of sockets) socket.close();
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await redis?.stop();
   });
-
-  /** Start the CLI and resolve its URL once it listens. */
-  const start = (args: string[]) => {
-    const child = spawn(process.execPath, [cli, '--port', '0', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => resolve(code)),
-    );
-    const url = new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      child.once('exit', () => reject(new Error(`the CLI exited early: ${out}`)));
-    });
-    return { child, url, exited };
-  };
-
-  const connect = async (url: string, token: string) => {
-    const socket = io(url, {
-      path: '/patchbay/socket.io',
-      transports: ['websocket'],
-      auth: { token },
-      reconnection: false,
-      forceNew: true,
-    });
-    sockets.push(socket);
-    await new Promise((resolve, reject) => {
-      socket.once('pb:welcome', resolve);
-      socket.once('connect_error', reject);
-    });
-    return socket;
-  };
 
   it('two processes on one Redis share history and live messages', async () => {
     redis = await startRedisServer();
