@@ -39,13 +39,13 @@ export class DedupeWindow {
 /**
  * The client's window: the same bound and eviction order as `DedupeWindow` over keys
  * `scope + id`, without building that key per message. Ids are kept per scope (the channel), and
- * a ring of the last `size` additions says which id to forget next.
+ * a ring of the last `size` additions (scope and id) says which id to forget next.
  */
 export class ScopedDedupeWindow {
   readonly #capacity: number;
   readonly #scopes = new Map<string, Set<string>>();
-  readonly #ringSets: Set<string>[] = [];
   readonly #ringIds: string[] = [];
+  readonly #ringScopes: string[] = [];
   #next = 0;
 
   constructor(size: number) {
@@ -55,24 +55,37 @@ export class ScopedDedupeWindow {
 
   /** Record `id` in `scope`; returns false if it was already in the window (a duplicate). */
   add(scope: string, id: string): boolean {
+    if (this.#capacity === 0) return true;
+    if (this.#scopes.get(scope)?.has(id)) return false;
+    const slot = this.#next;
+    // Evict first: it may drop this very scope's set when its last id goes.
+    if (this.#ringIds.length === this.#capacity) this.#forget(slot);
     let ids = this.#scopes.get(scope);
     if (!ids) {
       ids = new Set();
       this.#scopes.set(scope, ids);
     }
-    if (ids.has(id)) return false;
-    const slot = this.#next;
-    if (this.#capacity === 0) return true;
-    if (this.#ringIds.length === this.#capacity)
-      (this.#ringSets[slot] as Set<string>).delete(this.#ringIds[slot] as string);
     ids.add(id);
-    this.#ringSets[slot] = ids;
     this.#ringIds[slot] = id;
+    this.#ringScopes[slot] = scope;
     this.#next = slot + 1 === this.#capacity ? 0 : slot + 1;
     return true;
   }
 
   has(scope: string, id: string): boolean {
     return this.#scopes.get(scope)?.has(id) ?? false;
+  }
+
+  /**
+   * Evict the id in `slot`. Every live slot's id is in its scope's current set (a set is dropped
+   * only once its last id went), so the scope name finds it; an emptied scope is dropped, so idle
+   * channels cost nothing.
+   */
+  #forget(slot: number): void {
+    const scope = this.#ringScopes[slot] as string;
+    const ids = this.#scopes.get(scope);
+    if (!ids) return;
+    ids.delete(this.#ringIds[slot] as string);
+    if (ids.size === 0) this.#scopes.delete(scope);
   }
 }

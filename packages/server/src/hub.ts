@@ -378,9 +378,8 @@ export class HubSession {
           true,
         );
       }
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      // A timer may fire a millisecond before the clock shows the token refilled: wait for the
-      // token rather than letting the request through without one.
+      // Wait for the token itself: a timer may fire a millisecond before the clock shows it
+      // refilled, and a request must never pass without one.
       while (!bucket.take()) {
         await new Promise((resolve) => setTimeout(resolve, Math.max(1, bucket.waitMs())));
       }
