@@ -1,3 +1,5 @@
+import type { AblyEmulatorClientOptions } from '@patchbay/realtime-testkit/ably';
+import type { PusherEmulator } from '@patchbay/realtime-testkit/pusher';
 /** IPC messages between the bench process and a server child (`serverChild.ts`). */
 
 export type ServerKind = 'hub' | 'pusher' | 'ably' | 'raw-socketio' | 'raw-sse';
@@ -22,24 +24,9 @@ export interface HubInfo {
 export interface PusherInfo {
   key: string;
   appUrl: string;
-  clientOptions: {
-    cluster: string;
-    wsHost: string;
-    wsPort: number;
-    forceTLS: false;
-    enabledTransports: ['ws'];
-  };
+  clientOptions: ReturnType<PusherEmulator['clientOptions']>;
 }
 
 export interface AblyInfo {
-  clientOptions: {
-    key: string;
-    endpoint: string;
-    port: number;
-    tls: false;
-    useBinaryProtocol: false;
-    fallbackHosts: string[];
-    connectivityCheckUrl: string;
-    wsConnectivityCheckUrl: string;
-  };
+  clientOptions: AblyEmulatorClientOptions;
 }
