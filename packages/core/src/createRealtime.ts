@@ -122,7 +122,20 @@ class Client implements RealtimeClient, ChannelHost {
   readonly typingOptions: { timeoutMs: number; throttleMs: number };
   readonly #manager: ConnectionManager;
   readonly #queue: PublishQueue;
-  readonly #channels = new Map<string, Channel>();
+  /**
+   * Every channel object by name, held weakly: `client.channel(name)` returns the same object as
+   * long as the app holds it, and one nothing holds or subscribes to is garbage-collected (its
+   * entry goes with it), so an app that visits many channels does not keep them all.
+   */
+  readonly #channels = new Map<string, { deref(): Channel | undefined }>();
+  readonly #collected =
+    typeof FinalizationRegistry === 'function'
+      ? new FinalizationRegistry<string>((name) => {
+          if (!this.#channels.get(name)?.deref()) this.#channels.delete(name);
+        })
+      : undefined;
+  /** The channels that are live (held: activated and not yet deactivated), held strongly. */
+  readonly #live = new Map<string, Channel>();
   readonly #schemas = new Map<string, ChannelDefinition>();
   /** Recent message ids per channel, to drop duplicates. */
   readonly #dedupe: ScopedDedupeWindow;
@@ -178,11 +191,11 @@ class Client implements RealtimeClient, ChannelHost {
       sink: {
         message: (message) => this.#receive(message),
         presence: (channel, event) => {
-          const target = this.#channels.get(channel);
+          const target = this.#live.get(channel);
           if (target && target.refCount > 0)
             (target.presence as ChannelPresenceImpl).receive(event);
         },
-        discontinuity: (channel, reason) => this.#channels.get(channel)?.emitDiscontinuity(reason),
+        discontinuity: (channel, reason) => this.#live.get(channel)?.emitDiscontinuity(reason),
         error: (error) => this.reportError(error),
       },
       onConnected: () => void this.#onConnected(),
@@ -249,11 +262,15 @@ class Client implements RealtimeClient, ChannelHost {
       validateChannelName(nameOrDefinition);
       name = nameOrDefinition;
     }
-    let channel = this.#channels.get(name);
-    if (!channel) {
-      channel = new Channel(this, name);
-      this.#channels.set(name, channel);
-    }
+    const existing = this.#channels.get(name)?.deref();
+    if (existing) return existing;
+    const channel = new Channel(this, name);
+    // Without WeakRef (very old engines) channels are kept for the client's lifetime.
+    this.#channels.set(
+      name,
+      typeof WeakRef === 'function' ? new WeakRef(channel) : { deref: () => channel },
+    );
+    this.#collected?.register(channel, name);
     return channel;
   }
 
@@ -274,14 +291,16 @@ class Client implements RealtimeClient, ChannelHost {
     return this.#manager.snapshot.clientId;
   }
 
-  activate(channel: LiveChannel): void {
+  activate(channel: Channel): void {
+    this.#live.set(channel.name, channel);
     if (this.isConnected()) {
       this.#attachedOnThisLink.add(channel);
       void channel.attach();
     } else channel.suspend('attaching');
   }
 
-  deactivate(channel: LiveChannel): void {
+  deactivate(channel: Channel): void {
+    this.#live.delete(channel.name);
     channel.detach();
     this.#attachedOnThisLink.delete(channel);
     if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});
@@ -377,7 +396,7 @@ class Client implements RealtimeClient, ChannelHost {
     await this.#queue.load();
     if (session !== this.#session) return;
     // Channels activated since the link came up are attaching already; attach the rest once.
-    const live = [...this.#channels.values()].filter(
+    const live = [...this.#live.values()].filter(
       (channel) => channel.refCount > 0 && !this.#attachedOnThisLink.has(channel),
     );
     for (const channel of live) this.#attachedOnThisLink.add(channel);
@@ -391,13 +410,13 @@ class Client implements RealtimeClient, ChannelHost {
     this.#session++;
     this.#attachedOnThisLink.clear();
     this.#queue.pause();
-    for (const channel of this.#channels.values()) channel.suspend(state);
+    for (const channel of this.#live.values()) channel.suspend(state);
   }
 
   // Delivery ------------------------------------------------------------------------------------
 
   #receive(message: TransportMessage): void {
-    const channel = this.#channels.get(message.channel);
+    const channel = this.#live.get(message.channel);
     if (!channel || channel.refCount === 0) return;
     if (message.event === TYPING_EVENT) {
       (channel.typing as ChannelTypingImpl).receive(message.clientId, message.data);

@@ -46,7 +46,7 @@ describe('leaks: subscribe/unsubscribe cycles', () => {
       connectivity: noConnectivitySignals,
     });
     await client.connect();
-    // Steady state: every channel object exists, and one of them stays attached throughout.
+    // Steady state: one channel stays attached throughout; the rotating ones come and go.
     const keep = client.channel('leak-anchor').subscribe(() => {});
     for (let i = 0; i < WARM_UP; i++) await cycle(client, i);
     const baseline = await settledHeap();
@@ -75,6 +75,52 @@ describe('leaks: subscribe/unsubscribe cycles', () => {
     client.close();
     expect(done).toBe(cycles);
     expect(live).toBe(0);
+    expect(providerSubs).toBe(0);
+    expect(after).toBeLessThanOrEqual(baseline * (1 + HEAP_TOLERANCE));
+  });
+
+  it('visiting 20 000 distinct channels once each returns the heap to baseline', async () => {
+    // A room switcher: every channel name is new, used once and left. The client must not keep
+    // a channel object per name it has ever seen.
+    const hub = createMemoryHub();
+    const client = createRealtime({
+      transport: memoryTransport({ hub }),
+      auth: () => 'visitor',
+      connectivity: noConnectivitySignals,
+    });
+    await client.connect();
+    const keep = client.channel('visit-anchor').subscribe(() => {});
+    const visit = async (name: string) => {
+      const channel = client.channel(name);
+      const off = channel.subscribe(() => {});
+      await channel.ready();
+      off();
+    };
+    for (let i = 0; i < WARM_UP; i++) await visit(`warm-${i}`);
+    const baseline = await settledHeap();
+    const visits = 20_000;
+    const started = performance.now();
+    let done = 0;
+    for (let i = 0; i < visits; i++) {
+      await visit(`visit-${i}`);
+      done++;
+    }
+    const durationMs = performance.now() - started;
+    const after = await settledHeap();
+    let providerSubs = 0;
+    for (let i = 0; i < visits; i++) providerSubs += hub.subscriberCount(`visit-${i}`);
+    record({
+      scenario: `distinct channels ×${visits / 1_000}k (memory)`,
+      provider: 'memory',
+      sent: visits,
+      received: done,
+      lost: 0,
+      duplicated: 0,
+      note: `${heapNote(baseline, after)}, ${providerSubs} provider subscriptions left; ${Math.round(durationMs)} ms`,
+    });
+    keep();
+    client.close();
+    expect(done).toBe(visits);
     expect(providerSubs).toBe(0);
     expect(after).toBeLessThanOrEqual(baseline * (1 + HEAP_TOLERANCE));
   });

@@ -307,6 +307,7 @@ export class MemoryHub {
       const state = this.#channels.get(channel);
       state?.subscribers.delete(connection);
       if (state?.members.has(connection.id)) this.#presenceLeave(connection, channel);
+      this.#dropIfUnused(channel);
     });
   }
 
@@ -420,11 +421,22 @@ export class MemoryHub {
     for (const channel of connection.channels) {
       this.#presenceLeave(connection, channel);
       this.#channels.get(channel)?.subscribers.delete(connection);
+      this.#dropIfUnused(channel);
     }
     for (const state of this.#channels.values()) {
       const member = [...state.members.entries()].find(([id]) => id === connection.id);
       if (member) state.members.delete(member[0]);
     }
+  }
+
+  /**
+   * Forget a channel that holds nothing: no subscribers, no members, never a message (its next
+   * state would be the same fresh one), so visiting many channel names does not grow the hub.
+   */
+  #dropIfUnused(name: string): void {
+    const state = this.#channels.get(name);
+    if (state && state.seq === 0 && state.subscribers.size === 0 && state.members.size === 0)
+      this.#channels.delete(name);
   }
 
   #channel(name: string): ChannelState {
