@@ -57,8 +57,9 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   getSnapshot = (): readonly PresenceMember<TData>[] => this.#store.getSnapshot();
 
   subscribe = (listener: () => void): (() => void) => {
-    const release = this.#link.hold();
+    // Listen first, then hold: the attach that the hold may start asks for presence.
     const unsubscribe = this.#store.subscribe(listener);
+    const release = this.#link.hold();
     return () => {
       unsubscribe();
       release();
@@ -66,8 +67,8 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   };
 
   onEvent(listener: (event: PresenceEvent<TData>) => void): () => void {
-    const release = this.#link.hold();
     const off = this.#events.on('event', listener);
+    const release = this.#link.hold();
     return () => {
       off();
       release();
@@ -75,7 +76,11 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   }
 
   get wantsPresence(): boolean {
-    return this.#intent !== undefined || this.#store.listenerCount > 0;
+    return (
+      this.#intent !== undefined ||
+      this.#store.listenerCount > 0 ||
+      this.#events.listenerCount('event') > 0
+    );
   }
 
   async enter(data?: TData): Promise<void> {
