@@ -1,3 +1,4 @@
+import { ablyTransport } from '@patchbay/realtime-ably';
 import {
   createMemoryHub,
   createRealtime,
@@ -5,9 +6,11 @@ import {
   noConnectivitySignals,
   type RealtimeClient,
 } from '@patchbay/realtime-core';
+import { pusherTransport } from '@patchbay/realtime-pusher';
 import { socketioTransport } from '@patchbay/realtime-socketio';
 import { sseTransport } from '@patchbay/realtime-sse';
 import { waitFor } from '@patchbay/realtime-testkit';
+import * as Ably from 'ably';
 import { describe, expect, it } from 'vitest';
 import { record } from './summary/record.js';
 import {
@@ -18,6 +21,7 @@ import {
   socketLoad,
   startLeakHub,
 } from './support/leakProbe.js';
+import { PUSHER_APP, startVendorServerProcess } from './support/vendorServerProcess.js';
 
 /** Heap after the run may be at most this much above the baseline. */
 const HEAP_TOLERANCE = 0.05;
@@ -261,6 +265,89 @@ describe('leaks: connect/close cycles', () => {
         expect(n, `${type} handles`).toBeLessThanOrEqual(baselineResources[type] ?? 0);
       }
       expect(after).toBeLessThanOrEqual(baseline * (1 + HEAP_TOLERANCE));
+    });
+  }
+});
+
+describe('leaks: connect/close cycles on the vendor SDKs', () => {
+  // The emulator (and Pusher's auth/publish server) runs in a child process, so the heap measured
+  // here is the client's: pusher-js or ably-js under the Patchbay transport, one per attempt.
+  for (const provider of ['pusher', 'ably'] as const) {
+    it(`connect/close cycles on ${provider} leave no sockets, timers or heap behind`, async () => {
+      const server = await startVendorServerProcess(provider);
+      try {
+        const { info } = server;
+        const open = async () => {
+          const client = createRealtime({
+            transport:
+              provider === 'pusher'
+                ? pusherTransport({
+                    key: PUSHER_APP.key,
+                    authEndpoint: `${info.appUrl}/pusher/auth`,
+                    publishEndpoint: `${info.appUrl}/pusher/publish`,
+                    pusherOptions: info.clientOptions as { cluster: string },
+                  })
+                : ablyTransport({
+                    ably: Ably,
+                    clientOptions: { ...info.clientOptions, logLevel: 0 },
+                  }),
+            // Pusher's auth server takes the token as the user id; Ably uses the emulator's key.
+            ...(provider === 'pusher' ? { auth: () => 'cycler' } : {}),
+            connectivity: noConnectivitySignals,
+          });
+          await client.connect();
+          client.close();
+        };
+        // The vendor SDKs' heap settles after ~1 000 connections (compiled code, pools); the
+        // baseline is taken after that.
+        const warmUp = 1_500;
+        for (let i = 0; i < warmUp; i++) await open();
+        const socketsClosed = () =>
+          waitFor(
+            'client sockets closed',
+            () => (activeResources().TCPSocketWrap ?? 0) <= (baselineResources.TCPSocketWrap ?? 0),
+            { timeoutMs: 10_000 },
+          ).catch(() => undefined);
+        let baselineResources: Record<string, number> = {};
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        baselineResources = activeResources();
+        const baseline = await settledHeap();
+        const cycles = 2_000;
+        const started = performance.now();
+        let done = 0;
+        for (let i = 0; i < cycles; i++) {
+          await open();
+          done++;
+        }
+        const durationMs = performance.now() - started;
+        await socketsClosed();
+        await waitFor(
+          'active handles back to baseline',
+          () => (activeResources().Timeout ?? 0) <= (baselineResources.Timeout ?? 0),
+          { timeoutMs: 10_000 },
+        ).catch(() => undefined);
+        const after = await settledHeap();
+        const resources = activeResources();
+        const resourceNote = Object.entries(resources)
+          .map(([type, n]) => `${type} ${baselineResources[type] ?? 0}→${n}`)
+          .join(', ');
+        record({
+          scenario: `connect/close ×${cycles / 1_000}k`,
+          provider,
+          sent: cycles,
+          received: done,
+          lost: 0,
+          duplicated: 0,
+          note: `${heapNote(baseline, after)} (client only; emulator in a child process); ${resourceNote}; ${Math.round(durationMs)} ms`,
+        });
+        expect(done).toBe(cycles);
+        for (const [type, n] of Object.entries(resources)) {
+          expect(n, `${type} handles`).toBeLessThanOrEqual(baselineResources[type] ?? 0);
+        }
+        expect(after).toBeLessThanOrEqual(baseline * (1 + HEAP_TOLERANCE));
+      } finally {
+        await server.stop();
+      }
     });
   }
 });
