@@ -250,26 +250,44 @@ class PusherTransport implements Transport {
   #post(session: PusherSession, message: TransportPublish): Promise<unknown> {
     const endpoint = this.#options.publishEndpoint as string;
     const socketId = session.echo ? undefined : session.pusher.connection.socket_id;
-    const signal = AbortSignal.any([
-      this.#publishes.signal,
-      AbortSignal.timeout(this.#options.requestTimeoutMs ?? 10_000),
-    ]);
-    const run = () =>
-      callEndpoint({
-        fetch: this.#options.fetch ?? globalThis.fetch.bind(globalThis),
-        url: endpoint,
-        token: this.#token,
-        body: {
-          channel: message.channel,
-          event: message.event,
-          data: message.data,
-          id: message.id,
-          ...(socketId ? { socketId } : {}),
-        },
-        signal,
-        what: `publish of "${message.event}" on "${message.channel}"`,
-        publish: { channel: message.channel, event: message.event },
-      });
+    // This link's publishes end with it; each request also times out on its own, counted from
+    // when it starts (requests wait in line). A plain controller and timer per request: the
+    // AbortSignal.any + AbortSignal.timeout pair cost ~40 µs per publish in Node 20.
+    const link = this.#publishes.signal;
+    const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
+    const run = async () => {
+      const abort = new AbortController();
+      const onLinkEnd = () => abort.abort(link.reason);
+      if (link.aborted) onLinkEnd();
+      else link.addEventListener('abort', onLinkEnd);
+      const timer = setTimeout(
+        () =>
+          abort.abort(
+            new DOMException(`no answer within ${timeoutMs} ms (requestTimeoutMs)`, 'TimeoutError'),
+          ),
+        timeoutMs,
+      );
+      try {
+        return await callEndpoint({
+          fetch: this.#options.fetch ?? globalThis.fetch.bind(globalThis),
+          url: endpoint,
+          token: this.#token,
+          body: {
+            channel: message.channel,
+            event: message.event,
+            data: message.data,
+            id: message.id,
+            ...(socketId ? { socketId } : {}),
+          },
+          signal: abort.signal,
+          what: `publish of "${message.event}" on "${message.channel}"`,
+          publish: { channel: message.channel, event: message.event },
+        });
+      } finally {
+        clearTimeout(timer);
+        link.removeEventListener('abort', onLinkEnd);
+      }
+    };
     // One request at a time: concurrent HTTP requests could reach Pusher out of order.
     const result = this.#chain.then(run, run);
     this.#chain = result.catch(() => {});
