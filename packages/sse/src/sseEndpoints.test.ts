@@ -169,6 +169,52 @@ describe('sse endpoints', () => {
   });
 });
 
+describe('sse: publish batches', () => {
+  it('splits queued large messages into batches the hub accepts, counting UTF-8 bytes', async () => {
+    const { sseTransport } = await import('./sseTransport.js');
+    const { createRealtime, noConnectivitySignals } = await import('@patchbay/realtime-core');
+    const bodies: number[] = [];
+    const counting: typeof fetch = async (input, init) => {
+      if (String(input).includes('/publish')) bodies.push(Buffer.byteLength(String(init?.body)));
+      return fetch(input, init);
+    };
+    const publisher = createRealtime({
+      transport: sseTransport({ url: harness.url(), fetch: counting }),
+      auth: () => 'batcher.t1',
+      connectivity: noConnectivitySignals,
+    });
+    const subscriber = createRealtime({
+      transport: sseTransport({ url: harness.url() }),
+      auth: () => 'reader.t1',
+      connectivity: noConnectivitySignals,
+    });
+    try {
+      await subscriber.connect();
+      const seen: string[] = [];
+      const channel = subscriber.channel('big-room');
+      channel.subscribe((message) => seen.push(message.data as string));
+      await channel.ready();
+      // Queued while offline, then flushed at once: 3-byte characters (60 000 bytes in 20 000
+      // characters) and ASCII, each just under the 64 KiB message limit.
+      const payloads = [
+        ...Array.from({ length: 6 }, (_, i) => `${i}${'€'.repeat(20_000)}`),
+        ...Array.from({ length: 6 }, (_, i) => `${i}${'a'.repeat(60_000)}`),
+      ];
+      const sent = payloads.map((data) => publisher.channel('big-room').publish('blob', data));
+      await publisher.connect();
+      await Promise.all(sent);
+      await expect.poll(() => seen.length).toBe(payloads.length);
+      expect(seen).toEqual(payloads);
+      // Batched (fewer requests than messages), and no request body past what the hub accepts.
+      expect(bodies.length).toBeLessThan(payloads.length);
+      for (const size of bodies) expect(size).toBeLessThanOrEqual(64 * 1024 * 4 + 64 * 1024);
+    } finally {
+      publisher.close();
+      subscriber.close();
+    }
+  });
+});
+
 describe('sse: cross-origin use and token expiry', () => {
   it('answers a CORS preflight and marks responses for the calling origin', async () => {
     const preflight = await fetch(`${base()}/publish`, {

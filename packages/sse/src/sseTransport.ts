@@ -284,7 +284,8 @@ class SseTransport implements Transport {
         // `undefined` is left out of the JSON.
         ephemeral: message.ephemeral ? true : undefined,
       });
-      bytes += encoder.encode(json).length + 1;
+      // ASCII JSON is as many bytes as characters; only other text needs an encode (a copy).
+      bytes += (NON_ASCII.test(json) ? encoder.encode(json).length : json.length) + 1;
       if (take > 0 && bytes > budget) break;
       body += take++ > 0 ? `,${json}` : json;
       if (take === 500) break;
@@ -397,6 +398,7 @@ function parse<T>(data: string): T | undefined {
 }
 
 const encoder = new TextEncoder();
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function replyError(error: WireError | undefined): RealtimeError {
   return errorFromWire(error, 'The hub sent an unreadable reply.');
