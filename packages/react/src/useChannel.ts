@@ -6,7 +6,8 @@ import { useRealtime } from './useRealtime.js';
 /** @internal The channel handle for a ref, without holding it. */
 export function useChannelHandle<TRef extends ChannelRef>(ref: TRef): ChannelOf<TRef> {
   const client = useRealtime();
-  // client.channel() returns the same handle for a name, so this is stable across renders.
+  // client.channel() returns the same handle for a name while something references it; the
+  // calling hook's deps (or its hold) do while the component is mounted, so it is stable.
   return (typeof ref === 'string'
     ? client.channel(ref)
     : client.channel(ref as ChannelDefinition<string, EventSchemas>)) as unknown as ChannelOf<TRef>;
