@@ -154,6 +154,14 @@ describe('Pusher emulator', () => {
         data: { channel: 'presence-x', auth, channel_data: channelData },
       });
     };
+    // Frames to b written before the emulator answers a ping from b arrive before the pong: a
+    // barrier after which "exactly one" and "none" are settled, not merely not-yet-arrived.
+    const caughtUp = async () => {
+      const pongs = () => b.frames.filter((f) => f.event === 'pusher:pong').length;
+      const before = pongs();
+      b.send({ event: 'pusher:ping', data: {} });
+      await waitFor('b caught up', () => pongs() > before);
+    };
     join(b, 'bob');
     await waitFor('bob in', () =>
       b.frames.some((f) => f.event === 'pusher_internal:subscription_succeeded'),
@@ -161,9 +169,11 @@ describe('Pusher emulator', () => {
     join(a1, 'alice');
     join(a2, 'alice');
     await waitFor('alice twice', () => emulator.subscriptionCount('presence-x') === 3);
+    await caughtUp();
     expect(b.frames.filter((f) => f.event === 'pusher_internal:member_added')).toHaveLength(1);
     a1.ws.terminate();
     await waitFor('one socket gone', () => emulator.subscriptionCount('presence-x') === 2);
+    await caughtUp();
     expect(b.frames.some((f) => f.event === 'pusher_internal:member_removed')).toBe(false);
     a2.send({ event: 'client-wave', channel: 'presence-x', data: { hi: 1 } });
     await waitFor('the client event', () => b.frames.some((f) => f.event === 'client-wave'));
