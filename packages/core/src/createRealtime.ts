@@ -167,7 +167,7 @@ class Client implements RealtimeClient, ChannelHost {
       storage: options.queue?.storage ?? memoryQueueStorage(),
       timers: this.timers,
       ackTimeoutMs: options.publishTimeoutMs ?? 10_000,
-      maxInFlight: 100,
+      maxInFlight: publishWindow(this.transport.capabilities.maxPublishesInFlight),
       retryDelayMs: 1_000,
       send: (message) =>
         this.transport.publish({
@@ -552,6 +552,13 @@ function checkOptions(options: RealtimeOptions): void {
       );
     }
   }
+}
+
+/** The transport's publish window: a positive integer, 100 unless it declares otherwise. */
+function publishWindow(declared: number | undefined): number {
+  return typeof declared === 'number' && Number.isFinite(declared) && declared >= 1
+    ? Math.floor(declared)
+    : 100;
 }
 
 function checkEventName(channel: string, event: string): void {

@@ -21,6 +21,12 @@ export interface TransportCapabilities {
   echoControl: boolean;
   /** Largest message the provider accepts, in bytes of JSON. */
   maxMessageBytes: number;
+  /**
+   * Most publishes the transport takes before the earliest is answered. Default 100. A transport
+   * that sends one request at a time declares 1, so core hands it the next publish when the last
+   * is acknowledged and `publishTimeoutMs` counts each send alone, not its wait in line.
+   */
+  maxPublishesInFlight?: number;
 }
 
 /** A message as a transport delivers it to core. */

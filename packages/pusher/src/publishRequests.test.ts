@@ -31,14 +31,21 @@ describe('publish requests to the app endpoint', () => {
     await teardown?.();
   });
 
-  async function pair(fetch: typeof globalThis.fetch, requestTimeoutMs: number) {
+  async function pair(
+    fetch: typeof globalThis.fetch,
+    requestTimeoutMs: number,
+    publishTimeoutMs?: number,
+  ) {
     const harness = createPusherHarness({
       publish: 'endpoint',
       transport: { requestTimeoutMs, fetch },
     });
     await harness.setup?.();
     teardown = async () => harness.teardown?.();
-    const publisher = await harness.createClient({ clientId: 'pub' });
+    const publisher = await harness.createClient({
+      clientId: 'pub',
+      ...(publishTimeoutMs !== undefined ? { publishTimeoutMs } : {}),
+    });
     const subscriber = await harness.createClient({ clientId: 'sub' });
     clients.push(publisher, subscriber);
     await Promise.all([publisher.connect(), subscriber.connect()]);
@@ -88,5 +95,22 @@ describe('publish requests to the app endpoint', () => {
     await waitFor('five deliveries', () => seen.length === 5);
     expect(reasons).toEqual([]);
     expect(seen).toEqual([1, 2, 3, 4, 5].map((n) => ({ n })));
+  });
+
+  it('a burst to a slow endpoint is acknowledged in full: the ack timeout measures each request, not its wait in line', async () => {
+    // 20 publishes at 150 ms per request take 3 s in all; each request alone is well inside the
+    // 1 s publish timeout. Core hands the transport one publish at a time (maxPublishesInFlight 1).
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      if (isPublish(input)) await delay(150, init?.signal);
+      return globalThis.fetch(input, init);
+    };
+    const { publisher, seen } = await pair(fetch, 10_000, 1_000);
+    const channel = publisher.channel('orders');
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, n) => channel.publish('placed', { n })),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    await waitFor('twenty deliveries', () => seen.length === 20, { timeoutMs: 10_000 });
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, n) => ({ n })));
   });
 });

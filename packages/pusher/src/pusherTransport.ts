@@ -114,6 +114,10 @@ class PusherTransport implements Transport {
       recovery: false,
       echoControl: acked,
       maxMessageBytes: options.maxMessageBytes ?? 9_216,
+      // Publish requests go one at a time (order across HTTP requests is not guaranteed), so
+      // core waits for each ack before handing over the next: its ack timeout then measures the
+      // request, not the line of requests before it.
+      ...(acked ? { maxPublishesInFlight: 1 } : {}),
     });
   }
 
