@@ -460,7 +460,11 @@ describe('fuzz: emulators', () => {
       fc
         .oneof(
           nonJsonText,
-          fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+          // Any JSON but an object with a string name and string data, which can be a valid event.
+          fc
+            .jsonValue({ maxDepth: 2 })
+            .filter((v) => !couldBeAnEvent(v))
+            .map((v) => JSON.stringify(v)),
           fc
             .record({ name: notAString, data: fc.constant('x'), channels: fc.constant(['a']) })
             .map((v) => JSON.stringify(v)),
@@ -478,6 +482,8 @@ describe('fuzz: emulators', () => {
                 fc.constant(['has space']),
               ),
             })
+            // `notAString` includes string arrays, and ["0"] is a valid channel list.
+            .filter(({ channels }) => !isChannelList(channels))
             .map((v) => JSON.stringify(v)),
           hugeString(10 * 1_024 + 1, 20_000).map((data) =>
             JSON.stringify({ name: 'e', data, channels: ['a'] }),
@@ -769,3 +775,20 @@ describe('fuzz: emulators', () => {
     expect(ok.status).toBe(201);
   });
 });
+
+/** An object with a string `name` and string `data`: with valid channels it is a real event. */
+function couldBeAnEvent(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { name, data } = value as { name?: unknown; data?: unknown };
+  return typeof name === 'string' && typeof data === 'string';
+}
+
+/** What the Pusher HTTP API takes as `channels`: 1–100 valid channel names. */
+function isChannelList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length >= 1 &&
+    value.length <= 100 &&
+    value.every((name) => typeof name === 'string' && /^[A-Za-z0-9_\-=@,.;]{1,200}$/.test(name))
+  );
+}
