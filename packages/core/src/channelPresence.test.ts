@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { Channel } from './channel.js';
 import { noConnectivitySignals } from './connectivity.js';
 import { createRealtime } from './createRealtime.js';
 import { createMemoryHub } from './memory/memoryHub.js';
@@ -19,20 +20,13 @@ describe('presence watchers ask the provider for presence', () => {
     return { client, presenceAsked };
   }
 
-  it('members store listener', async () => {
+  it.each([
+    ['members store listener', (channel: Channel) => channel.presence.subscribe(() => {})],
+    ['member event listener (onEvent)', (channel: Channel) => channel.presence.onEvent(() => {})],
+  ])('%s', async (_name, watch) => {
     const { client, presenceAsked } = await setup();
     const channel = client.channel('room');
-    const off = channel.presence.subscribe(() => {});
-    await channel.ready();
-    expect(presenceAsked()).toEqual([true]);
-    off();
-    client.close();
-  });
-
-  it('member event listener (onEvent)', async () => {
-    const { client, presenceAsked } = await setup();
-    const channel = client.channel('room');
-    const off = channel.presence.onEvent(() => {});
+    const off = watch(channel);
     await channel.ready();
     expect(presenceAsked()).toEqual([true]);
     off();

@@ -16,6 +16,7 @@ import { record } from './summary/record.js';
 import {
   activeResources,
   heapNote,
+  measureCycles,
   recordingIo,
   settledHeap,
   socketLoad,
@@ -33,36 +34,39 @@ const CHANNELS = 1_000;
 
 const channelName = (i: number) => `leak-${i % CHANNELS}`;
 
-/** One subscribe → attached → unsubscribe cycle on a rotating channel. */
-async function cycle(client: RealtimeClient, i: number): Promise<void> {
-  const channel = client.channel(channelName(i));
+/** One subscribe → attached → unsubscribe cycle on the named channel. */
+async function visit(client: RealtimeClient, name: string): Promise<void> {
+  const channel = client.channel(name);
   const off = channel.subscribe(() => {});
   await channel.ready();
   off();
 }
 
+/** A connected client on a fresh memory hub, authenticated as `user`. */
+async function memoryClient(user: string) {
+  const hub = createMemoryHub();
+  const client = createRealtime({
+    transport: memoryTransport({ hub }),
+    auth: () => user,
+    connectivity: noConnectivitySignals,
+  });
+  await client.connect();
+  return { hub, client };
+}
+
 describe('leaks: subscribe/unsubscribe cycles', () => {
   it('100 000 cycles through core (memory transport) return the heap to baseline', async () => {
-    const hub = createMemoryHub();
-    const client = createRealtime({
-      transport: memoryTransport({ hub }),
-      auth: () => 'leaker',
-      connectivity: noConnectivitySignals,
-    });
-    await client.connect();
+    const { hub, client } = await memoryClient('leaker');
     // Steady state: one channel stays attached throughout; the rotating ones come and go.
     const keep = client.channel('leak-anchor').subscribe(() => {});
-    for (let i = 0; i < WARM_UP; i++) await cycle(client, i);
-    const baseline = await settledHeap();
+    for (let i = 0; i < WARM_UP; i++) await visit(client, channelName(i));
     const cycles = 100_000;
-    const started = performance.now();
-    let done = 0;
-    for (let i = 0; i < cycles; i++) {
-      await cycle(client, i);
-      done++;
-    }
-    const durationMs = performance.now() - started;
-    const after = await settledHeap();
+    let next = 0;
+    const { done, durationMs, baseline, after } = await measureCycles(
+      cycles,
+      () => visit(client, channelName(next++)),
+      async () => {},
+    );
     const names = Array.from({ length: CHANNELS }, (_, i) => channelName(i));
     const live = names.filter((name) => client.channel(name).refCount > 0).length;
     const providerSubs = names.reduce((sum, name) => sum + hub.subscriberCount(name), 0);
@@ -86,31 +90,16 @@ describe('leaks: subscribe/unsubscribe cycles', () => {
   it('visiting 20 000 distinct channels once each returns the heap to baseline', async () => {
     // A room switcher: every channel name is new, used once and left. The client must not keep
     // a channel object per name it has ever seen.
-    const hub = createMemoryHub();
-    const client = createRealtime({
-      transport: memoryTransport({ hub }),
-      auth: () => 'visitor',
-      connectivity: noConnectivitySignals,
-    });
-    await client.connect();
+    const { hub, client } = await memoryClient('visitor');
     const keep = client.channel('visit-anchor').subscribe(() => {});
-    const visit = async (name: string) => {
-      const channel = client.channel(name);
-      const off = channel.subscribe(() => {});
-      await channel.ready();
-      off();
-    };
-    for (let i = 0; i < WARM_UP; i++) await visit(`warm-${i}`);
-    const baseline = await settledHeap();
+    for (let i = 0; i < WARM_UP; i++) await visit(client, `warm-${i}`);
     const visits = 20_000;
-    const started = performance.now();
-    let done = 0;
-    for (let i = 0; i < visits; i++) {
-      await visit(`visit-${i}`);
-      done++;
-    }
-    const durationMs = performance.now() - started;
-    const after = await settledHeap();
+    let next = 0;
+    const { done, durationMs, baseline, after } = await measureCycles(
+      visits,
+      () => visit(client, `visit-${next++}`),
+      async () => {},
+    );
     let providerSubs = 0;
     for (let i = 0; i < visits; i++) providerSubs += hub.subscriberCount(`visit-${i}`);
     record({
@@ -141,7 +130,7 @@ describe('leaks: subscribe/unsubscribe cycles', () => {
     const keep = client.channel('leak-anchor').subscribe(() => {});
     await client.channel('leak-anchor').ready();
     const warmStart = performance.now();
-    for (let i = 0; i < WARM_UP; i++) await cycle(client, i);
+    for (let i = 0; i < WARM_UP; i++) await visit(client, channelName(i));
     const perCycleMs = (performance.now() - warmStart) / WARM_UP;
     // 100 000 when they fit the budget at the measured pace, else 10 000 (core's 100 000 run above).
     const cycles = perCycleMs * 100_000 <= BUDGET_MS ? 100_000 : 10_000;
@@ -154,7 +143,7 @@ describe('leaks: subscribe/unsubscribe cycles', () => {
     const started = performance.now();
     let done = 0;
     for (let i = 0; i < cycles; i++) {
-      await cycle(client, i);
+      await visit(client, channelName(i));
       done++;
     }
     const durationMs = performance.now() - started;
@@ -227,27 +216,9 @@ describe('leaks: connect/close cycles', () => {
         10_000,
         Math.max(1_000, Math.floor(budget / perCycleMs / 1_000) * 1_000),
       );
-      const baselineResources = activeResources();
-      const baseline = await settledHeap();
-      const started = performance.now();
-      let done = 0;
-      for (let i = 0; i < cycles; i++) {
-        await open();
-        done++;
-      }
-      const durationMs = performance.now() - started;
-      await settleConnections();
-      await waitFor(
-        'active handles back to baseline',
-        () => (activeResources().Timeout ?? 0) <= (baselineResources.Timeout ?? 0),
-        { timeoutMs: 10_000 },
-      ).catch(() => undefined);
-      const after = await settledHeap();
-      const resources = activeResources();
+      const { done, durationMs, baseline, after, baselineResources, resources, resourceNote } =
+        await measureCycles(cycles, open, settleConnections);
       const stats = await hub.stats();
-      const resourceNote = Object.entries(resources)
-        .map(([type, n]) => `${type} ${baselineResources[type] ?? 0}→${n}`)
-        .join(', ');
       record({
         scenario: `connect/close ×${cycles / 1_000}k`,
         provider,
@@ -302,35 +273,16 @@ describe('leaks: connect/close cycles on the vendor SDKs', () => {
         // baseline is taken after that.
         const warmUp = 1_500;
         for (let i = 0; i < warmUp; i++) await open();
-        const socketsClosed = () =>
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const socketsClosed = (baselineResources: Record<string, number>) =>
           waitFor(
             'client sockets closed',
             () => (activeResources().TCPSocketWrap ?? 0) <= (baselineResources.TCPSocketWrap ?? 0),
             { timeoutMs: 10_000 },
           ).catch(() => undefined);
-        let baselineResources: Record<string, number> = {};
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        baselineResources = activeResources();
-        const baseline = await settledHeap();
         const cycles = 2_000;
-        const started = performance.now();
-        let done = 0;
-        for (let i = 0; i < cycles; i++) {
-          await open();
-          done++;
-        }
-        const durationMs = performance.now() - started;
-        await socketsClosed();
-        await waitFor(
-          'active handles back to baseline',
-          () => (activeResources().Timeout ?? 0) <= (baselineResources.Timeout ?? 0),
-          { timeoutMs: 10_000 },
-        ).catch(() => undefined);
-        const after = await settledHeap();
-        const resources = activeResources();
-        const resourceNote = Object.entries(resources)
-          .map(([type, n]) => `${type} ${baselineResources[type] ?? 0}→${n}`)
-          .join(', ');
+        const { done, durationMs, baseline, after, baselineResources, resources, resourceNote } =
+          await measureCycles(cycles, open, socketsClosed);
         record({
           scenario: `connect/close ×${cycles / 1_000}k`,
           provider,

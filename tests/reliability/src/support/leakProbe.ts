@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createHubServer, Hub, type HubServer } from '@patchbay/realtime-server';
+import { waitFor } from '@patchbay/realtime-testkit';
 import { io as defaultIo, type Socket } from 'socket.io-client';
 
 const MB = 1024 * 1024;
@@ -23,6 +24,50 @@ export async function settledHeap(): Promise<number> {
 export function heapNote(baseline: number, after: number): string {
   const change = ((after - baseline) / baseline) * 100;
   return `heap ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (baseline ${(baseline / MB).toFixed(1)} MB → ${(after / MB).toFixed(1)} MB)`;
+}
+
+export interface CycleRun {
+  done: number;
+  durationMs: number;
+  baseline: number;
+  after: number;
+  baselineResources: Record<string, number>;
+  resources: Record<string, number>;
+  /** `Timeout 3→3, TCPSocketWrap 4→4`: each resource type, baseline → after. */
+  resourceNote: string;
+}
+
+/**
+ * Run `cycles` of `cycle` between two settled heap readings: the baseline (heap and active
+ * resources) before, then `settle` (e.g. the server has no connections left) and a bounded wait
+ * for timers to return to the baseline, then the heap again.
+ */
+export async function measureCycles(
+  cycles: number,
+  cycle: () => Promise<void>,
+  settle: (baselineResources: Record<string, number>) => Promise<unknown>,
+): Promise<CycleRun> {
+  const baselineResources = activeResources();
+  const baseline = await settledHeap();
+  const started = performance.now();
+  let done = 0;
+  for (let i = 0; i < cycles; i++) {
+    await cycle();
+    done++;
+  }
+  const durationMs = performance.now() - started;
+  await settle(baselineResources);
+  await waitFor(
+    'active handles back to baseline',
+    () => (activeResources().Timeout ?? 0) <= (baselineResources.Timeout ?? 0),
+    { timeoutMs: 10_000 },
+  ).catch(() => undefined);
+  const after = await settledHeap();
+  const resources = activeResources();
+  const resourceNote = Object.entries(resources)
+    .map(([type, n]) => `${type} ${baselineResources[type] ?? 0}→${n}`)
+    .join(', ');
+  return { done, durationMs, baseline, after, baselineResources, resources, resourceNote };
 }
 
 /** Active handles and requests by type (`Timeout`, `TCPSocketWrap` …). */
