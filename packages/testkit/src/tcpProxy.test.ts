@@ -50,6 +50,47 @@ describe('createTcpProxy', () => {
     expect(proxy.stats()).toMatchObject({ accepted: 2, open: 1, cut: 1 });
   });
 
+  it('keeps the byte order under delay while the clock moves between reads', async () => {
+    let received = '';
+    const sink = createServer((socket) => {
+      socket.on('data', (d) => {
+        received += String(d);
+      });
+      socket.on('error', () => {});
+    });
+    servers.push(sink);
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const proxy = await createTcpProxy({ upstream: (sink.address() as { port: number }).port });
+    proxies.push(proxy);
+    proxy.delay(10);
+    // The wall clock advancing between any two reads, as on a loaded machine: a seeded walk that
+    // moves 1 ms at some reads and not at others.
+    const realNow = Date.now.bind(Date);
+    let offset = 0;
+    let state = 42;
+    vi.spyOn(Date, 'now').mockImplementation(() => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      if (state % 3 === 0) offset++;
+      return realNow() + offset;
+    });
+    const socket = createConnection(proxy.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    let sent = '';
+    // One record per event-loop turn, so each reaches the proxy as its own read.
+    for (let n = 0; n < 1_500; n++) {
+      const record = `${n};`;
+      sent += record;
+      socket.write(record);
+      await new Promise((r) => setImmediate(r));
+    }
+    const deadline = performance.now() + 10_000;
+    while (received.length < sent.length && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    socket.destroy();
+    expect(received).toBe(sent);
+  });
+
   it('delays traffic without reordering it, and blackhole swallows it', async () => {
     const proxy = await createTcpProxy({ upstream: await echo('a') });
     proxies.push(proxy);

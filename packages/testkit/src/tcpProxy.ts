@@ -79,20 +79,37 @@ export async function createTcpProxy(options: TcpProxyOptions): Promise<TcpProxy
     }
   };
 
-  /** Forward `from` → `to`, honouring blackhole and delay; order is kept under delay. */
+  /**
+   * Forward `from` → `to`, honouring blackhole and delay. Delayed chunks wait in one queue per
+   * direction, drained in order by one timer: a timer per chunk would let a later chunk whose
+   * delay rounded a millisecond shorter overtake an earlier one.
+   */
   const pipe = (from: Socket, to: Socket) => {
-    let releaseAt = 0;
+    const queue: Array<{ chunk: Buffer; at: number }> = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const drain = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (queue.length > 0 && (queue[0] as { at: number }).at <= now) {
+        const { chunk } = queue.shift() as { chunk: Buffer };
+        if (!to.destroyed && !blackholed) to.write(chunk);
+      }
+      if (queue.length > 0) schedule((queue[0] as { at: number }).at - now);
+    };
+    const schedule = (ms: number) => {
+      timer = setTimeout(drain, Math.max(0, ms));
+      timer.unref?.();
+    };
     from.on('data', (chunk: Buffer) => {
       if (blackholed) return;
-      if (delayMs <= 0 && releaseAt <= Date.now()) {
+      if (delayMs <= 0 && queue.length === 0) {
         if (!to.destroyed) to.write(chunk);
         return;
       }
-      releaseAt = Math.max(releaseAt, Date.now() + delayMs);
-      const timer = setTimeout(() => {
-        if (!to.destroyed && !blackholed) to.write(chunk);
-      }, releaseAt - Date.now());
-      timer.unref?.();
+      // Never earlier than the chunk before it, even if the delay was just lowered.
+      const at = Math.max(queue.at(-1)?.at ?? 0, Date.now() + delayMs);
+      queue.push({ chunk, at });
+      if (timer === undefined) schedule(at - Date.now());
     });
     from.on('end', () => {
       if (!to.destroyed) to.end();
