@@ -6,7 +6,7 @@ import type { ChannelTypingImpl } from './channelTyping.js';
 import { ErrorCodes } from './codes.js';
 import type { ConnectionSnapshot } from './connectionState.js';
 import { browserConnectivity, type ConnectivitySource } from './connectivity.js';
-import { ScopedDedupeWindow } from './dedupe.js';
+import { DedupeWindow, ScopedDedupeWindow } from './dedupe.js';
 import {
   type ChannelDefinition,
   type EventMap,
@@ -140,7 +140,7 @@ class Client implements RealtimeClient, ChannelHost {
   /** Recent message ids per channel, to drop duplicates. */
   readonly #dedupe: ScopedDedupeWindow;
   /** Ids this client published, to drop its own messages when `echo` is false. */
-  readonly #ownIds: ScopedDedupeWindow;
+  readonly #ownIds: DedupeWindow;
   readonly #echo: boolean;
   readonly #events = new Emitter<ClientEvents>();
   readonly #inboundChains = new Map<string, Promise<void>>();
@@ -159,7 +159,7 @@ class Client implements RealtimeClient, ChannelHost {
     };
     const windowSize = options.dedupeWindow ?? 5_000;
     this.#dedupe = new ScopedDedupeWindow(windowSize);
-    this.#ownIds = new ScopedDedupeWindow(windowSize);
+    this.#ownIds = new DedupeWindow(windowSize);
     for (const definition of options.schemas ?? []) this.#register(definition);
 
     this.#queue = new PublishQueue({
@@ -353,7 +353,7 @@ class Client implements RealtimeClient, ChannelHost {
         `publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`,
       );
     }
-    if (!this.#echo) this.#ownIds.add('', messageId);
+    if (!this.#echo) this.#ownIds.add(messageId);
     return this.#queue.enqueue({
       id: messageId,
       channel,
@@ -431,7 +431,7 @@ class Client implements RealtimeClient, ChannelHost {
     }
     if (
       (!message.ephemeral && !this.#dedupe.add(message.channel, message.id)) ||
-      (!this.#echo && this.#ownIds.has('', message.id))
+      (!this.#echo && this.#ownIds.has(message.id))
     ) {
       channel.noteSeq(message.seq);
       return;
