@@ -124,17 +124,18 @@ class AblyTransport implements Transport {
     // ack reaches core on the same microtask turn ably-js settles it.
     const link = this.#link;
     if (!link?.connected) return Promise.reject(lostError('not connected'));
-    let sent: Promise<unknown>;
+    let sent: Promise<void>;
     try {
       const wire: Ably.Message = encodeData(message.data, message.ephemeral === true);
       wire.id = message.id;
       wire.name = message.event;
-      sent = link.channel(message.channel).publish(wire);
+      // Ably resolves with a PublishResult (serials) core has no use for: it waits for the ack only.
+      sent = link.channel(message.channel).publish(wire) as Promise<unknown> as Promise<void>;
     } catch (error) {
       // Thrown before anything reached Ably: core sees it as it was thrown.
       return Promise.reject(error);
     }
-    return link.trackPublish(sent, (error) => publishError(error, message.channel, message.event));
+    return link.track(sent, (error) => publishError(error, message.channel, message.event));
   }
 
   presenceEnter(channel: string, data: unknown): Promise<void> {

@@ -118,32 +118,20 @@ export class AblyLink {
     return this.#client.channels.get(name);
   }
 
-  /** Reject `operation` as soon as the link drops instead of waiting for Ably to give up. */
-  track<T>(operation: Promise<T>): Promise<T> {
+  /**
+   * Settle with `operation`, but reject as soon as the link drops instead of waiting for Ably to
+   * give up. Either failure goes through `mapError` when given. One promise around the operation:
+   * publishes run this for every message.
+   */
+  track<T>(operation: Promise<T>, mapError?: (error: unknown) => RealtimeError): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const pending = this.#pending;
-      pending.add(reject);
-      // Settles with the operation; the link's loss rejects first if it comes first.
-      operation.then(resolve, reject).then(() => pending.delete(reject));
-    });
-  }
-
-  /**
-   * `track` for a publish, in one promise (this runs for every message): resolves on Ably's ACK,
-   * rejects on its NACK or the link's loss, either error passed through `mapError`.
-   */
-  trackPublish(
-    operation: Promise<unknown>,
-    mapError: (error: unknown) => RealtimeError,
-  ): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const pending = this.#pending;
-      const fail = (error: unknown) => reject(mapError(error));
+      const fail = (error: unknown) => reject(mapError ? mapError(error) : error);
       pending.add(fail);
       operation.then(
-        () => {
+        (value) => {
           pending.delete(fail);
-          resolve();
+          resolve(value);
         },
         (error: unknown) => {
           pending.delete(fail);
