@@ -208,6 +208,11 @@ class PusherTransport implements Transport {
 
   async publish(message: TransportPublish): Promise<void> {
     const session = this.#live();
+    // The publish endpoint builds its own envelope from the request (with the verified sender).
+    if (!message.ephemeral && this.#options.publishEndpoint !== undefined) {
+      await this.#post(session, message);
+      return;
+    }
     const envelope: PusherEnvelope = {
       id: message.id,
       event: message.event,
@@ -221,15 +226,11 @@ class PusherTransport implements Transport {
       session.sendSignal(message.channel, envelope);
       return;
     }
-    if (this.#options.publishEndpoint === undefined) {
-      // No ack exists: handed over means sent, or queued behind the subscription Pusher requires
-      // and the rate limit. Sent on the presence channel, so receivers get a verified clientId.
-      session.sendClientEvent(message.channel, envelope);
-      // Pusher never returns client events to their sender; core drops this when echo is off.
-      session.deliverLocally(message.channel, envelope);
-      return;
-    }
-    await this.#post(session, message);
+    // No ack exists: handed over means sent, or queued behind the subscription Pusher requires
+    // and the rate limit. Sent on the presence channel, so receivers get a verified clientId.
+    session.sendClientEvent(message.channel, envelope);
+    // Pusher never returns client events to their sender; core drops this when echo is off.
+    session.deliverLocally(message.channel, envelope);
   }
 
   async presenceEnter(channel: string, data: unknown): Promise<void> {
