@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { record } from './summary/record.js';
 import {
   activeResources,
+  type CycleRun,
   heapNote,
   measureCycles,
   recordingIo,
@@ -183,6 +184,28 @@ describe('leaks: subscribe/unsubscribe cycles', () => {
   });
 });
 
+/**
+ * Record a connect/close row, then check it: every cycle ran, no resource type above its
+ * baseline, the heap within tolerance.
+ */
+function expectConnectCycles(provider: string, cycles: number, run: CycleRun, where: string): void {
+  const { done, durationMs, baseline, after, baselineResources, resources, resourceNote } = run;
+  record({
+    scenario: `connect/close ×${cycles / 1_000}k`,
+    provider,
+    sent: cycles,
+    received: done,
+    lost: 0,
+    duplicated: 0,
+    note: `${heapNote(baseline, after)} ${where}; ${resourceNote}; ${Math.round(durationMs)} ms`,
+  });
+  expect(done).toBe(cycles);
+  for (const [type, n] of Object.entries(resources)) {
+    expect(n, `${type} handles`).toBeLessThanOrEqual(baselineResources[type] ?? 0);
+  }
+  expect(after).toBeLessThanOrEqual(baseline * (1 + HEAP_TOLERANCE));
+}
+
 describe('leaks: connect/close cycles', () => {
   for (const provider of ['socketio', 'sse'] as const) {
     it(`connect/close cycles on ${provider} leave no connections, timers or heap behind`, async () => {
@@ -216,26 +239,17 @@ describe('leaks: connect/close cycles', () => {
         10_000,
         Math.max(1_000, Math.floor(budget / perCycleMs / 1_000) * 1_000),
       );
-      const { done, durationMs, baseline, after, baselineResources, resources, resourceNote } =
-        await measureCycles(cycles, open, settleConnections);
+      const run = await measureCycles(cycles, open, settleConnections);
       const stats = await hub.stats();
-      record({
-        scenario: `connect/close ×${cycles / 1_000}k`,
-        provider,
-        sent: cycles,
-        received: done,
-        lost: 0,
-        duplicated: 0,
-        note: `${heapNote(baseline, after)} (client + hub, one process), hub connections ${stats.connections}; ${resourceNote}; ${Math.round(durationMs)} ms`,
-      });
       await server.close();
       await hub.close();
-      expect(done).toBe(cycles);
+      expectConnectCycles(
+        provider,
+        cycles,
+        run,
+        `(client + hub, one process), hub connections ${stats.connections}`,
+      );
       expect(stats.connections).toBe(0);
-      for (const [type, n] of Object.entries(resources)) {
-        expect(n, `${type} handles`).toBeLessThanOrEqual(baselineResources[type] ?? 0);
-      }
-      expect(after).toBeLessThanOrEqual(baseline * (1 + HEAP_TOLERANCE));
     });
   }
 });
@@ -281,22 +295,8 @@ describe('leaks: connect/close cycles on the vendor SDKs', () => {
             { timeoutMs: 10_000 },
           ).catch(() => undefined);
         const cycles = 2_000;
-        const { done, durationMs, baseline, after, baselineResources, resources, resourceNote } =
-          await measureCycles(cycles, open, socketsClosed);
-        record({
-          scenario: `connect/close ×${cycles / 1_000}k`,
-          provider,
-          sent: cycles,
-          received: done,
-          lost: 0,
-          duplicated: 0,
-          note: `${heapNote(baseline, after)} (client only; emulator in a child process); ${resourceNote}; ${Math.round(durationMs)} ms`,
-        });
-        expect(done).toBe(cycles);
-        for (const [type, n] of Object.entries(resources)) {
-          expect(n, `${type} handles`).toBeLessThanOrEqual(baselineResources[type] ?? 0);
-        }
-        expect(after).toBeLessThanOrEqual(baseline * (1 + HEAP_TOLERANCE));
+        const run = await measureCycles(cycles, open, socketsClosed);
+        expectConnectCycles(provider, cycles, run, '(client only; emulator in a child process)');
       } finally {
         await server.stop();
       }
