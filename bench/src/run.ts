@@ -30,7 +30,8 @@ const TARGETS = {
 /**
  * Per provider: how many publishes make one throughput run last long enough to time (~0.3–1 s),
  * and enough latency samples that p99 is not a handful of outliers (samples are pooled over
- * rounds: p99 of 11 × 1 500 is the 165th slowest). Rounds are cheap (~1–5 s each), so there are enough of them for a stable median.
+ * rounds: p99 of 11 × 1 500 is the 165th slowest). Rounds are cheap (~1–5 s each), so there are
+ * enough of them for a stable median.
  */
 const PROVIDER_SCALE: Record<Provider, ProviderScale> = quick
   ? {

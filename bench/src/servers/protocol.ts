@@ -1,6 +1,6 @@
+/** IPC messages between the bench process and a server child (`serverChild.ts`). */
 import type { AblyEmulatorClientOptions } from '@patchbay/realtime-testkit/ably';
 import type { PusherEmulator } from '@patchbay/realtime-testkit/pusher';
-/** IPC messages between the bench process and a server child (`serverChild.ts`). */
 
 export type ServerKind = 'hub' | 'pusher' | 'ably' | 'raw-socketio' | 'raw-sse';
 
