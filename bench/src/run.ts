@@ -2,7 +2,7 @@
  * `pnpm bench`: every scenario in one run, printed as tables with ✓/✗ against the targets.
  * Benchmarks are not tests: a missed target is reported, never a failure.
  *
- *   tsx src/run.ts [--quick] [--only=providers,fanout,connections]
+ *   tsx src/run.ts [--quick] [--only=providers,fanout,connections] [--providers=socketio,sse,pusher,ably]
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -19,6 +19,19 @@ const only = args
   .find((a) => a.startsWith('--only='))
   ?.slice(7)
   .split(',') ?? ['providers', 'fanout', 'connections'];
+const ALL_PROVIDERS: readonly Provider[] = ['socketio', 'sse', 'pusher', 'ably'];
+const chosenProviders = args
+  .find((a) => a.startsWith('--providers='))
+  ?.slice(12)
+  .split(',');
+const unknownProvider = chosenProviders?.find((name) => !ALL_PROVIDERS.includes(name as Provider));
+if (unknownProvider !== undefined) {
+  console.error(
+    `Unknown provider "${unknownProvider}" in --providers; choose from ${ALL_PROVIDERS.join(', ')}.`,
+  );
+  process.exit(2);
+}
+const providerList = (chosenProviders as Provider[] | undefined) ?? ALL_PROVIDERS;
 
 const TARGETS = {
   throughput: 0.9,
@@ -83,7 +96,7 @@ function fmtSpread(
 
 async function providers(): Promise<string> {
   const rows: string[][] = [];
-  for (const provider of ['socketio', 'sse', 'pusher', 'ably'] as const) {
+  for (const provider of providerList) {
     const result = await runProvider(provider, PROVIDER_SCALE[provider], log);
     const { ratios } = result;
     rows.push([
