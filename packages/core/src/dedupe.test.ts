@@ -41,6 +41,58 @@ describe('DedupeWindow', () => {
     window.delete('a');
     expect(window.add('a')).toBe(true);
   });
+
+  it('keeps a key deleted and added again for a full window from its new addition', () => {
+    const window = new DedupeWindow(3);
+    for (const key of ['a', 'b', 'c']) window.add(key);
+    window.delete('a');
+    window.add('a');
+    // Window: b, c, a. Two more keys push out b and c, not the re-added a.
+    window.add('d');
+    window.add('e');
+    expect(window.has('a')).toBe(true);
+    expect(window.has('b')).toBe(false);
+    expect(window.has('c')).toBe(false);
+    window.add('f');
+    expect(window.has('a')).toBe(false);
+  });
+
+  it('answers like a set that evicts in insertion order, through adds, deletes and re-adds', () => {
+    // The reference: what the window means, written the obvious way.
+    class Reference {
+      readonly seen = new Set<string>();
+      constructor(readonly size: number) {}
+      add(key: string): boolean {
+        if (this.seen.has(key)) return false;
+        this.seen.add(key);
+        if (this.seen.size > this.size) this.seen.delete(this.seen.values().next().value as string);
+        return true;
+      }
+    }
+    for (const size of [0, 0.5, 1, 3, 7, 40]) {
+      const window = new DedupeWindow(size);
+      const reference = new Reference(size);
+      let seed = 7;
+      const next = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      // Few distinct keys and frequent deletes: the cases where an old addition of a key that
+      // was deleted or added again must not evict its newer one.
+      for (let step = 0; step < 20_000; step++) {
+        const key = `k${next(60)}`;
+        if (next(4) === 0) {
+          window.delete(key);
+          reference.seen.delete(key);
+        } else {
+          expect(window.add(key)).toBe(reference.add(key));
+        }
+        const probe = `k${next(60)}`;
+        expect(window.has(probe)).toBe(reference.seen.has(probe));
+        expect(window.count).toBe(reference.seen.size);
+      }
+    }
+  });
 });
 
 describe('client delivery dedupe', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DedupeWindow } from '@patchbay/realtime-core';
 import { formatSerial, type WireMessage, type WirePresence } from './protocol.js';
 
 /** A connection's view of a channel it is attached to. */
@@ -23,7 +24,7 @@ export class EmulatorChannel {
   #history: WireMessage[] = [];
   /** Serial of the oldest message that may be missing from history (after truncation). */
   #truncatedThrough = 0;
-  readonly #seenIds = new Set<string>();
+  readonly #seenIds = new DedupeWindow(SEEN_IDS);
   readonly #historyLimit: number;
 
   constructor(name: string, historyLimit: number) {
@@ -42,12 +43,7 @@ export class EmulatorChannel {
    */
   append(message: WireMessage, now: number): WireMessage | undefined {
     if (message.id !== undefined) {
-      if (this.#seenIds.has(message.id)) return undefined;
-      this.#seenIds.add(message.id);
-      if (this.#seenIds.size > SEEN_IDS) {
-        const oldest = this.#seenIds.values().next().value;
-        if (oldest !== undefined) this.#seenIds.delete(oldest);
-      }
+      if (!this.#seenIds.add(message.id)) return undefined;
     }
     // Ably gives every delivered message an id; subscribers dedupe on it.
     const stored: WireMessage = {
