@@ -5,6 +5,15 @@ import { DedupeWindow, ScopedDedupeWindow } from './dedupe.js';
 import { fakeTransport } from './internal/testing/fakeTransport.js';
 import type { TransportSink } from './transport.js';
 
+/** A reproducible stream of indices below `n` (a linear congruential generator). */
+function seededIndex(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % n;
+  };
+}
+
 describe('DedupeWindow', () => {
   it('drops a duplicate key inside the window', () => {
     const window = new DedupeWindow(3);
@@ -72,11 +81,7 @@ describe('DedupeWindow', () => {
     for (const size of [0, 0.5, 1, 3, 7, 40]) {
       const window = new DedupeWindow(size);
       const reference = new Reference(size);
-      let seed = 7;
-      const next = (n: number) => {
-        seed = (seed * 1103515245 + 12345) % 2147483648;
-        return seed % n;
-      };
+      const next = seededIndex(7);
       // Few distinct keys and frequent deletes: the cases where an old addition of a key that
       // was deleted or added again must not evict its newer one.
       for (let step = 0; step < 20_000; step++) {
@@ -146,11 +151,7 @@ describe('ScopedDedupeWindow', () => {
     for (const size of [0.5, 1, 2.5, 3, 7]) {
       const reference = new DedupeWindow(size);
       const scoped = new ScopedDedupeWindow(size);
-      let seed = 42;
-      const next = (n: number) => {
-        seed = (seed * 1103515245 + 12345) % 2147483648;
-        return seed % n;
-      };
+      const next = seededIndex(42);
       for (let step = 0; step < 2_000; step++) {
         const scope = `c${next(3)}`;
         const id = `m${next(12)}`;
