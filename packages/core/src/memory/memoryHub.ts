@@ -419,13 +419,14 @@ export class MemoryHub {
   #remove(connection: Connection): void {
     if (!this.#connections.delete(connection.id)) return;
     for (const channel of connection.channels) {
-      this.#presenceLeave(connection, channel);
       this.#channels.get(channel)?.subscribers.delete(connection);
-      this.#dropIfUnused(channel);
     }
-    for (const state of this.#channels.values()) {
-      const member = [...state.members.entries()].find(([id]) => id === connection.id);
-      if (member) state.members.delete(member[0]);
+    // Presence may have been entered on channels the connection never subscribed to: leave
+    // every one (subscribers are told), then forget the channels nothing holds any more.
+    // (Deleting from a Map while iterating it is safe: the rest is still visited.)
+    for (const [channel, state] of this.#channels) {
+      if (state.members.has(connection.id)) this.#presenceLeave(connection, channel);
+      this.#dropIfUnused(channel);
     }
   }
 
