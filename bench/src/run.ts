@@ -15,23 +15,25 @@ import { ServerChild } from './servers/child.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args
-  .find((a) => a.startsWith('--only='))
-  ?.slice(7)
-  .split(',') ?? ['providers', 'fanout', 'connections'];
+const SCENARIOS = ['providers', 'fanout', 'connections'] as const;
 const ALL_PROVIDERS: readonly Provider[] = ['socketio', 'sse', 'pusher', 'ably'];
-const chosenProviders = args
-  .find((a) => a.startsWith('--providers='))
-  ?.slice(12)
-  .split(',');
-const unknownProvider = chosenProviders?.find((name) => !ALL_PROVIDERS.includes(name as Provider));
-if (unknownProvider !== undefined) {
-  console.error(
-    `Unknown provider "${unknownProvider}" in --providers; choose from ${ALL_PROVIDERS.join(', ')}.`,
-  );
-  process.exit(2);
+
+/** `--name=a,b`: the listed values (each one of `allowed`), or all of `allowed` without the flag. */
+function listOption<T extends string>(name: string, allowed: readonly T[]): readonly T[] {
+  const values = args
+    .find((arg) => arg.startsWith(`--${name}=`))
+    ?.slice(name.length + 3)
+    .split(',');
+  const unknown = values?.find((value) => !allowed.includes(value as T));
+  if (unknown !== undefined) {
+    console.error(`Unknown value "${unknown}" in --${name}; choose from ${allowed.join(', ')}.`);
+    process.exit(2);
+  }
+  return (values as T[] | undefined) ?? allowed;
 }
-const providerList = (chosenProviders as Provider[] | undefined) ?? ALL_PROVIDERS;
+
+const only = listOption('only', SCENARIOS);
+const providerList = listOption('providers', ALL_PROVIDERS);
 
 const TARGETS = {
   throughput: 0.9,
