@@ -76,6 +76,8 @@ class AblyTransport implements Transport {
       recovery: true,
       echoControl: true,
       maxMessageBytes: options.maxMessageBytes ?? 65_536,
+      // Ably keeps a member whose connection dropped for 15 s before it reports the leave.
+      presenceGrace: true,
     });
   }
 

@@ -48,6 +48,16 @@ export interface TypingOptions {
   throttleMs?: number;
 }
 
+export interface PresenceOptions {
+  /**
+   * Where the provider reports a dropped member at once (`capabilities.presenceGrace: false`,
+   * e.g. Pusher), how long core waits before showing the leave: a member whose link returns
+   * within it is never seen leaving. Deliberate leaves (`leave()`, `close()`) are shown at once.
+   * Default 5 000 ms, the hub's grace; 0 shows every leave at once.
+   */
+  leaveGraceMs?: number;
+}
+
 export interface RealtimeOptions {
   /** The provider adapter, e.g. `socketioTransport({ url })` or `memoryTransport({ hub })`. */
   transport: Transport;
@@ -66,6 +76,7 @@ export interface RealtimeOptions {
   /** How many recent message ids are remembered to drop duplicates. Default 5 000. */
   dedupeWindow?: number;
   typing?: TypingOptions;
+  presence?: PresenceOptions;
   /** Injected clock (fake timers in tests). */
   timers?: Timers;
   /** Injected randomness for backoff jitter. */
@@ -120,6 +131,7 @@ class Client implements RealtimeClient, ChannelHost {
   readonly transport: Transport;
   readonly timers: Timers;
   readonly typingOptions: { timeoutMs: number; throttleMs: number };
+  readonly presenceLeaveGraceMs: number;
   readonly #manager: ConnectionManager;
   readonly #queue: PublishQueue;
   /**
@@ -157,6 +169,7 @@ class Client implements RealtimeClient, ChannelHost {
       timeoutMs: options.typing?.timeoutMs ?? 3_000,
       throttleMs: options.typing?.throttleMs ?? 1_500,
     };
+    this.presenceLeaveGraceMs = options.presence?.leaveGraceMs ?? 5_000;
     const windowSize = options.dedupeWindow ?? 5_000;
     this.#dedupe = new ScopedDedupeWindow(windowSize);
     this.#ownIds = new DedupeWindow(windowSize);
@@ -542,6 +555,12 @@ function checkOptions(options: RealtimeOptions): void {
     ['typing.timeoutMs', options.typing?.timeoutMs],
     ['typing.throttleMs', options.typing?.throttleMs],
   ];
+  const grace = options.presence?.leaveGraceMs;
+  if (grace !== undefined && !(typeof grace === 'number' && Number.isFinite(grace) && grace >= 0)) {
+    throw new ConfigError(
+      `createRealtime: "presence.leaveGraceMs" must be a number of milliseconds ≥ 0; got ${String(grace)}.`,
+    );
+  }
   for (const [field, value] of positive) {
     if (
       value !== undefined &&

@@ -17,6 +17,7 @@ export type { ConnectivitySource } from './connectivity.js';
 export { browserConnectivity, noConnectivitySignals } from './connectivity.js';
 export type {
   ClientEvents,
+  PresenceOptions,
   QueueOptions,
   RealtimeClient,
   RealtimeOptions,
@@ -75,10 +76,13 @@ export type {
   TransportConnection,
   TransportConnectRequest,
   TransportHistoryOptions,
+  TransportLinkMode,
   TransportMessage,
   TransportPresenceEvent,
   TransportPresenceMember,
   TransportPublish,
+  TransportReconnected,
+  TransportReconnecting,
   TransportSink,
   TransportSubscribeOptions,
   TransportSubscribeResult,

@@ -19,6 +19,8 @@ async function connected(hub: ReturnType<typeof createMemoryHub>, clientId: stri
     echo: true,
     sink,
     signal: new AbortController().signal,
+    refreshToken: async () => undefined,
+    reconnect: { baseDelayMs: 500, maxDelayMs: 30_000, connectTimeoutMs: 10_000 },
   });
   return { transport, presence };
 }

@@ -31,6 +31,22 @@ export class PresenceSet {
     return this.#snapshot;
   }
 
+  /** Every present connection with its data (one entry per connection, not per member). */
+  connections(): TransportPresenceMember[] {
+    const out: TransportPresenceMember[] = [];
+    for (const state of this.#members.values()) {
+      for (const [connectionId, data] of state.connections) {
+        out.push({ clientId: state.clientId, connectionId, data });
+      }
+    }
+    return out;
+  }
+
+  /** Whether this connection of this member is present. */
+  has(clientId: string, connectionId: string): boolean {
+    return this.#members.get(clientId)?.connections.has(connectionId) === true;
+  }
+
   /** Apply a provider event; returns the member-level events it caused, in order. */
   apply(event: TransportPresenceEvent): PresenceEvent[] {
     const out: PresenceEvent[] = [];

@@ -22,6 +22,13 @@ export interface TransportCapabilities {
   /** Largest message the provider accepts, in bytes of JSON. */
   maxMessageBytes: number;
   /**
+   * The provider keeps a member whose link dropped for a grace period before it reports the
+   * leave (the hub 5 s, Ably 15 s). When false (Pusher removes members at once), core holds a
+   * leave that was not deliberate on the receiving side for `presence.leaveGraceMs` and drops it
+   * when the member comes back, so a blip never shows as leave + enter.
+   */
+  presenceGrace: boolean;
+  /**
    * Most publishes the transport takes before the earliest is answered. Default 100. A transport
    * that sends one request at a time declares 1, so core hands it the next publish when the last
    * is acknowledged and `publishTimeoutMs` counts each send alone, not its wait in line.
@@ -56,14 +63,54 @@ export interface TransportPresenceMember {
 
 export type TransportPresenceEvent =
   | { type: 'sync'; members: TransportPresenceMember[] }
-  | { type: 'enter' | 'update' | 'leave'; member: TransportPresenceMember };
+  | { type: 'enter' | 'update'; member: TransportPresenceMember }
+  | {
+      type: 'leave';
+      member: TransportPresenceMember;
+      /**
+       * The member left on purpose (`leave()`, `close()`, unsubscribing), not through a dropped
+       * link: core never holds it for the grace period.
+       */
+      deliberate?: boolean;
+    };
+
+/** The vendor client lost its link and is retrying by itself (`linkMode: 'persistent'`). */
+export interface TransportReconnecting {
+  /** Why the link dropped or the last attempt failed. */
+  error: RealtimeError;
+  /** The attempt in progress or scheduled, from 1, where the SDK tells; otherwise core counts. */
+  attempt?: number;
+  /** When the vendor's next attempt starts (ms since epoch), where the SDK tells. */
+  nextAttemptAt?: number;
+}
+
+/** The vendor client is connected again (`linkMode: 'persistent'`). */
+export interface TransportReconnected extends TransportConnection {
+  /**
+   * The vendor resumed the session: channels and presence were kept and what was missed was
+   * delivered by the vendor. Core still re-attaches each channel; the transport answers those
+   * attaches as recovered without reading history.
+   */
+  resumed: boolean;
+}
 
 /** How a transport reports what happens on the live link. Bound per connection attempt. */
 export interface TransportSink {
   message(message: TransportMessage): void;
   presence(channel: string, event: TransportPresenceEvent): void;
-  /** The link dropped after `connect` resolved. Core reconnects with its backoff policy. */
+  /**
+   * The link dropped after `connect` resolved, and this transport will not bring it back: core
+   * reconnects with its backoff policy (a new `connect`), or fails when `error.retryable` is false.
+   * A persistent transport calls this only when its vendor client gave up for good.
+   */
   lost(error: RealtimeError): void;
+  /**
+   * Persistent transports: the vendor client dropped the link (or failed another attempt) and
+   * retries by itself. Core shows `reconnecting`, pauses the queue and keeps everything else.
+   */
+  reconnecting?(info: TransportReconnecting): void;
+  /** Persistent transports: the vendor client is connected again. */
+  reconnected?(connection: TransportReconnected): void;
   /** The provider tells us a channel lost continuity (e.g. its history was truncated). */
   discontinuity(channel: string, reason: string): void;
   /**
@@ -83,6 +130,13 @@ export interface TransportConnectRequest {
   sink: TransportSink;
   /** Aborted when core gives up on this attempt (timeout, close). */
   signal: AbortSignal;
+  /**
+   * A fresh token from the app's `auth()` (undefined without one). Persistent transports call it
+   * whenever their vendor client needs credentials again (a reconnect, a token renewal).
+   */
+  refreshToken(): Promise<string | undefined>;
+  /** The app's reconnect policy, for a persistent transport to configure its vendor's retries. */
+  reconnect: { baseDelayMs: number; maxDelayMs: number; connectTimeoutMs: number };
 }
 
 export interface TransportConnection {
@@ -125,25 +179,45 @@ export interface TransportHistoryOptions {
 }
 
 /**
- * The adapter contract. A transport maps one provider onto Patchbay's semantics: one connection
- * attempt per `connect` call (core owns retries, backoff and state), channel attach/detach,
- * publish resolving on the provider's acknowledgement, presence, and recovery where the provider
- * has it. It never connects in its factory and never creates globals.
+ * Who brings a dropped link back.
+ * - `attempt` (default): each `connect` is one attempt; core retries with its backoff and owns
+ *   every state change (the hub transports, memory).
+ * - `persistent`: `connect` starts a long-lived vendor client that reconnects by itself (Pusher,
+ *   Ably). Core never tears it down on a blip: the transport reports `sink.reconnecting` and
+ *   `sink.reconnected`, and core maps them onto the same state store.
+ */
+export type TransportLinkMode = 'attempt' | 'persistent';
+
+/**
+ * The adapter contract. A transport maps one provider onto Patchbay's semantics: the link (see
+ * `TransportLinkMode`), channel attach/detach, publish resolving on the provider's
+ * acknowledgement, presence, and recovery where the provider has it. It never connects in its
+ * factory and never creates globals.
  *
  * Operations other than `connect` are only called while connected. When the link drops, the
- * transport calls `sink.lost()` once and rejects its pending operations with a retryable error.
+ * transport rejects its pending operations with a retryable error and calls `sink.lost()` once
+ * (`attempt` mode) or `sink.reconnecting()` (`persistent` mode).
  */
 export interface Transport {
   /** Provider name used in messages and capability docs, e.g. `socketio`. */
   readonly provider: string;
   readonly capabilities: TransportCapabilities;
+  /** Default `attempt`. */
+  readonly linkMode?: TransportLinkMode;
   /**
-   * Make one connection attempt. Reject with a `RealtimeError` whose `retryable` is false when
-   * retrying cannot help (e.g. `AuthError`).
+   * `attempt` mode: make one connection attempt. `persistent` mode: start the vendor client and
+   * resolve when it first connects; report its failed attempts with `sink.reconnecting` meanwhile.
+   * Reject with a `RealtimeError` whose `retryable` is false when retrying cannot help (e.g.
+   * `AuthError`).
    */
   connect(request: TransportConnectRequest): Promise<TransportConnection>;
-  /** Close the link deliberately. Must not call `sink.lost`. Safe to call at any time. */
+  /**
+   * Close the link deliberately (the vendor client too): presence leaves at once, no `sink.lost`.
+   * Safe to call at any time.
+   */
   disconnect(): void;
+  /** `persistent` mode: try now instead of waiting out the vendor's delay (the network came back). */
+  reconnectNow?(): void;
   subscribe(channel: string, options: TransportSubscribeOptions): Promise<TransportSubscribeResult>;
   unsubscribe(channel: string): Promise<void>;
   publish(message: TransportPublish): Promise<void>;

@@ -114,6 +114,8 @@ class PusherTransport implements Transport {
       recovery: false,
       echoControl: acked,
       maxMessageBytes: options.maxMessageBytes ?? 9_216,
+      // Pusher reports member_removed as soon as a socket closes: core holds it for the grace.
+      presenceGrace: false,
       // Publish requests go one at a time (order across HTTP requests is not guaranteed), so
       // core waits for each ack before handing over the next: its ack timeout then measures the
       // request, not the line of requests before it.

@@ -109,6 +109,8 @@ class SseTransport implements Transport {
       recovery: true,
       echoControl: true,
       maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
+      // The hub keeps a dropped member for its grace period (5 s by default).
+      presenceGrace: true,
     });
   }
 

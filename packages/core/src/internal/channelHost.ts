@@ -16,6 +16,8 @@ export interface ChannelHost {
   readonly transport: Transport;
   readonly timers: Timers;
   readonly typingOptions: { timeoutMs: number; throttleMs: number };
+  /** How long a leave that was not deliberate is held where the provider has no grace. */
+  readonly presenceLeaveGraceMs: number;
   isConnected(): boolean;
   ownClientId(): string | undefined;
   /** First reference taken: make this channel live (attach now if connected). */

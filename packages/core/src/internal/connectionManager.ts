@@ -5,7 +5,12 @@ import type { ConnectivitySource } from '../connectivity.js';
 import { ConnectionError, isRealtimeError, type RealtimeError } from '../errors.js';
 import { Store } from '../store.js';
 import type { Timers } from '../timers.js';
-import type { Transport, TransportConnection, TransportSink } from '../transport.js';
+import type {
+  Transport,
+  TransportConnection,
+  TransportReconnecting,
+  TransportSink,
+} from '../transport.js';
 
 export interface ConnectionManagerOptions {
   transport: Transport;
@@ -17,7 +22,7 @@ export interface ConnectionManagerOptions {
   clientId: string | undefined;
   echo: boolean;
   /** Receives transport events for the current connection; `lost` is handled here first. */
-  sink: Omit<TransportSink, 'lost'>;
+  sink: Omit<TransportSink, 'lost' | 'reconnecting' | 'reconnected'>;
   onConnected(connection: TransportConnection): void;
   onLost(): void;
 }
@@ -27,6 +32,10 @@ export interface ConnectionManagerOptions {
  * failures, immediate retry on connectivity kicks, and the canonical state store. Every attempt
  * gets a generation number; events from an older attempt's link are ignored, so a late callback
  * from a dead socket can never move the state.
+ *
+ * A `persistent` transport's vendor client reconnects by itself: one `connect()` starts it, its
+ * `reconnecting`/`reconnected` reports move the same store (attempts counted against
+ * `maxAttempts`), and core only falls back to its own attempts when the transport reports `lost`.
  */
 export class ConnectionManager {
   readonly store: Store<ConnectionSnapshot>;
@@ -60,9 +69,18 @@ export class ConnectionManager {
 
   /** Retry now instead of waiting out the backoff (the network or the tab came back). */
   kick(): void {
-    if (this.snapshot.state !== 'reconnecting' || this.#retryTimer === undefined) return;
+    if (this.snapshot.state !== 'reconnecting') return;
+    if (this.#retryTimer === undefined) {
+      // A persistent transport's vendor client is waiting out its own delay.
+      if (this.#persistent) this.#options.transport.reconnectNow?.();
+      return;
+    }
     this.#clearRetry();
     this.#attempt();
+  }
+
+  get #persistent(): boolean {
+    return this.#options.transport.linkMode === 'persistent';
   }
 
   close(): void {
@@ -93,7 +111,9 @@ export class ConnectionManager {
     const { transport, timers, reconnect } = this.#options;
 
     let timeoutHandle: unknown;
+    // A persistent transport's vendor client times out its own attempts and reports them.
     const timeout = new Promise<never>((_, reject) => {
+      if (this.#persistent) return;
       timeoutHandle = timers.setTimeout(() => {
         reject(
           new ConnectionError(
@@ -120,8 +140,22 @@ export class ConnectionManager {
         if (generation === this.#generation) this.#options.sink.error?.(error);
       },
       lost: (error) => {
-        if (generation !== this.#generation || this.snapshot.state !== 'connected') return;
-        this.#handleLost(error);
+        if (generation !== this.#generation) return;
+        const { state } = this.snapshot;
+        if (state === 'connected') this.#handleLost(error);
+        else if (state === 'reconnecting' && this.#persistent && this.#retryTimer === undefined) {
+          // The vendor client gave up while retrying: core's own attempts take over.
+          transport.disconnect();
+          this.#handleFailure(error);
+        }
+      },
+      reconnecting: (info) => {
+        if (generation === this.#generation) this.#vendorReconnecting(info);
+      },
+      reconnected: (connection) => {
+        if (generation !== this.#generation || this.snapshot.state !== 'reconnecting') return;
+        if (this.#retryTimer !== undefined) return;
+        this.#connected(connection);
       },
     };
 
@@ -134,6 +168,12 @@ export class ConnectionManager {
         echo: this.#options.echo,
         sink,
         signal: abort.signal,
+        refreshToken: () => this.#fetchToken(),
+        reconnect: {
+          baseDelayMs: reconnect.baseDelayMs,
+          maxDelayMs: reconnect.maxDelayMs,
+          connectTimeoutMs: reconnect.connectTimeoutMs,
+        },
       });
     };
 
@@ -141,16 +181,9 @@ export class ConnectionManager {
       (connection) => {
         timers.clearTimeout(timeoutHandle);
         if (generation !== this.#generation) return;
-        this.#failures = 0;
-        this.#setState({
-          state: 'connected',
-          attempt: 0,
-          ...(connection.clientId !== undefined ? { clientId: connection.clientId } : {}),
-          ...(connection.connectionId !== undefined
-            ? { connectionId: connection.connectionId }
-            : {}),
-        });
-        this.#options.onConnected(connection);
+        // A persistent transport may have reported failed attempts before its first success.
+        if (this.snapshot.state !== 'connecting' && this.snapshot.state !== 'reconnecting') return;
+        this.#connected(connection);
       },
       (reason: unknown) => {
         timers.clearTimeout(timeoutHandle);
@@ -160,6 +193,48 @@ export class ConnectionManager {
         this.#handleFailure(toConnectionError(reason, transport.provider));
       },
     );
+  }
+
+  #connected(connection: TransportConnection): void {
+    this.#failures = 0;
+    this.#setState({
+      state: 'connected',
+      attempt: 0,
+      ...(connection.clientId !== undefined ? { clientId: connection.clientId } : {}),
+      ...(connection.connectionId !== undefined ? { connectionId: connection.connectionId } : {}),
+    });
+    this.#options.onConnected(connection);
+  }
+
+  /** A persistent transport's vendor client lost the link or failed another attempt. */
+  #vendorReconnecting(info: TransportReconnecting): void {
+    const previous = this.snapshot;
+    if (
+      (previous.state !== 'connected' &&
+        previous.state !== 'connecting' &&
+        previous.state !== 'reconnecting') ||
+      this.#retryTimer !== undefined
+    ) {
+      return;
+    }
+    if (previous.state === 'connected') {
+      this.#failures = 0;
+      this.#options.onLost();
+    } else {
+      this.#failures = Math.max(this.#failures + 1, (info.attempt ?? 0) - 1);
+    }
+    if (this.#failures >= this.#options.reconnect.maxAttempts) {
+      this.#abort?.abort();
+      this.#options.transport.disconnect();
+      this.#fail(exhausted(this.#failures, info.error));
+      return;
+    }
+    this.#setState({
+      state: 'reconnecting',
+      attempt: this.#failures + 1,
+      error: info.error,
+      ...(info.nextAttemptAt !== undefined ? { nextAttemptAt: info.nextAttemptAt } : {}),
+    });
   }
 
   async #fetchToken(): Promise<string | undefined> {
@@ -190,14 +265,7 @@ export class ConnectionManager {
     }
     this.#failures++;
     if (this.#failures >= this.#options.reconnect.maxAttempts) {
-      this.#fail(
-        new ConnectionError(
-          ErrorCodes.ReconnectExhausted,
-          `Gave up after ${this.#failures} failed connection attempts (reconnect.maxAttempts). ` +
-            `Last error: ${error.message} Call client.connect() to try again.`,
-          { cause: error },
-        ),
-      );
+      this.#fail(exhausted(this.#failures, error));
       return;
     }
     this.#scheduleRetry(error);
@@ -237,6 +305,15 @@ export class ConnectionManager {
     const snapshot: ConnectionSnapshot = { ...next, since: this.#options.timers.now() };
     this.store.set(snapshot);
   }
+}
+
+function exhausted(failures: number, error: RealtimeError): RealtimeError {
+  return new ConnectionError(
+    ErrorCodes.ReconnectExhausted,
+    `Gave up after ${failures} failed connection attempts (reconnect.maxAttempts). ` +
+      `Last error: ${error.message} Call client.connect() to try again.`,
+    { cause: error },
+  );
 }
 
 function toConnectionError(reason: unknown, provider: string): RealtimeError {

@@ -3,6 +3,7 @@ import { AuthError, ConnectionError, MessageTooLargeError, type RealtimeError } 
 import { createMessageId } from '../internal/id.js';
 import type {
   TransportMessage,
+  TransportPresenceEvent,
   TransportPresenceMember,
   TransportSink,
   TransportSubscribeResult,
@@ -166,7 +167,7 @@ export class MemoryHub {
         (filter.connectionId === undefined || c.id === filter.connectionId),
     );
     for (const connection of victims) {
-      this.#remove(connection);
+      this.#remove(connection, false);
       const error = new ConnectionError(
         ErrorCodes.ConnectionLost,
         'The memory hub dropped this connection.',
@@ -262,7 +263,7 @@ export class MemoryHub {
   /** @internal A deliberate close: presence leaves, no `lost`. */
   disconnect(session: MemoryHubSession): void {
     const connection = this.#connections.get(session.connectionId);
-    if (connection) this.#remove(connection);
+    if (connection) this.#remove(connection, true);
   }
 
   /** @internal */
@@ -398,25 +399,22 @@ export class MemoryHub {
     return stored;
   }
 
-  #presenceLeave(connection: Connection, channel: string): void {
+  /** `deliberate`: a leave, unsubscribe or close, not a dropped link (see `presenceGrace`). */
+  #presenceLeave(connection: Connection, channel: string, deliberate = true): void {
     const state = this.#channels.get(channel);
     const member = state?.members.get(connection.id);
     if (!state || !member) return;
     state.members.delete(connection.id);
-    this.#broadcastPresence(state, channel, { type: 'leave', member });
+    this.#broadcastPresence(state, channel, { type: 'leave', member, deliberate });
   }
 
-  #broadcastPresence(
-    state: ChannelState,
-    channel: string,
-    event: { type: 'enter' | 'update' | 'leave'; member: TransportPresenceMember },
-  ): void {
+  #broadcastPresence(state: ChannelState, channel: string, event: TransportPresenceEvent): void {
     for (const subscriber of state.subscribers) {
       this.#deliver(subscriber, () => subscriber.sink.presence(channel, event));
     }
   }
 
-  #remove(connection: Connection): void {
+  #remove(connection: Connection, deliberate: boolean): void {
     if (!this.#connections.delete(connection.id)) return;
     for (const channel of connection.channels) {
       this.#channels.get(channel)?.subscribers.delete(connection);
@@ -425,7 +423,7 @@ export class MemoryHub {
     // every one (subscribers are told), then forget the channels nothing holds any more.
     // (Deleting from a Map while iterating it is safe: the rest is still visited.)
     for (const [channel, state] of this.#channels) {
-      if (state.members.has(connection.id)) this.#presenceLeave(connection, channel);
+      if (state.members.has(connection.id)) this.#presenceLeave(connection, channel, deliberate);
       this.#dropIfUnused(channel);
     }
   }

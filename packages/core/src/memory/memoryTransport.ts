@@ -43,6 +43,8 @@ class MemoryTransport implements Transport {
       history: true,
       recovery: true,
       echoControl: true,
+      // The memory hub removes a dropped member at once (as Pusher does): core holds the leave.
+      presenceGrace: false,
       ...options.capabilities,
       maxMessageBytes: this.#hub.maxMessageBytes,
     });

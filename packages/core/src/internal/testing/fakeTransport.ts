@@ -36,6 +36,7 @@ export function fakeTransport(
       recovery: false,
       echoControl: true,
       maxMessageBytes: 65_536,
+      presenceGrace: true,
       ...capabilities,
     },
   };
