@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { authTests } from './conformance/auth.js';
+import { blipTests } from './conformance/blip.js';
 import { capabilityTests } from './conformance/capabilities.js';
 import { channelNameTests } from './conformance/channelNames.js';
 import { channelTests } from './conformance/channels.js';
@@ -46,6 +47,7 @@ export function describeTransportConformance(name: string, harness: ConformanceH
     describe('offline queue', () => queueTests(ctx));
     describe('delivery: envelope, dedupe and order', () => deliveryTests(ctx));
     describe('recovery or discontinuity', () => recoveryTests(ctx));
+    describe('a short network loss', () => blipTests(ctx));
     describe('echo', () => echoTests(ctx));
     describe('presence', () => presenceTests(ctx));
     describe('typing', () => typingTests(ctx));

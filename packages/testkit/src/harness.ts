@@ -37,6 +37,13 @@ export interface ConformanceHarness {
   ): Promise<void>;
   /** Cut this client's link abruptly, as a network failure would. */
   dropLink(client: RealtimeClient): Promise<void>;
+  /**
+   * Take this client's network away for `ms` (a Wi-Fi hiccup): its open connections die at once
+   * and new ones fail until the time is up; the server keeps running. Harnesses route each
+   * client through its own `createTcpProxy` (`cut()`, then `refuse()` for `ms`). Resolves when
+   * the network is back, not when the client is.
+   */
+  interruptLink(client: RealtimeClient, ms: number): Promise<void>;
   /** Keep this client's link open but stop answering it (a half-open connection). */
   blackholeLink(client: RealtimeClient): Promise<void>;
   /** An outage: drop every client and refuse connections on the same address until `startServer`. */

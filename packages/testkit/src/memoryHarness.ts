@@ -1,12 +1,15 @@
 import {
+  ConnectionError,
   createMemoryHub,
   createRealtime,
+  ErrorCodes,
   type MemoryHub,
   type MemoryHubOptions,
   type MemoryTransportOptions,
   memoryTransport,
   noConnectivitySignals,
   type RealtimeClient,
+  type Transport,
 } from '@patchbay/realtime-core';
 import type { ConformanceHarness } from './harness.js';
 
@@ -26,22 +29,37 @@ export function createMemoryHarness(
     if (!connectionId) throw new Error('The client is not connected; nothing to drop.');
     return connectionId;
   };
+  /** When each client's network comes back (`interruptLink`). */
+  const offlineUntil = new WeakMap<RealtimeClient, { until: number }>();
   return {
     hub,
-    createClient: (clientOptions) =>
-      createRealtime({
+    createClient: (clientOptions) => {
+      const network = { until: 0 };
+      const client = createRealtime({
         connectivity: noConnectivitySignals,
         ...clientOptions,
-        transport: memoryTransport({
-          hub,
-          ...(options.capabilities ? { capabilities: options.capabilities } : {}),
-        }),
-      }),
+        transport: withNetwork(
+          memoryTransport({
+            hub,
+            ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+          }),
+          network,
+        ),
+      });
+      offlineUntil.set(client, network);
+      return client;
+    },
     serverPublish: async (channel, event, data, publishOptions) => {
       hub.publish(channel, event, data, publishOptions);
     },
     dropLink: async (client) => {
       hub.drop({ connectionId: connectionOf(client) });
+    },
+    interruptLink: async (client, ms) => {
+      const network = offlineUntil.get(client);
+      if (network) network.until = Date.now() + ms;
+      hub.drop({ connectionId: connectionOf(client) });
+      await new Promise((resolve) => setTimeout(resolve, ms));
     },
     blackholeLink: async (client) => {
       hub.blackhole({ connectionId: connectionOf(client) });
@@ -51,5 +69,38 @@ export function createMemoryHarness(
     rejectAuth: (rejection) => hub.rejectAuth(rejection),
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: async (channel) => hub.clearHistory(channel),
+  };
+}
+
+/** The memory transport behind a network that can be down: connects fail while it is. */
+function withNetwork(transport: Transport, network: { until: number }): Transport {
+  return {
+    provider: transport.provider,
+    capabilities: transport.capabilities,
+    connect: (request) =>
+      Date.now() < network.until
+        ? Promise.reject(
+            new ConnectionError(
+              ErrorCodes.ConnectionFailed,
+              'The network is down (interruptLink).',
+              {
+                retryable: true,
+              },
+            ),
+          )
+        : transport.connect(request),
+    disconnect: () => transport.disconnect(),
+    subscribe: (channel, options) => transport.subscribe(channel, options),
+    unsubscribe: (channel) => transport.unsubscribe(channel),
+    publish: (message) => transport.publish(message),
+    presenceEnter: (channel, data) => transport.presenceEnter(channel, data),
+    presenceUpdate: (channel, data) => transport.presenceUpdate(channel, data),
+    presenceLeave: (channel) => transport.presenceLeave(channel),
+    ...(transport.history
+      ? {
+          history: (channel, options) =>
+            transport.history?.(channel, options) ?? Promise.resolve([]),
+        }
+      : {}),
   };
 }

@@ -114,6 +114,30 @@ export class SuiteContext {
     }
   }
 
+  /**
+   * Take `client`'s network away for `ms` and resolve when it is connected again, with every
+   * state it went through (`states`) and the highest `attempt` it showed.
+   */
+  async blip(
+    client: RealtimeClient,
+    ms: number,
+  ): Promise<{ states: string[]; maxAttempt: number }> {
+    const states: string[] = [client.connection.getSnapshot().state];
+    let maxAttempt = 0;
+    const off = client.connection.subscribe(() => {
+      const { state, attempt } = client.connection.getSnapshot();
+      if (states.at(-1) !== state) states.push(state);
+      maxAttempt = Math.max(maxAttempt, attempt);
+    });
+    try {
+      await this.harness.interruptLink(client, ms);
+      await waitForState(client, 'connected', { timeoutMs: 15_000 });
+      return { states, maxAttempt };
+    } finally {
+      off();
+    }
+  }
+
   /** Wait until `client` is connected again after `drop()`. */
   async reconnected(client: RealtimeClient): Promise<void> {
     await waitForState(client, 'connected', { timeoutMs: 8_000 });
