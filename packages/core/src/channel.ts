@@ -222,7 +222,7 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
     try {
       const result = await transport.subscribe(this.name, {
         ...(resumeFrom !== undefined ? { resumeFrom } : {}),
-        presence: (this.presence as ChannelPresenceImpl).wantsPresence,
+        presence: (this.presence as ChannelPresenceImpl).watchOnAttach(),
       });
       if (generation !== this.#attachGeneration) return;
       const recovered =

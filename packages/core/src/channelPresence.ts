@@ -43,6 +43,8 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   /** An `enter()`/`update()` call is awaiting the attach-time enter and will see its error. */
   #callerWaiting = false;
   #onLeft: (clientId: string) => void;
+  /** Whether the transport was last told that presence is used here (see `watchPresence`). */
+  #watching = false;
   /**
    * Leaves held for the grace period by connectionId, where the provider reports a dropped link
    * at once (`presenceGrace: false`): a member whose link returns within the grace never leaves.
@@ -67,8 +69,10 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     // Listen first, then hold: the attach that the hold may start asks for presence.
     const unsubscribe = this.#store.subscribe(listener);
     const release = this.#link.hold();
+    this.#updateWatch();
     return () => {
       unsubscribe();
+      this.#updateWatch();
       release();
     };
   };
@@ -76,8 +80,10 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   onEvent(listener: (event: PresenceEvent<TData>) => void): () => void {
     const off = this.#events.on('event', listener);
     const release = this.#link.hold();
+    this.#updateWatch();
     return () => {
       off();
+      this.#updateWatch();
       release();
     };
   }
@@ -90,10 +96,29 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     );
   }
 
+  /** @internal The channel is attaching and tells the transport whether presence is used. */
+  watchOnAttach(): boolean {
+    this.#watching = this.wantsPresence;
+    return this.#watching;
+  }
+
+  /** Tell the transport when presence use starts or ends on an attached channel. */
+  #updateWatch(): void {
+    const wants = this.wantsPresence;
+    const { transport } = this.#host;
+    if (wants === this.#watching || !transport.watchPresence) return;
+    if (!this.#link.isAttached() || !this.#host.isConnected()) return; // the next attach tells it
+    this.#watching = wants;
+    transport.watchPresence(this.#channel, wants).catch((error: RealtimeError) => {
+      if (this.#watching === wants) this.#host.reportError(error);
+    });
+  }
+
   async enter(data?: TData): Promise<void> {
     this.#requireSupport('presence');
     this.#intent = { data: data ?? null, emulatedUpdate: false };
     this.#release ??= this.#link.hold();
+    this.#updateWatch();
     if (this.#link.isAttached() && this.#host.isConnected()) {
       await this.#sendEnter();
       return;
@@ -131,6 +156,7 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
         await this.#host.transport.presenceLeave(this.#channel);
       }
     } finally {
+      this.#updateWatch();
       release?.();
     }
   }

@@ -219,6 +219,12 @@ export interface Transport {
   /** `persistent` mode: try now instead of waiting out the vendor's delay (the network came back). */
   reconnectNow?(): void;
   subscribe(channel: string, options: TransportSubscribeOptions): Promise<TransportSubscribeResult>;
+  /**
+   * The app started (`true`) or stopped (`false`) using presence on an attached channel, after
+   * `subscribe` was told otherwise. For providers where presence costs a separate subscription
+   * (Pusher); the others leave it out and send presence to every subscriber.
+   */
+  watchPresence?(channel: string, watching: boolean): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
   publish(message: TransportPublish): Promise<void>;
   presenceEnter(channel: string, data: unknown): Promise<void>;
