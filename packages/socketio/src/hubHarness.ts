@@ -4,7 +4,11 @@ import {
   type RealtimeClient,
 } from '@patchbay/realtime-core';
 import { createHubServer, Hub, type HubOptions, type HubServer } from '@patchbay/realtime-server';
-import { type ConformanceHarness, createAuthRules } from '@patchbay/realtime-testkit';
+import {
+  type ConformanceHarness,
+  createAuthRules,
+  createClientNetworks,
+} from '@patchbay/realtime-testkit';
 import { socketioTransport } from './socketioTransport.js';
 
 /**
@@ -15,9 +19,9 @@ export function createSocketIOHarness(
   options: { transports?: Array<'websocket' | 'polling'>; hub?: HubOptions } = {},
 ): ConformanceHarness & { server(): HubServer } {
   const authRules = createAuthRules();
+  const networks = createClientNetworks();
   const rejected = authRules.rejects;
   const hub = new Hub({
-    presenceGraceMs: 300,
     rateLimit: false,
     ...options.hub,
     authenticate: ({ token, clientId }) => {
@@ -47,23 +51,30 @@ export function createSocketIOHarness(
     server: live,
     setup: start,
     teardown: async () => {
+      await networks.closeAll();
       await server?.close();
       server = undefined;
       await hub.close();
     },
-    createClient: (clientOptions) =>
-      createRealtime({
+    createClient: async (clientOptions) => {
+      live();
+      const network = await networks.open(port);
+      const client = createRealtime({
         connectivity: noConnectivitySignals,
         ...clientOptions,
         transport: socketioTransport({
-          url: live().url,
+          url: network.url,
           ...(options.transports ? { transports: options.transports } : {}),
         }),
-      }),
+      });
+      networks.bind(client, network);
+      return client;
+    },
     serverPublish: async (channel, event, data, publishOptions) => {
       await hub.publish(channel, event, data, publishOptions);
     },
     dropLink: async (client) => sessionOf(client).link.terminate(),
+    interruptLink: (client, ms) => networks.interrupt(client, ms),
     blackholeLink: async (client) => {
       sessionOf(client).blackholed = true;
     },

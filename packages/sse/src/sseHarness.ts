@@ -12,7 +12,11 @@ import {
   Hub,
   type HubOptions,
 } from '@patchbay/realtime-server';
-import { type ConformanceHarness, createAuthRules } from '@patchbay/realtime-testkit';
+import {
+  type ConformanceHarness,
+  createAuthRules,
+  createClientNetworks,
+} from '@patchbay/realtime-testkit';
 import { type SseTransportOptions, sseTransport } from './sseTransport.js';
 
 export interface SseHarnessOptions {
@@ -31,9 +35,9 @@ export function createSseHarness(
   options: SseHarnessOptions,
 ): ConformanceHarness & { hub: Hub; url(): string } {
   const authRules = createAuthRules();
+  const networks = createClientNetworks();
   const rejected = authRules.rejects;
   const hub = new Hub({
-    presenceGraceMs: 300,
     rateLimit: false,
     ...options.hub,
     authenticate: ({ token, clientId }) => {
@@ -77,19 +81,25 @@ export function createSseHarness(
     url,
     setup: start,
     teardown: async () => {
+      await networks.closeAll();
       await stop();
       await hub.close();
     },
-    createClient: (clientOptions) =>
-      createRealtime({
+    createClient: async (clientOptions) => {
+      const network = await networks.open(port);
+      const client = createRealtime({
         connectivity: noConnectivitySignals,
         ...clientOptions,
-        transport: sseTransport({ url: url(), ...options.transport }),
-      }),
+        transport: sseTransport({ url: network.url, ...options.transport }),
+      });
+      networks.bind(client, network);
+      return client;
+    },
     serverPublish: async (channel, event, data, publishOptions) => {
       await hub.publish(channel, event, data, publishOptions);
     },
     dropLink: async (client) => sessionOf(client).link.terminate(),
+    interruptLink: (client, ms) => networks.interrupt(client, ms),
     blackholeLink: async (client) => {
       sessionOf(client).blackholed = true;
     },

@@ -1,5 +1,7 @@
 export type { AuthRules } from './authRules.js';
 export { createAuthRules } from './authRules.js';
+export type { ClientNetworks } from './clientNetworks.js';
+export { createClientNetworks } from './clientNetworks.js';
 export { describeTransportConformance } from './describeTransportConformance.js';
 export type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from './harness.js';
 export type { MemoryHarnessOptions } from './memoryHarness.js';
