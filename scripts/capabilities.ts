@@ -25,6 +25,7 @@ interface Capabilities {
   history: boolean;
   recovery: boolean;
   echoControl: boolean;
+  presenceGrace: boolean;
   maxMessageBytes: number;
 }
 
@@ -38,10 +39,15 @@ const FLAGS: readonly Flag[] = [
   'history',
   'recovery',
   'echoControl',
+  'presenceGrace',
 ];
 
 type AnyModule = Record<string, unknown>;
-type Factory = (options?: unknown) => { provider?: unknown; capabilities?: unknown };
+type Factory = (options?: unknown) => {
+  provider?: unknown;
+  capabilities?: unknown;
+  linkMode?: unknown;
+};
 
 interface Column {
   /** Column heading in the matrix. */
@@ -160,6 +166,12 @@ const FALLBACKS: Record<Flag, { meaning: string; whenFalse: string }> = {
     whenFalse:
       '**Filtered by core.** With `echo: false`, core remembers the ids it published (a window of `dedupeWindow`, default 5 000) and drops them when they come back, so handlers see the same thing on every provider; the messages still travel over the wire. Core applies this filter on every provider, so `echo: false` never depends on the flag.',
   },
+  presenceGrace: {
+    meaning:
+      'The provider keeps a member whose link dropped for a grace period before it reports the leave (the hub 5 s, `presenceGraceMs`; Ably 15 s).',
+    whenFalse:
+      '**Held by core.** A leave that was not deliberate is held on the receiving side for `presence.leaveGraceMs` (`createRealtime` option, default 5 000 ms, the hub’s grace) and dropped when the member enters again from any connection, so a member whose link blips is never seen leaving. Deliberate leaves (`presence.leave()`, `client.close()`) are marked by the transport and shown at once; a member who really lost its link is shown leaving after the grace.',
+  },
 };
 
 /** Provider notes printed under the matrix, for the columns present. */
@@ -211,7 +223,13 @@ async function loadBuilt(pkg: string): Promise<AnyModule> {
   }
 }
 
-function readCapabilities(column: Column, module: AnyModule): Capabilities {
+interface Result {
+  column: Column;
+  capabilities: Capabilities;
+  linkMode: 'attempt' | 'persistent';
+}
+
+function readTransport(column: Column, module: AnyModule): Omit<Result, 'column'> {
   const factory = module[column.factory];
   if (typeof factory !== 'function') {
     throw new SetupError(
@@ -240,10 +258,17 @@ function readCapabilities(column: Column, module: AnyModule): Capabilities {
   if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes <= 0) {
     problems.push('maxMessageBytes is not a positive integer');
   }
+  const linkMode = transport.linkMode ?? 'attempt';
+  if (linkMode !== 'attempt' && linkMode !== 'persistent') {
+    problems.push(`linkMode ${JSON.stringify(linkMode)} is neither "attempt" nor "persistent"`);
+  }
   if (problems.length > 0) {
     throw new SetupError(`${column.factory}().capabilities is invalid: ${problems.join('; ')}.`);
   }
-  return capabilities as Capabilities;
+  return {
+    capabilities: capabilities as Capabilities,
+    linkMode: linkMode === 'persistent' ? 'persistent' : 'attempt',
+  };
 }
 
 function formatBytes(bytes: number): string {
@@ -251,7 +276,7 @@ function formatBytes(bytes: number): string {
   return bytes % 1024 === 0 ? `${grouped} (${bytes / 1024} KiB)` : grouped;
 }
 
-function render(results: ReadonlyArray<{ column: Column; capabilities: Capabilities }>): string {
+function render(results: ReadonlyArray<Result>): string {
   const lines: string[] = [];
   const row = (cells: readonly string[]) => lines.push(`| ${cells.join(' | ')} |`);
   const headings = results.map((r) => r.column.heading);
@@ -274,6 +299,16 @@ function render(results: ReadonlyArray<{ column: Column; capabilities: Capabilit
     row([`\`${flag}\``, ...results.map((r) => (r.capabilities[flag] ? 'yes' : '**no**'))]);
   }
   row(['`maxMessageBytes`', ...results.map((r) => formatBytes(r.capabilities.maxMessageBytes))]);
+  row([
+    '`linkMode`',
+    ...results.map((r) =>
+      r.linkMode === 'persistent' ? 'persistent (the SDK reconnects)' : 'attempt (core reconnects)',
+    ),
+  ]);
+  lines.push('');
+  lines.push(
+    '`linkMode` says who brings a dropped link back. `attempt`: each connection attempt is one `connect()`, and core retries with its backoff. `persistent`: one vendor client lives as long as the Patchbay client and reconnects by itself (its resume, fallback transports and hosts included); core maps its reports onto the same connection states and counts its attempts against `reconnect.maxAttempts`. See the provider notes for where the timings differ.',
+  );
   lines.push('');
   lines.push('Each column is the transport built with:');
   lines.push('');
@@ -315,10 +350,7 @@ function render(results: ReadonlyArray<{ column: Column; capabilities: Capabilit
 }
 
 /** Columns lacking `flag`, named by provider when every column of that provider lacks it. */
-function lackingLabels(
-  results: ReadonlyArray<{ column: Column; capabilities: Capabilities }>,
-  flag: Flag,
-): string[] {
+function lackingLabels(results: ReadonlyArray<Result>, flag: Flag): string[] {
   const labels: string[] = [];
   for (const provider of new Set(results.map((r) => r.column.provider))) {
     const columns = results.filter((r) => r.column.provider === provider);
@@ -333,14 +365,14 @@ function lackingLabels(
 async function main(): Promise<number> {
   const check = process.argv.includes('--check');
   const modules = new Map<string, AnyModule>();
-  const results: Array<{ column: Column; capabilities: Capabilities }> = [];
+  const results: Array<Result> = [];
   for (const column of COLUMNS) {
     let module = modules.get(column.pkg);
     if (!module) {
       module = await loadBuilt(column.pkg);
       modules.set(column.pkg, module);
     }
-    results.push({ column, capabilities: readCapabilities(column, module) });
+    results.push({ column, ...readTransport(column, module) });
   }
   const content = render(results);
   const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
