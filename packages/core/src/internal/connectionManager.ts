@@ -140,11 +140,15 @@ export class ConnectionManager {
         if (generation === this.#generation) this.#options.sink.error?.(error);
       },
       lost: (error) => {
-        if (generation !== this.#generation) return;
+        if (generation !== this.#generation || this.#retryTimer !== undefined) return;
         const { state } = this.snapshot;
-        if (state === 'connected') this.#handleLost(error);
-        else if (state === 'reconnecting' && this.#persistent && this.#retryTimer === undefined) {
-          // The vendor client gave up while retrying: core's own attempts take over.
+        // A persistent transport's vendor client gave up for good: core's own attempts take
+        // over, each with a new vendor client.
+        if (state === 'connected') {
+          if (this.#persistent) transport.disconnect();
+          this.#handleLost(error);
+        } else if (state === 'reconnecting' && this.#persistent) {
+          this.#abort?.abort();
           transport.disconnect();
           this.#handleFailure(error);
         }
@@ -255,6 +259,10 @@ export class ConnectionManager {
   #handleLost(error: RealtimeError): void {
     this.#failures = 0;
     this.#options.onLost();
+    if (this.#persistent && !error.retryable) {
+      this.#fail(error);
+      return;
+    }
     this.#scheduleRetry(error);
   }
 

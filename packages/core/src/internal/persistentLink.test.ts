@@ -157,6 +157,20 @@ describe('a persistent transport keeps its vendor client through a blip', () => 
     expect(t.requests).toHaveLength(2);
   });
 
+  it('fails when the vendor client gives up with an error retrying cannot fix', async () => {
+    const t = setup();
+    const connected = t.client.connect();
+    await flush();
+    t.resolve({});
+    await connected;
+    const revoked = new AuthError('token revoked');
+    t.sink().lost(revoked);
+    expect(t.client.connection.getSnapshot()).toMatchObject({ state: 'failed', error: revoked });
+    expect(t.transport.disconnect).toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(t.requests).toHaveLength(1);
+  });
+
   it('asks the vendor to retry now when the network comes back', async () => {
     const t = setup();
     const connected = t.client.connect();
