@@ -1,6 +1,6 @@
 import { defineLibraryConfig } from '../../tsup.config.base';
 
 export default defineLibraryConfig(
-  { index: 'src/index.ts', server: 'src/server/index.ts' },
-  { external: ['ably'] },
+  { index: 'src/index.ts', modular: 'src/modular.ts', server: 'src/server/index.ts' },
+  { external: ['ably', 'ably/modular'] },
 );

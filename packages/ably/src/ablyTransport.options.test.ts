@@ -3,8 +3,8 @@ import * as Ably from 'ably';
 import { expect, it } from 'vitest';
 import { ablyTransport } from './ablyTransport.js';
 
-it('the factory refuses an injected ably module without Realtime', () => {
-  expect(() => ablyTransport({ ably: {} as never })).toThrow(
+it('the factory refuses a Realtime that is not a constructor', () => {
+  expect(() => ablyTransport({ Realtime: {} as never })).toThrow(
     expect.objectContaining({ code: 'invalid_config' }),
   );
 });
@@ -13,7 +13,7 @@ it('client options Ably cannot use fail the connect with a ConfigError, not a re
   const client = createRealtime({
     connectivity: noConnectivitySignals,
     transport: ablyTransport({
-      ably: Ably,
+      Realtime: Ably.Realtime,
       // No key, authUrl, authCallback or auth(): Ably has no way to authenticate.
       clientOptions: { endpoint: '127.0.0.1', port: 9, tls: false, logLevel: 0 },
     }),

@@ -1,2 +1,6 @@
-export type { AblyModule, AblyTransportOptions } from './ablyTransport.js';
+export type {
+  AblyTransportOptions,
+  RealtimeConstructor,
+  RecoveryKeyStorage,
+} from './ablyTransport.js';
 export { ablyTransport } from './ablyTransport.js';

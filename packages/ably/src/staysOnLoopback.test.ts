@@ -31,7 +31,7 @@ it('the ably client never leaves loopback: no fallback hosts, no connectivity ch
     connectivity: noConnectivitySignals,
     reconnect: { baseDelayMs: 20, maxDelayMs: 100 },
     transport: ablyTransport({
-      ably: Ably,
+      Realtime: Ably.Realtime,
       clientOptions: { ...emulator.clientOptions(), logLevel: 0 },
     }),
   });

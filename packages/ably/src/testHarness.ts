@@ -3,14 +3,16 @@ import {
   noConnectivitySignals,
   type RealtimeClient,
 } from '@patchbay/realtime-core';
-import type { ConformanceHarness } from '@patchbay/realtime-testkit';
+import { type ConformanceHarness, createClientNetworks } from '@patchbay/realtime-testkit';
 import { type AblyEmulator, createAblyEmulator } from '@patchbay/realtime-testkit/ably';
 import * as Ably from 'ably';
 import { ablyTransport } from './ablyTransport.js';
 import { encodeData } from './internal/codec.js';
 
 /**
- * Test-only: the Ably emulator on 127.0.0.1 (port 0) and clients on the real `ably` SDK. When
+ * Test-only: the Ably emulator on 127.0.0.1 (port 0) and clients on the real `ably` SDK, each
+ * reaching the emulator (realtime and REST alike) through its own TCP proxy, so
+ * `interruptLink` takes one client's network away as Wi-Fi would. When
  * the suite passes `auth`, its token names the user (`user.v1`); the harness turns it into a
  * TokenRequest signed with the emulator's key, so token auth runs through `authCallback` and
  * `POST /keys/{keyName}/requestToken` exactly as with Ably.
@@ -18,6 +20,7 @@ import { encodeData } from './internal/codec.js';
 export function createAblyHarness(): ConformanceHarness & { emulator(): AblyEmulator } {
   let emulator: AblyEmulator | undefined;
   let rest: Ably.Rest | undefined;
+  const networks = createClientNetworks();
   const live = (): AblyEmulator => {
     if (!emulator) throw new Error('The Ably emulator is not running: call setup() first.');
     return emulator;
@@ -37,11 +40,13 @@ export function createAblyHarness(): ConformanceHarness & { emulator(): AblyEmul
       emulator = await createAblyEmulator({ port: 0 });
     },
     teardown: async () => {
+      await networks.closeAll();
       await emulator?.close();
       emulator = undefined;
     },
-    createClient: ({ auth, ...options }) =>
-      createRealtime({
+    createClient: async ({ auth, ...options }) => {
+      const network = await networks.open(live().port);
+      const client = createRealtime({
         connectivity: noConnectivitySignals,
         ...options,
         ...(auth
@@ -54,10 +59,17 @@ export function createAblyHarness(): ConformanceHarness & { emulator(): AblyEmul
             }
           : {}),
         transport: ablyTransport({
-          ably: Ably,
-          clientOptions: { ...clientOptions(live(), auth !== undefined), logLevel: 1 },
+          Realtime: Ably.Realtime,
+          clientOptions: {
+            ...clientOptions(live(), auth !== undefined),
+            port: network.port,
+            logLevel: 1,
+          },
         }),
-      }),
+      });
+      networks.bind(client, network);
+      return client;
+    },
     serverPublish: async (channel, event, data, publishOptions) => {
       await restClient()
         .channels.get(channel)
@@ -67,7 +79,9 @@ export function createAblyHarness(): ConformanceHarness & { emulator(): AblyEmul
           ...encodeData(data),
         });
     },
+    // The emulator cuts the socket and keeps the connection resumable: ably-js resumes it.
     dropLink: async (client) => live().drop(connectionOf(client)),
+    interruptLink: (client, ms) => networks.interrupt(client, ms),
     blackholeLink: async (client) => live().blackhole(connectionOf(client)),
     stopServer: () => live().stop(),
     startServer: () => live().start(),

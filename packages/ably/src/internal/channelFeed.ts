@@ -1,0 +1,148 @@
+import {
+  malformedFrameError,
+  type TransportMessage,
+  type TransportPresenceMember,
+  type TransportSink,
+} from '@patchbay/realtime-core';
+import type * as Ably from 'ably';
+import { decodePresence, isEphemeral, toTransportMessage } from './codec.js';
+import { isAuthError } from './errors.js';
+import { type ChannelCursor, type Replay, replayMissed } from './replayMissed.js';
+
+/** What a feed needs from the transport that owns it. */
+export interface FeedHost {
+  sink: TransportSink;
+  maxPages: number;
+  /** Ably's connection is up (a failed history read then is not the network's fault). */
+  connected(): boolean;
+  /** A message was delivered (the recovery key, when kept, moves on). */
+  delivered(): void;
+}
+
+/**
+ * One subscribed channel on the long-lived client: its listeners, its cursor, and whether the
+ * stream is continuous with what was delivered. ably-js re-attaches channels by itself after
+ * every reconnect; an `attached` or `update` change with `resumed: false` is Ably saying that
+ * continuity was lost (messages may be missing). Only then is history read: live messages are
+ * held from that moment until the gap is replayed, so delivery stays in order and the gap's
+ * start (the cursor) cannot move past what was missed.
+ */
+export class ChannelFeed {
+  readonly name: string;
+  readonly channel: Ably.RealtimeChannel;
+  readonly cursor: ChannelCursor;
+  readonly #host: FeedHost;
+  /** Live messages held back while a gap is open (continuity lost, not yet replayed). */
+  #held: Ably.InboundMessage[] | undefined;
+  #recovering: Promise<boolean> | undefined;
+  /** Set once the first attach is done: later non-resumed attaches are gaps. */
+  live = false;
+  /** Core is re-attaching and reports the outcome itself (`recovered: false` → discontinuity). */
+  awaited = false;
+
+  constructor(name: string, channel: Ably.RealtimeChannel, cursor: ChannelCursor, host: FeedHost) {
+    this.name = name;
+    this.channel = channel;
+    this.cursor = cursor;
+    this.#host = host;
+  }
+
+  get gap(): boolean {
+    return this.#held !== undefined;
+  }
+
+  /** Continuity is lost from the cursor on: hold live messages until `recover()`. */
+  open(): void {
+    this.#held ??= [];
+  }
+
+  readonly onMessage = (message: Ably.InboundMessage): void => {
+    if (this.#held) this.#held.push(message);
+    else this.#deliver(message);
+  };
+
+  readonly onPresence = (message: Ably.PresenceMessage): void => {
+    this.#host.sink.presence(this.name, {
+      type: message.action as 'enter' | 'update' | 'leave',
+      member: member(message),
+    });
+  };
+
+  readonly onAttach = (change: Ably.ChannelStateChange): void => {
+    if (!this.live || change.resumed) return;
+    this.open();
+    // Ably re-attached on its own: repair now. When core is re-attaching too it reports the result.
+    this.recover().then(
+      (complete) => {
+        if (!complete && !this.awaited)
+          this.#host.sink.discontinuity(this.name, 'history-unavailable');
+      },
+      () => {},
+    );
+  };
+
+  /** Tell core who is here (Ably's own presence map, synced on attach). */
+  async sync(): Promise<void> {
+    const members = await this.channel.presence.get();
+    this.#host.sink.presence(this.name, { type: 'sync', members: members.map(member) });
+  }
+
+  /**
+   * Replay the open gap from history, then the held live messages (minus those history already
+   * had). Resolves whether the replay was complete. Rejects, keeping the gap open, when the read
+   * failed because the link is down: the next re-attach replays the same gap.
+   */
+  recover(): Promise<boolean> {
+    this.#recovering ??= this.#replay().finally(() => {
+      this.#recovering = undefined;
+    });
+    return this.#recovering;
+  }
+
+  async #replay(): Promise<boolean> {
+    if (!this.#held) return true;
+    let replay: Replay;
+    try {
+      replay = await replayMissed(this.channel, this.cursor.serial, this.#host.maxPages);
+    } catch (error) {
+      // The link is down (a cut resets the REST request too): the gap stays open and the next
+      // re-attach replays it. Refused, or unreadable while connected (a REST outage): go live
+      // and report the gap instead of keeping the channel waiting.
+      if (isAuthError(error) || !this.#host.connected()) throw error;
+      replay = { messages: [], complete: false };
+    }
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    if (replay.complete) for (const message of replay.messages) this.#deliver(message);
+    // Given up: the position moves to the attach point, so the gap is not reported twice.
+    else this.cursor.serial = replay.messages.at(-1)?.serial ?? this.cursor.serial;
+    const replayed = new Set(replay.messages.map((message) => message.id));
+    for (const message of held) if (!replayed.has(message.id)) this.#deliver(message);
+    return replay.complete;
+  }
+
+  #deliver(message: Ably.InboundMessage): void {
+    let seq: number | undefined;
+    if (!isEphemeral(message)) {
+      seq = ++this.cursor.seq;
+      if (message.serial) this.cursor.serial = message.serial;
+    }
+    const { sink } = this.#host;
+    let converted: TransportMessage;
+    try {
+      converted = toTransportMessage(this.name, message, seq);
+    } catch {
+      // Marked as JSON but not JSON: dropped (its position still counts, so it is never replayed).
+      sink.error?.(malformedFrameError('Ably', 'message', message.data));
+      return;
+    }
+    sink.message(converted);
+    this.#host.delivered();
+  }
+}
+
+const member = (m: Ably.PresenceMessage): TransportPresenceMember => ({
+  clientId: m.clientId ?? '',
+  connectionId: m.connectionId ?? m.clientId ?? '',
+  data: decodePresence(m.data),
+});
