@@ -9,10 +9,12 @@ import {
   type TransportSubscribeResult,
 } from '@patchbay/realtime-core';
 import DefaultPusher, { type Options as PusherJsOptions } from 'pusher-js';
+import { ClientEventLanes } from './internal/clientEventLanes.js';
 import { callEndpoint, type FetchLike } from './internal/endpointRequest.js';
 import { MESSAGE_PREFIX, PRESENCE_PREFIX, type PusherEnvelope } from './internal/envelope.js';
-import { abandonPusher, openPusherSession } from './internal/openPusherSession.js';
-import { lostError, type PusherSession } from './internal/pusherSession.js';
+import { lostError } from './internal/pusherChannels.js';
+import { PusherLink } from './internal/pusherLink.js';
+import { fromEnvelope } from './internal/toTransportMessage.js';
 
 /** The pusher-js constructor (`import Pusher from 'pusher-js'`), or a compatible build. */
 export type PusherConstructor = new (key: string, options: PusherJsOptions) => DefaultPusher;
@@ -23,31 +25,31 @@ export interface PusherTransportOptions {
   /** Pusher cluster, e.g. `eu`. Default `mt1` (pusher-js requires one even with `wsHost`). */
   cluster?: string;
   /**
-   * Absolute URL of `createPusherAuthHandler` on your server. It signs user sign-in and every
-   * channel subscription; core's token is sent as `Authorization: Bearer <token>`.
+   * Absolute URL of `createPusherAuthHandler` on your server. It tells each connection who it is
+   * and signs every channel subscription; core's token is sent as `Authorization: Bearer <token>`.
    */
   authEndpoint: string;
   /**
-   * Absolute URL of `createPusherPublishHandler`. With it, publishes are acknowledged (the promise
-   * resolves once Pusher accepted the trigger, and rejects on refusal), carry your server's
-   * verified clientId, and `echo: false` uses Pusher's own socket exclusion. Without it, messages
-   * go out as client events: no ack, client events must be enabled in the Pusher app, at most
-   * `clientEventsPerSecond` per connection, and receivers only learn the sender's clientId where
-   * Pusher vouches for it (on the presence channel).
+   * Absolute URL of `createPusherPublishHandler`. With it, publishes are acknowledged, carry your
+   * server's verified clientId, and `echo: false` uses Pusher's own socket exclusion. Without it,
+   * messages go out as client events: no ack, client events must be enabled in the Pusher app,
+   * at most `clientEventsPerSecond` per connection.
    */
   publishEndpoint?: string;
-  /**
-   * Client events this connection may send per second: Pusher's limit for your app (10 unless
-   * Pusher raised it). The transport paces messages, typing and presence updates below it rather
-   * than have Pusher reject them (error 4301). Default 10.
-   */
+  /** Pusher's client-event limit per connection for your app; the transport paces below it. Default 10. */
   clientEventsPerSecond?: number;
-  /** Extra pusher-js options (`wsHost`, `wsPort`, `forceTLS`, `enabledTransports` …). Auth stays with the transport. */
+  /**
+   * The app's own pusher-js client (e.g. Laravel Echo's `echo.connector.pusher`), so the app keeps
+   * one connection. Patchbay only subscribes and unsubscribes its own channels on it and never
+   * disconnects it; `key`, `cluster`, `pusherOptions` and `Pusher` are then unused.
+   */
+  pusher?: DefaultPusher;
+  /** Extra pusher-js options (`wsHost`, `wsPort`, `forceTLS`, `enabledTransports`, `activityTimeout` …). */
   pusherOptions?: Omit<
     Partial<PusherJsOptions>,
     'channelAuthorization' | 'userAuthentication' | 'authorizer' | 'authEndpoint' | 'auth'
   >;
-  /** Give up a connection attempt after this long without a connection. Default 10 000 ms. */
+  /** One connection attempt ends after this long (pusher-js's `unavailableTimeout`). Default: core's `reconnect.connectTimeoutMs`. */
   connectTimeoutMs?: number;
   /** How long one publish request may take. Default 10 000 ms. */
   requestTimeoutMs?: number;
@@ -59,51 +61,55 @@ export interface PusherTransportOptions {
   fetch?: FetchLike;
 }
 
+const TYPING_EVENT = 'patchbay:typing';
+const PRESENCE_UPDATE_EVENT = 'patchbay:presence-update';
+
 /**
- * The Pusher Channels transport over pusher-js. Each core attempt creates one pusher-js client
- * whose own reconnection is cut short (any drop ends that client), so attempts, backoff and state
- * are core's, as on every provider. Portable channel `room` maps to `private-room` for messages
- * and `presence-room` for members; identity comes from your auth endpoint. Pusher has no history
- * or replay, so core emits `discontinuity` after every reconnect; presence updates are emulated.
+ * The Pusher Channels transport over one long-lived pusher-js client per Patchbay client (or the
+ * app's own). pusher-js reconnects by itself and subscribes its channels again; the transport
+ * reports its attempts to core. Portable channel `room` is `private-room` for messages and
+ * `presence-room` for members, joined only while presence is used. Pusher has no history, so core
+ * emits `discontinuity` after a reconnect; presence updates are emulated.
  */
 export function pusherTransport(options: PusherTransportOptions): Transport {
-  if (typeof options?.key !== 'string' || options.key.length === 0) {
-    throw new ConfigError('pusherTransport: "key" must be your Pusher app key.');
+  if (!options?.pusher && !options?.key) {
+    throw new ConfigError('pusherTransport: "key" must be your Pusher app key (or pass "pusher").');
   }
-  const rate = options?.clientEventsPerSecond;
-  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1)) {
+  const rate = options.clientEventsPerSecond ?? 10;
+  if (!(Number.isInteger(rate) && rate >= 1)) {
     throw new ConfigError(
       `pusherTransport: "clientEventsPerSecond" must be a whole number ≥ 1 (Pusher's default is 10); got ${JSON.stringify(rate)}.`,
     );
   }
   for (const field of ['authEndpoint', 'publishEndpoint'] as const) {
     const url = options[field];
-    if (
-      (field === 'authEndpoint' || url !== undefined) &&
-      (typeof url !== 'string' || !/^https?:\/\//.test(url))
-    ) {
+    if ((field === 'authEndpoint' || url !== undefined) && !/^https?:\/\//.test(String(url))) {
       throw new ConfigError(
         `pusherTransport: "${field}" must be an absolute http(s) URL of your server's handler (see @patchbay/realtime-pusher/server); got ${JSON.stringify(url)}.`,
       );
     }
   }
-  return new PusherTransport(options);
+  return new PusherTransport(options, rate);
 }
 
 class PusherTransport implements Transport {
   readonly provider = 'pusher';
+  readonly linkMode = 'persistent';
   readonly capabilities: TransportCapabilities;
   readonly #options: PusherTransportOptions;
-  #session: PusherSession | undefined;
-  #token: string | undefined;
+  readonly #rate: number;
+  readonly #fetch: FetchLike;
+  #link: PusherLink | undefined;
+  #lanes: ClientEventLanes | undefined;
   #clientId: string | undefined;
+  #echo = true;
   #publishes = new AbortController();
   #chain: Promise<unknown> = Promise.resolve();
-  /** Messages handed over but never sent when the link dropped, by portable channel: sent first on the next link. */
-  #unsent: Array<[string, PusherEnvelope]> = [];
 
-  constructor(options: PusherTransportOptions) {
+  constructor(options: PusherTransportOptions, rate: number) {
     this.#options = options;
+    this.#rate = rate;
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     const acked = options.publishEndpoint !== undefined;
     this.capabilities = Object.freeze({
       clientPublish: true,
@@ -116,103 +122,117 @@ class PusherTransport implements Transport {
       maxMessageBytes: options.maxMessageBytes ?? 9_216,
       // Pusher reports member_removed as soon as a socket closes: core holds it for the grace.
       presenceGrace: false,
-      // Publish requests go one at a time (order across HTTP requests is not guaranteed), so
-      // core waits for each ack before handing over the next: its ack timeout then measures the
-      // request, not the line of requests before it.
+      // Publish requests go one at a time (HTTP requests may overtake each other), so core hands
+      // over the next on each ack and its timeout measures one request, not the line before it.
       ...(acked ? { maxPublishesInFlight: 1 } : {}),
     });
   }
 
   async connect(request: TransportConnectRequest): Promise<TransportConnection> {
     this.disconnect();
-    this.#token = request.token;
-    this.#publishes = new AbortController();
     const options = this.#options;
-    let created: PusherSession | undefined;
-    try {
-      const opened = await openPusherSession(
-        {
-          Pusher: options.Pusher ?? (DefaultPusher as unknown as PusherConstructor),
-          key: options.key,
-          pusherOptions: {
-            ...options.pusherOptions,
-            cluster: options.cluster ?? options.pusherOptions?.cluster ?? 'mt1',
-          },
-          connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-          fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
-          authEndpoint: options.authEndpoint,
-          acceptClientMessages: options.publishEndpoint === undefined,
-          clientEventsPerSecond: options.clientEventsPerSecond ?? 10,
-        },
-        request,
-        {
-          created: (session) => {
-            created = session;
-            this.#session = session;
-          },
-          lost: (session, error) => {
-            if (this.#session !== session) return;
-            this.#session = undefined;
-            this.#keepUnsent(session.close(error));
-            // Stop pusher-js from reconnecting by itself: core owns retries.
-            abandonPusher(session.pusher);
-            request.sink.lost(error);
-          },
-        },
-      );
-      this.#clientId = opened.clientId;
-      for (const [channel, envelope] of this.#unsent.splice(0)) {
-        opened.session.sendClientEvent(channel, envelope);
-      }
-      return { clientId: opened.clientId, connectionId: opened.socketId };
-    } catch (error) {
-      if (created && this.#session === created) this.#session = undefined;
-      throw error;
-    }
+    this.#echo = request.echo;
+    this.#publishes = new AbortController();
+    const link = new PusherLink(
+      {
+        pusher: options.pusher,
+        fetch: this.#fetch,
+        authEndpoint: options.authEndpoint,
+        acceptClientMessages: !options.publishEndpoint,
+      },
+      request,
+      (auth) => {
+        if (options.pusher) return undefined;
+        try {
+          return new (options.Pusher ?? (DefaultPusher as unknown as PusherConstructor))(
+            options.key,
+            {
+              ...options.pusherOptions,
+              cluster: options.cluster ?? options.pusherOptions?.cluster ?? 'mt1',
+              unavailableTimeout: options.connectTimeoutMs ?? request.reconnect.connectTimeoutMs,
+              channelAuthorization: { customHandler: auth.channel },
+              userAuthentication: { customHandler: auth.user },
+            },
+          );
+        } catch (error) {
+          throw new ConfigError(
+            `pusher-js refused its options: ${(error as Error).message ?? error}. Check "key", "cluster" and "pusherOptions".`,
+            { cause: error },
+          );
+        }
+      },
+    );
+    this.#link = link;
+    this.#lanes = new ClientEventLanes(link.pusher, link.channels, this.#rate);
+    const connection = await link.open();
+    this.#clientId = connection.clientId;
+    return connection;
   }
 
+  /** Ends our use of the client: members leave at once, the app's own client stays connected. */
   disconnect(): void {
-    const session = this.#session;
-    this.#session = undefined;
+    const link = this.#link;
+    this.#link = undefined;
     this.#publishes.abort();
-    if (!session) return;
-    this.#keepUnsent(session.close(lostError('the connection was closed')));
-    abandonPusher(session.pusher);
+    this.#lanes?.close();
+    if (!link) return;
+    for (const channel of link.channels.presence.keys()) link.channels.signalLeave(channel);
+    const names = [...link.channels.names];
+    link.close();
+    // pusher-js sends every frame a timer tick later but closes at once: close after the leaves.
+    if (link.owned) setTimeout(() => link.pusher.disconnect());
+    else for (const name of names) link.pusher.unsubscribe(name);
+  }
+
+  reconnectNow(): void {
+    this.#link?.reconnectNow();
   }
 
   async subscribe(
     channel: string,
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscribeResult> {
-    const session = this.#live();
-    // Every attached channel also watches presence-<name>: core may start watching members after
-    // the attach without telling the transport, and presence lives on a separate Pusher channel.
-    // A refused watch only fails the attach when presence was asked for.
-    session.watching.add(channel);
-    const watch = session.join(PRESENCE_PREFIX + channel).catch((error: unknown) => {
-      session.watching.delete(channel);
-      if (options.presence) throw error;
-    });
+    const { channels } = this.#live();
+    const clientEvents = !this.#options.publishEndpoint;
+    // Client-event messages travel on the presence channel, so there every receiver watches it.
+    channels.wish(channel).watched = clientEvents || options.presence === true;
+    const joins = [channels.join(MESSAGE_PREFIX + channel)];
+    if (clientEvents) {
+      // Refused presence only fails the attach when presence was asked for: messages then go
+      // on the private channel, without a verified sender.
+      joins.push(
+        channels.syncPresence(channel).catch((error: unknown) => {
+          if (options.presence) throw error;
+        }),
+      );
+    }
     try {
-      await Promise.all([session.join(MESSAGE_PREFIX + channel), watch]);
+      await Promise.all(joins);
     } catch (error) {
-      this.#release(session, channel);
+      this.unsubscribe(channel);
       throw error;
     }
+    // Core enters presence right after this resolves: joining presence a task later joins once,
+    // as a member, instead of as a watcher first.
+    if (!clientEvents) setTimeout(() => channels.syncPresence(channel).catch(() => {}));
     // Pusher keeps no history: nothing can be replayed, so core reports a discontinuity.
     return { recovered: false };
   }
 
   async unsubscribe(channel: string): Promise<void> {
-    const session = this.#session;
-    if (session) this.#release(session, channel);
+    const channels = this.#link?.channels;
+    if (!channels) return;
+    channels.signalLeave(channel);
+    channels.presence.delete(channel);
+    channels.leave(MESSAGE_PREFIX + channel);
+    channels.leave(PRESENCE_PREFIX + channel);
   }
 
   async publish(message: TransportPublish): Promise<void> {
-    const session = this.#live();
-    // The publish endpoint builds its own envelope from the request (with the verified sender).
-    if (!message.ephemeral && this.#options.publishEndpoint !== undefined) {
-      await this.#post(session, message);
+    const link = this.#live();
+    if (this.#options.publishEndpoint && (!message.ephemeral || message.event === TYPING_EVENT)) {
+      // Typing goes with the publishes: receivers need not be on the presence channel for it.
+      await this.#post(link, message);
       return;
     }
     const envelope: PusherEnvelope = {
@@ -220,53 +240,47 @@ class PusherTransport implements Transport {
       event: message.event,
       data: message.data,
       timestamp: Date.now(),
-      ...(this.#clientId !== undefined ? { clientId: this.#clientId } : {}),
     };
-    if (message.ephemeral) {
-      // Typing and emulated presence updates: client events on the presence channel, where
-      // Pusher stamps the sender; dropped when they cannot go out there.
-      session.sendSignal(message.channel, envelope);
-      return;
+    const update = message.data as { data?: string } | null;
+    if (message.event === PRESENCE_UPDATE_EVENT && update && 'data' in update) {
+      // Any later authorization (a reconnect) enters with the latest data, so nobody sees it go back.
+      const wish = link.channels.presence.get(message.channel);
+      if (wish?.data !== undefined) wish.data = JSON.stringify(update.data ?? null);
     }
-    // No ack exists: handed over means sent, or queued behind the subscription Pusher requires
-    // and the rate limit. Sent on the presence channel, so receivers get a verified clientId.
-    session.sendClientEvent(message.channel, envelope);
+    this.#lanes?.send(message.channel, envelope, message.ephemeral === true);
     // Pusher never returns client events to their sender; core drops this when echo is off.
-    session.deliverLocally(message.channel, envelope);
+    if (!message.ephemeral)
+      link.channels.deliver(fromEnvelope(message.channel, envelope, this.#clientId));
   }
 
   async presenceEnter(channel: string, data: unknown): Promise<void> {
-    const session = this.#live();
-    session.presenceData.set(channel, data);
-    await session.rejoin(PRESENCE_PREFIX + channel);
+    const { channels } = this.#live();
+    channels.wish(channel).data = JSON.stringify(data ?? null);
+    await channels.syncPresence(channel);
   }
 
-  /** Not called by core (`presenceUpdate: false`: updates are emulated); re-enters with the new data. */
-  async presenceUpdate(channel: string, data: unknown): Promise<void> {
-    await this.presenceEnter(channel, data);
+  /** Not called by core (`presenceUpdate: false`: updates are emulated); enters with the new data. */
+  presenceUpdate(channel: string, data: unknown): Promise<void> {
+    return this.presenceEnter(channel, data);
   }
 
   async presenceLeave(channel: string): Promise<void> {
-    const session = this.#live();
-    session.presenceData.delete(channel);
-    // Pusher makes every subscriber a member: leaving means re-subscribing as a hidden watcher.
-    if (session.watching.has(channel)) await session.rejoin(PRESENCE_PREFIX + channel);
-    else session.leave(PRESENCE_PREFIX + channel);
+    const { channels } = this.#live();
+    channels.signalLeave(channel);
+    channels.wish(channel).data = undefined;
+    // Pusher makes every subscriber a member: still watching means re-subscribing as a watcher.
+    await channels.syncPresence(channel);
   }
 
-  #post(session: PusherSession, message: TransportPublish): Promise<unknown> {
-    const endpoint = this.#options.publishEndpoint as string;
-    const socketId = session.echo ? undefined : session.pusher.connection.socket_id;
-    // This link's publishes end with it; each request also times out on its own, counted from
-    // when it starts (requests wait in line). A plain controller and timer per request: the
-    // AbortSignal.any + AbortSignal.timeout pair cost ~40 µs per publish in Node 20.
-    const link = this.#publishes.signal;
+  #post(link: PusherLink, message: TransportPublish): Promise<unknown> {
+    const socketId = this.#echo ? undefined : link.pusher.connection.socket_id;
+    const closed = this.#publishes.signal;
     const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
     const run = async () => {
+      // Counted from when this request starts, not while it waits behind the one before it.
       const abort = new AbortController();
-      const onLinkEnd = () => abort.abort(link.reason);
-      if (link.aborted) onLinkEnd();
-      else link.addEventListener('abort', onLinkEnd);
+      const onClose = () => abort.abort(closed.reason);
+      closed.addEventListener('abort', onClose);
       const timer = setTimeout(
         () =>
           abort.abort(
@@ -275,10 +289,11 @@ class PusherTransport implements Transport {
         timeoutMs,
       );
       try {
+        if (closed.aborted) throw lostError('the client was closed');
         return await callEndpoint({
-          fetch: this.#options.fetch ?? globalThis.fetch.bind(globalThis),
-          url: endpoint,
-          token: this.#token,
+          fetch: this.#fetch,
+          url: this.#options.publishEndpoint as string,
+          token: await link.token(),
           body: {
             channel: message.channel,
             event: message.event,
@@ -292,32 +307,16 @@ class PusherTransport implements Transport {
         });
       } finally {
         clearTimeout(timer);
-        link.removeEventListener('abort', onLinkEnd);
+        closed.removeEventListener('abort', onClose);
       }
     };
-    // One request at a time: concurrent HTTP requests could reach Pusher out of order.
     const result = this.#chain.then(run, run);
     this.#chain = result.catch(() => {});
     return result;
   }
 
-  #keepUnsent(unsent: Array<[string, PusherEnvelope]>): void {
-    // Bounded: a link that keeps dying must not grow this without limit (oldest go first).
-    this.#unsent.push(...unsent);
-    if (this.#unsent.length > 1_000) this.#unsent.splice(0, this.#unsent.length - 1_000);
-  }
-
-  #release(session: PusherSession, channel: string): void {
-    session.watching.delete(channel);
-    session.presenceData.delete(channel);
-    session.leave(MESSAGE_PREFIX + channel);
-    session.leave(PRESENCE_PREFIX + channel);
-    session.forgetRoute(channel);
-  }
-
-  #live(): PusherSession {
-    const session = this.#session;
-    if (!session) throw lostError('not connected');
-    return session;
+  #live(): PusherLink {
+    if (!this.#link) throw lostError('not connected');
+    return this.#link;
   }
 }

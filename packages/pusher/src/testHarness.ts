@@ -6,7 +6,12 @@ import {
   noConnectivitySignals,
   type RealtimeClient,
 } from '@patchbay/realtime-core';
-import { type ConformanceHarness, createAuthRules } from '@patchbay/realtime-testkit';
+import {
+  type ConformanceHarness,
+  createAuthRules,
+  createTcpProxy,
+  type TcpProxy,
+} from '@patchbay/realtime-testkit';
 import { createPusherEmulator, type PusherEmulator } from '@patchbay/realtime-testkit/pusher';
 import PusherServer from 'pusher';
 import { type PusherTransportOptions, pusherTransport } from './pusherTransport.js';
@@ -22,16 +27,21 @@ export interface PusherHarnessOptions {
   /** Publish through the app's publish endpoint (acks) or as client events (no acks). */
   publish: 'endpoint' | 'client-events';
   transport?: Partial<PusherTransportOptions>;
+  /** Client events Pusher lets each connection send per second (the emulator and the transport). */
+  clientEventsPerSecond?: number;
 }
 
 interface ClientLink {
   /** The client's HTTP to the app server hangs (half-open network) once set. */
   blackholed: boolean;
+  /** The client's own network to the emulator, for `interruptLink`. */
+  proxy: TcpProxy;
 }
 
 /**
  * Test-only: the real pusher-js client and the real `pusher` SDK against the Pusher emulator,
- * plus an app server (auth + publish handlers from `/server`) on 127.0.0.1, port 0.
+ * plus an app server (auth + publish handlers from `/server`) on 127.0.0.1, port 0. Each client's
+ * websocket goes through its own TCP proxy, so one client's network can be taken away.
  */
 export function createPusherHarness(options: PusherHarnessOptions): ConformanceHarness {
   const authRules = createAuthRules();
@@ -41,6 +51,7 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
   let app: Server | undefined;
   let appUrl = '';
   const links = new WeakMap<RealtimeClient, ClientLink>();
+  const proxies = new Set<TcpProxy>();
   const live = () => {
     if (!emulator || !pusher) throw new Error('The harness is not set up.');
     return { emulator, pusher };
@@ -66,7 +77,13 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
 
   return {
     setup: async () => {
-      emulator = await createPusherEmulator({ ...APP, port: 0 });
+      emulator = await createPusherEmulator({
+        ...APP,
+        port: 0,
+        ...(options.clientEventsPerSecond
+          ? { clientEventsPerSecond: options.clientEventsPerSecond }
+          : {}),
+      });
       pusher = new PusherServer(emulator.serverOptions());
       const auth = createPusherAuthHandler({ pusher, authenticate, authorize });
       const publish = createPusherPublishHandler({ pusher, authenticate, authorize });
@@ -81,11 +98,15 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+      await Promise.all([...proxies].map((proxy) => proxy.close()));
+      proxies.clear();
       await emulator?.close();
       emulator = undefined;
     },
-    createClient: (clientOptions) => {
-      const link: ClientLink = { blackholed: false };
+    createClient: async (clientOptions) => {
+      const proxy = await createTcpProxy({ upstream: live().emulator.port });
+      proxies.add(proxy);
+      const link: ClientLink = { blackholed: false, proxy };
       const client = createRealtime({
         connectivity: noConnectivitySignals,
         ...clientOptions,
@@ -96,8 +117,11 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
           ...(options.publish === 'endpoint'
             ? { publishEndpoint: `${appUrl}/pusher/publish` }
             : {}),
-          pusherOptions: live().emulator.clientOptions(),
+          pusherOptions: { ...live().emulator.clientOptions(), wsPort: proxy.port },
           connectTimeoutMs: 1_000,
+          ...(options.clientEventsPerSecond
+            ? { clientEventsPerSecond: options.clientEventsPerSecond }
+            : {}),
           fetch: (input, init) => (link.blackholed ? hang(init?.signal) : fetch(input, init)),
           ...options.transport,
         }),
@@ -115,6 +139,14 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
     },
     dropLink: async (client) => {
       live().emulator.dropSocket(socketOf(client));
+    },
+    interruptLink: async (client, ms) => {
+      const proxy = links.get(client)?.proxy;
+      if (!proxy) throw new Error('That client was not made by this harness.');
+      proxy.cut();
+      proxy.refuse(true);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      proxy.refuse(false);
     },
     blackholeLink: async (client) => {
       live().emulator.blackholeSocket(socketOf(client));

@@ -14,6 +14,9 @@ export interface PusherEnvelope {
 /** The Pusher event name client-event publishes travel under (Pusher requires `client-`). */
 export const CLIENT_EVENT = 'client-patchbay';
 
+/** Sent on `presence-<name>` just before a member leaves on purpose (see `signalLeave`). */
+export const LEAVE_SIGNAL = 'patchbay:leave';
+
 /** Prefixes Patchbay puts in front of portable channel names. */
 export const MESSAGE_PREFIX = 'private-';
 export const PRESENCE_PREFIX = 'presence-';

@@ -1,0 +1,107 @@
+import { ErrorCodes, type RealtimeError } from '@patchbay/realtime-core';
+import type PusherClient from 'pusher-js';
+import { ClientEventPacer } from './clientEventPacer.js';
+import { CLIENT_EVENT, MESSAGE_PREFIX, PRESENCE_PREFIX, type PusherEnvelope } from './envelope.js';
+import type { PusherChannels } from './pusherChannels.js';
+
+/** The client events of one portable channel, in send order. */
+interface Lane {
+  /** Signals (typing, presence updates) only ever go on the presence channel. */
+  queue: Array<{ envelope: PusherEnvelope; signal: boolean }>;
+  /** Where this channel's messages go: presence (Pusher stamps the sender) or, refused, private. */
+  route: string | undefined;
+  /** Waiting for a subscription or the rate limit; whatever it waits for pumps again. */
+  busy: boolean;
+}
+
+/**
+ * Client events, sent in order per channel once their Pusher channel is subscribed and within
+ * Pusher's rate limit. The pusher-js client outlives link drops, so what waits here while the link
+ * is down goes out, in order, once pusher-js has subscribed again: nothing carries over by hand.
+ * No ack exists: a refused route drops what waited (at most once, `publishAck: false`).
+ */
+export class ClientEventLanes {
+  readonly #pusher: PusherClient;
+  readonly #channels: PusherChannels;
+  readonly #pacer: ClientEventPacer;
+  readonly #lanes = new Map<string, Lane>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(pusher: PusherClient, channels: PusherChannels, perSecond: number) {
+    this.#pusher = pusher;
+    this.#channels = channels;
+    this.#pacer = new ClientEventPacer(perSecond);
+  }
+
+  send(channel: string, envelope: PusherEnvelope, signal: boolean): void {
+    let lane = this.#lanes.get(channel);
+    if (!lane) {
+      lane = { queue: [], route: undefined, busy: false };
+      this.#lanes.set(channel, lane);
+    }
+    lane.queue.push({ envelope, signal });
+    this.#pump(channel, lane);
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#lanes.clear();
+  }
+
+  #pump(channel: string, lane: Lane): void {
+    while (!lane.busy && !this.#closed && lane.queue.length > 0) {
+      const head = lane.queue[0] as Lane['queue'][number];
+      const presence = PRESENCE_PREFIX + channel;
+      const target = head.signal ? presence : (lane.route ?? presence);
+      if (!this.#channels.isJoined(target)) {
+        // A signal needs someone on the presence channel to mean anything: never join for it.
+        const wish = this.#channels.presence.get(channel);
+        if (head.signal && !wish?.watched && wish?.data === undefined) {
+          lane.queue.shift();
+          continue;
+        }
+        if (!head.signal && target === presence) this.#channels.wish(channel).watched = true;
+        this.#wait(channel, lane, target, head.signal);
+        return;
+      }
+      const delay = this.#pacer.delay(Date.now());
+      if (delay > 0) {
+        lane.busy = true;
+        this.#timer = setTimeout(() => {
+          lane.busy = false;
+          this.#pump(channel, lane);
+        }, delay);
+        return;
+      }
+      this.#pacer.take(Date.now());
+      lane.queue.shift();
+      if (!head.signal) lane.route = target;
+      this.#pusher.channel(target).trigger(CLIENT_EVENT, head.envelope);
+    }
+  }
+
+  #wait(channel: string, lane: Lane, target: string, signal: boolean): void {
+    lane.busy = true;
+    const joined = target.startsWith(PRESENCE_PREFIX)
+      ? this.#channels.syncPresence(channel)
+      : this.#channels.join(target);
+    joined.then(
+      () => {
+        lane.busy = false;
+        this.#pump(channel, lane);
+      },
+      (error: RealtimeError) => {
+        lane.busy = false;
+        if (error.code !== ErrorCodes.ConnectionLost) {
+          // Refused: messages fall back to private (no verified sender), then nowhere.
+          if (signal) lane.queue.shift();
+          else if (target === MESSAGE_PREFIX + channel) lane.queue.length = 0;
+          else lane.route = MESSAGE_PREFIX + channel;
+        }
+        this.#pump(channel, lane);
+      },
+    );
+  }
+}
