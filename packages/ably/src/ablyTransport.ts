@@ -34,9 +34,7 @@ export interface AblyTransportOptions extends AblyTransportBaseOptions, AblyClie
 export function ablyTransport(options: AblyTransportOptions = {}): Transport {
   const Constructor = options.Realtime ?? options.ably?.Realtime ?? Realtime;
   if (typeof Constructor !== 'function') {
-    throw new ConfigError(
-      'ablyTransport: "Realtime" must be the Realtime constructor from "ably" (or BaseRealtime from "ably/modular").',
-    );
+    throw new ConfigError('ablyTransport: Realtime must be a constructor (Realtime from "ably").');
   }
   return new AblyTransport({ ...options, Realtime: Constructor });
 }

@@ -78,7 +78,7 @@ export class AblyTransport implements Transport {
     } catch (error) {
       // ably-js validates options in its constructor (e.g. 40106, no credentials): not retryable.
       throw new ConfigError(
-        `ablyTransport: Ably refused the client options (${String(error)}). Give it credentials: key, authUrl, authCallback, or auth() in createRealtime.`,
+        `ablyTransport: Ably refused the client options (${error}); give it credentials (key, authUrl, authCallback or auth()).`,
         { cause: error },
       );
     }
@@ -176,16 +176,12 @@ export class AblyTransport implements Transport {
   }
 
   publish(message: TransportPublish): Promise<void> {
-    // Not `async`: this runs for every message, and the ack reaches core on the turn Ably settles.
-    let sent: Promise<unknown>;
-    try {
-      const wire: Ably.Message = encodeData(message.data, message.ephemeral === true);
-      wire.id = message.id;
-      wire.name = message.event;
-      sent = this.#live().channels.get(message.channel).publish(wire);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    // Not `async`: this runs for every message, and the ack reaches core on the turn Ably
+    // settles it (a synchronous throw before anything reached Ably is core's to catch).
+    const wire: Ably.Message = encodeData(message.data, message.ephemeral === true);
+    wire.id = message.id;
+    wire.name = message.event;
+    const sent = this.#live().channels.get(message.channel).publish(wire);
     this.#saveRecoveryKey();
     // Ably holds a publish across a resumed connection and settles it then; it fails it only
     // when the connection is suspended or lost (80xxx → retryable: core sends it again, with
@@ -199,46 +195,46 @@ export class AblyTransport implements Transport {
   }
 
   presenceEnter(channel: string, data: unknown): Promise<void> {
-    const encoded = encodePresence(data);
-    const key = JSON.stringify(encoded) ?? '';
     // Core re-enters after every reconnect. Ably keeps (or re-enters by itself, RTP17) the
     // members this client entered, so entering again with the same data would only show
     // others a needless update.
-    if (this.#entered.get(channel) === key) return Promise.resolve();
-    return this.#presence(channel, 'enter', (p) => p.enter(encoded)).then(() => {
-      this.#entered.set(channel, key);
-    });
+    return this.#entered.get(channel) === JSON.stringify(encodePresence(data))
+      ? Promise.resolve()
+      : this.#presence(channel, data, 'enter');
   }
 
   presenceUpdate(channel: string, data: unknown): Promise<void> {
-    const encoded = encodePresence(data);
-    return this.#presence(channel, 'update presence', (p) => p.update(encoded)).then(() => {
-      this.#entered.set(channel, JSON.stringify(encoded) ?? '');
-    });
+    return this.#presence(channel, data, 'update');
   }
 
   presenceLeave(channel: string): Promise<void> {
     this.#entered.delete(channel);
-    return this.#presence(channel, 'leave presence', (p) => p.leave());
+    return this.#on(channel, 'leave presence', (ably) => ably.presence.leave());
   }
 
-  async history(channel: string, options: TransportHistoryOptions): Promise<TransportMessage[]> {
-    const page = await this.#live()
-      .channels.get(channel)
-      .history({ direction: 'backwards', limit: options.limit ?? 100 })
-      .catch((error: unknown) => {
-        throw channelError(error, channel, 'read history');
-      });
+  history(channel: string, options: TransportHistoryOptions): Promise<TransportMessage[]> {
     // Ably's cursor is its serial, not Patchbay's seq, so `afterSeq` cannot be honoured here.
-    return page.items.reverse().map((message) => toTransportMessage(channel, message));
+    return this.#on(channel, 'read history', async (ably) =>
+      (await ably.history({ direction: 'backwards', limit: options.limit ?? 100 })).items
+        .reverse()
+        .map((message) => toTransportMessage(channel, message)),
+    );
   }
 
-  async #presence(
+  /** Enter or update, remembering the data entered (see `presenceEnter`). */
+  async #presence(channel: string, data: unknown, action: 'enter' | 'update'): Promise<void> {
+    const encoded = encodePresence(data);
+    await this.#on(channel, `${action} presence`, (ably) => ably.presence[action](encoded));
+    this.#entered.set(channel, JSON.stringify(encoded));
+  }
+
+  /** Run a channel operation, mapping Ably's refusal to a Patchbay error. */
+  #on<TResult>(
     channel: string,
     action: string,
-    run: (presence: Ably.RealtimePresence) => Promise<void>,
-  ): Promise<void> {
-    await run(this.#live().channels.get(channel).presence).catch((error: unknown) => {
+    run: (ably: Ably.RealtimeChannel) => Promise<TResult>,
+  ): Promise<TResult> {
+    return run(this.#live().channels.get(channel)).catch((error: unknown) => {
       throw channelError(error, channel, action);
     });
   }

@@ -17,7 +17,7 @@ export function createClient(
 ): Ably.RealtimeClient {
   const { Realtime, clientOptions, recover } = options;
   // The entry points check that there is a client or a constructor.
-  if (!Realtime) throw new TypeError('ablyTransport: pass Realtime or client.');
+  if (!Realtime) throw new TypeError('pass Realtime or client');
   const { baseDelayMs, maxDelayMs, connectTimeoutMs } = request.reconnect;
   let token = request.token;
   const recoveryKey = recover?.storage.getItem(recover.key ?? RECOVERY_KEY);

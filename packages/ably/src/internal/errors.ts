@@ -34,7 +34,7 @@ export function isAuthError(error: unknown): boolean {
 export function connectError(error: unknown): RealtimeError {
   return isAuthError(error)
     ? new AuthError(
-        `Ably refused the credentials: ${describe(error)}. Check the API key, or what auth() returns (an Ably token or a signed TokenRequest).`,
+        `Ably refused the credentials (${describe(error)}): check the key, or what auth() returns.`,
         { cause: error },
       )
     : new ConnectionError(ErrorCodes.ConnectionFailed, `Ably failed: ${describe(error)}.`, {
@@ -54,7 +54,7 @@ export function channelError(error: unknown, channel: string, action: string): R
   if (error instanceof RealtimeError) return error;
   return isAuthError(error)
     ? new AuthError(
-        `Ably refused to ${action} on "${channel}": ${describe(error)}. Grant it in the token's capability.`,
+        `Ably refused to ${action} on "${channel}" (${describe(error)}): grant it in the token capability.`,
         { cause: error },
       )
     : new RealtimeError(

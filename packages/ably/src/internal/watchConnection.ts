@@ -31,7 +31,7 @@ export function watchConnection(
   onConnected: () => void,
 ): ConnectionWatch {
   const { connection } = client;
-  const { sink, signal } = request;
+  const { sink } = request;
   let lastId: string | undefined;
   let settle!: { resolve(value: TransportConnection): void; reject(error: unknown): void };
   const opened = new Promise<TransportConnection>((resolve, reject) => {
@@ -59,13 +59,13 @@ export function watchConnection(
       else sink.reconnected?.({ ...identity(), resumed });
     } else if (current === 'failed') {
       fail(connectError(reason));
-    } else if (current === 'closed' || current === 'closing') {
+    } else if (current === 'closed') {
       // Patchbay stops listening before it closes its own client: this is the app closing a
       // client it shares, which Patchbay must not reopen behind its back.
       fail(
         new ConnectionError(
           ErrorCodes.ConnectionClosed,
-          'The app closed the Ably client it shares with Patchbay: reopen it, then call connect().',
+          'The app closed the shared Ably client: reopen it, then call connect().',
         ),
       );
     } else if (
@@ -79,17 +79,13 @@ export function watchConnection(
       });
     }
   };
-  const abort = () => settle.reject(signal.reason);
-  signal.addEventListener('abort', abort, { once: true });
+  // Core abandons an attempt by calling disconnect() (stop): `opened` is then never read.
   connection.on(listener);
   if (connection.state === 'connected') listener({ current: 'connected', previous: 'connected' });
   else if (connection.state !== 'connecting') connection.connect();
   return {
     opened,
     fail,
-    stop: () => {
-      signal.removeEventListener('abort', abort);
-      connection.off(listener);
-    },
+    stop: () => connection.off(listener),
   };
 }
