@@ -219,6 +219,13 @@ class PusherTransport implements Transport {
     return { recovered: false };
   }
 
+  /** Presence use changed on an attached channel: join `presence-<name>` only while it is used. */
+  async watchPresence(channel: string, watching: boolean): Promise<void> {
+    const { channels } = this.#live();
+    channels.wish(channel).watched = watching || !this.#options.publishEndpoint;
+    await channels.syncPresence(channel);
+  }
+
   async unsubscribe(channel: string): Promise<void> {
     const channels = this.#link?.channels;
     if (!channels) return;
