@@ -15,7 +15,9 @@ afterEach(async () => {
   for (const thing of open.splice(0).reverse()) await thing.close();
 });
 
-async function emulatorWith(options: { connectionStateTtl?: number } = {}): Promise<AblyEmulator> {
+async function emulatorWith(
+  options: { connectionStateTtl?: number; remainPresentForMs?: number } = {},
+): Promise<AblyEmulator> {
   const emulator = await createAblyEmulator({ port: 0, ...options });
   open.push(emulator);
   return emulator;
@@ -115,10 +117,10 @@ describe('ably resumes by itself', () => {
   });
 
   it('a channel Ably re-attaches without resuming is repaired from history: missed messages once, in order', async () => {
-    const emulator = await emulatorWith();
+    // Members leave as soon as their link dies (Ably's remainPresentFor: 0), so this one cannot
+    // claim the channel's continuity afterwards: the re-attach comes back with resumed: false.
+    const emulator = await emulatorWith({ remainPresentForMs: 0 });
     const reader = await subscriber(emulator, 'not-resumed');
-    // The emulator removes this member when the link dies, so it cannot claim the channel's
-    // continuity afterwards: the re-attach comes back with resumed: false.
     await reader.channel.presence.enter({ here: true });
     publish(emulator, 'not-resumed', 'before');
     await expect.poll(() => reader.received).toEqual(['before']);

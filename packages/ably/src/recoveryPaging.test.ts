@@ -12,7 +12,9 @@ import { ablyTransport } from './ablyTransport.js';
 let emulator: AblyEmulator;
 
 beforeAll(async () => {
-  emulator = await createAblyEmulator({ port: 0 });
+  // Members leave as soon as their link dies (Ably's remainPresentFor: 0), so a re-attach
+  // cannot claim continuity: the case where the transport reads history.
+  emulator = await createAblyEmulator({ port: 0, remainPresentForMs: 0 });
 });
 afterAll(async () => {
   await emulator.close();

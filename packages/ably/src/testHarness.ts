@@ -35,6 +35,7 @@ export function createAblyHarness(): ConformanceHarness & { emulator(): AblyEmul
     return connectionId;
   };
   return {
+    linkMode: 'persistent',
     emulator: live,
     setup: async () => {
       emulator = await createAblyEmulator({ port: 0 });

@@ -76,6 +76,7 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
   };
 
   return {
+    linkMode: 'persistent',
     setup: async () => {
       emulator = await createPusherEmulator({
         ...APP,

@@ -19,6 +19,12 @@ export interface AuthRejection {
  * inject faults. The tests themselves are the same for every provider.
  */
 export interface ConformanceHarness {
+  /**
+   * How the transport under test reconnects (`Transport.linkMode`); default `attempt`. A
+   * `persistent` transport's vendor client asks `auth()` for credentials when it needs them (a
+   * new connection, an expiring token), not on a resumed one.
+   */
+  linkMode?: 'attempt' | 'persistent';
   /** Start the counterpart (once, before the suite). */
   setup?(): Promise<void>;
   /** Stop it and free every port (once, after the suite). */

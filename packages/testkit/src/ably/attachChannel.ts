@@ -5,6 +5,7 @@ import {
   Action,
   ALL_MODES,
   Flag,
+  formatSerial,
   PresenceAction,
   type ProtocolMessage,
   wireError,
@@ -43,10 +44,12 @@ export function attachFrom(
   channel.attached.set(session.id, { connectionId: session.id, modes });
   session.attachedHere.add(name);
   // A re-attach with a channelSerial asks for what was missed since: replay it when history
-  // still covers the gap, and only then claim continuity (RESUMED).
-  const from = message.channelSerial ?? undefined;
+  // still covers the gap, and only then claim continuity (RESUMED). A re-attach without one (the
+  // channel was empty when this connection attached and it has seen nothing since) missed
+  // everything the channel holds.
+  const from = message.channelSerial ?? (wasAttached ? formatSerial(0) : undefined);
   const replay = from ? channel.since(from) : undefined;
-  const continuity = (replay !== undefined && !session.presenceLost) || (wasAttached && !from);
+  const continuity = replay !== undefined && !session.presenceLost;
   let flags = modes | (continuity ? Flag.RESUMED : 0);
   if (channel.members.size > 0) flags |= Flag.HAS_PRESENCE;
   session.send({

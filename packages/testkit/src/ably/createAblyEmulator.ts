@@ -20,6 +20,11 @@ export interface AblyEmulatorOptions {
   maxIdleInterval?: number;
   /** How long a dropped connection stays resumable. Default 120 000 ms (Ably's). */
   connectionStateTtl?: number;
+  /**
+   * How long a dropped connection's presence members stay present before they leave, unless the
+   * connection resumes first. Default 15 000 ms (Ably's). A deliberate close leaves at once.
+   */
+  remainPresentForMs?: number;
   /** Largest accepted publish, in bytes of JSON. Default 65 536 (Ably's). */
   maxMessageSize?: number;
   /** Messages kept per channel for history and replay. Default 1 000. */
@@ -86,6 +91,7 @@ export async function createAblyEmulator(options: AblyEmulatorOptions = {}): Pro
   const ctx = new EmulatorContext(new Credentials(apiKey), {
     maxIdleInterval: options.maxIdleInterval ?? 15_000,
     connectionStateTtl: options.connectionStateTtl ?? 120_000,
+    remainPresentForMs: options.remainPresentForMs ?? 15_000,
     maxMessageSize: options.maxMessageSize ?? 65_536,
     historyLimit: options.historyLimit ?? 1_000,
   });

@@ -13,6 +13,7 @@ export interface AblyAuthRejection {
 export interface EmulatorSettings {
   maxIdleInterval: number;
   connectionStateTtl: number;
+  remainPresentForMs: number;
   maxMessageSize: number;
   historyLimit: number;
 }

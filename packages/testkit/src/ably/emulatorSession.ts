@@ -24,6 +24,8 @@ export class EmulatorSession {
   #expectedSerial = 0;
   #pinger: ReturnType<typeof setInterval> | undefined;
   #expiry: ReturnType<typeof setTimeout> | undefined;
+  /** Ends this connection's presence after `remainPresentForMs` without a resume. */
+  #presenceExpiry: ReturnType<typeof setTimeout> | undefined;
   readonly #ctx: EmulatorContext;
   /** Channels this connection attached (kept while the link is down, for resume). */
   readonly attachedHere = new Set<string>();
@@ -54,6 +56,8 @@ export class EmulatorSession {
     error?: ProtocolMessage['error'],
   ): void {
     if (this.#expiry) clearTimeout(this.#expiry);
+    if (this.#presenceExpiry) clearTimeout(this.#presenceExpiry);
+    this.#presenceExpiry = undefined;
     this.#socket = socket;
     this.#heartbeatFrames = heartbeatFrames;
     this.blackholed = false;
@@ -126,6 +130,7 @@ export class EmulatorSession {
   /** End the session for good (CLOSE from the client, expiry, or the emulator shutting down). */
   end(): void {
     if (this.#expiry) clearTimeout(this.#expiry);
+    if (this.#presenceExpiry) clearTimeout(this.#presenceExpiry);
     if (this.#pinger) clearInterval(this.#pinger);
     for (const name of this.attachedHere) this.#detach(name);
     this.#ctx.sessions.delete(this.id);
@@ -145,15 +150,19 @@ export class EmulatorSession {
     if (this.#socket !== socket) return;
     this.#socket = undefined;
     if (this.#pinger) clearInterval(this.#pinger);
-    // Like Ably with remainPresentFor: 0, members leave as soon as the link is gone; the
-    // connection itself stays resumable until connectionStateTtl.
-    for (const name of this.attachedHere) {
-      const channel = this.#ctx.channel(name);
-      const before = channel.members.size;
-      this.#ctx.leaveAll(channel, this.id, this.#expectedSerial);
-      if (channel.members.size !== before) this.presenceLost = true;
-      channel.attached.delete(this.id);
-    }
+    // As on Ably, members stay present for remainPresentForMs (15 s) and a resume within it
+    // keeps them without a leave; the connection stays resumable until connectionStateTtl.
+    for (const name of this.attachedHere) this.#ctx.channel(name).attached.delete(this.id);
+    this.#presenceExpiry = setTimeout(() => {
+      this.#presenceExpiry = undefined;
+      for (const name of this.attachedHere) {
+        const channel = this.#ctx.channel(name);
+        const before = channel.members.size;
+        this.#ctx.leaveAll(channel, this.id, this.#expectedSerial);
+        if (channel.members.size !== before) this.presenceLost = true;
+      }
+    }, this.#ctx.settings.remainPresentForMs);
+    this.#presenceExpiry.unref?.();
     this.#expiry = setTimeout(() => this.end(), this.#ctx.settings.connectionStateTtl);
     this.#expiry.unref?.();
   }

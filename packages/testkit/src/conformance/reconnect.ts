@@ -61,15 +61,20 @@ export function reconnectTests(ctx: SuiteContext): void {
     expect(snapshot.error?.message).toMatch(/connect\(\)/);
   });
 
-  it('auth() runs again before every reconnect, so a refreshed token is used', async () => {
+  it('auth() runs again before every reconnect that needs credentials, so a refreshed token is used', async () => {
     let issued = 0;
     const auth = vi.fn(async () => `refresh-user.v${++issued}`);
     const client = await ctx.connected({ clientId: 'refresh-user', auth });
     expect(auth).toHaveBeenCalledTimes(1);
     await ctx.drop(client);
     await ctx.reconnected(client);
-    expect(auth.mock.calls.length).toBeGreaterThanOrEqual(2);
     expect(client.connection.getSnapshot().clientId).toBe('refresh-user');
+    // A persistent transport's vendor client asks when it needs credentials: Pusher for every
+    // new socket, Ably when its token is about to expire (a resumed session keeps a valid one).
+    // Each adapter's own tests hold it to that; here, the identity survives the reconnect.
+    if (ctx.harness.linkMode !== 'persistent') {
+      expect(auth.mock.calls.length).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('an app-closed client ignores outages (no retries while disconnected)', async () => {

@@ -45,7 +45,11 @@ export function recoveryTests(ctx: SuiteContext): void {
   it('a gap older than the server keeps emits a discontinuity instead of silent loss', async () => {
     const subscriber = await ctx.connected(SLOW_RECONNECT);
     const name = ctx.channelName('gap');
-    await ctx.subscribed(subscriber, name, 'n');
+    const received = await ctx.subscribed(subscriber, name, 'n');
+    // The subscriber has a position on the channel (it received a message) that the server's
+    // history no longer reaches after the truncation.
+    await ctx.harness.serverPublish(name, 'n', 0);
+    await expect.poll(() => received.data).toEqual([0]);
     const gaps: DiscontinuityEvent[] = [];
     subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
     await ctx.drop(subscriber);
