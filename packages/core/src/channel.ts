@@ -71,10 +71,13 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
         hold,
         isAttached: () => this.#state.getSnapshot().state === 'attached',
         whenAttached: () => this.ready(),
+        typingInUse: () => (this.typing as ChannelTypingImpl).inUse,
       },
       (clientId) => (this.typing as ChannelTypingImpl).remove(clientId),
     );
-    this.typing = new ChannelTypingImpl(host, name, hold);
+    this.typing = new ChannelTypingImpl(host, name, hold, () =>
+      (this.presence as ChannelPresenceImpl).updateWatch(),
+    );
   }
 
   /** `detached → attaching → attached`, or `failed` with the reason. */
@@ -232,6 +235,8 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
       this.#everAttached = true;
       (this.presence as ChannelPresenceImpl).attached();
       this.#state.set({ state: 'attached' });
+      // Presence or typing use that changed while attaching reaches the transport now.
+      (this.presence as ChannelPresenceImpl).updateWatch();
       if (resuming && !recovered) {
         this.#events.emit('discontinuity', {
           channel: this.name,

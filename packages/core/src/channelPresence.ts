@@ -28,6 +28,8 @@ export interface PresenceChannelLink {
   hold(): () => void;
   isAttached(): boolean;
   whenAttached(): Promise<void>;
+  /** Typing signals travel with presence where the provider separates them (Pusher). */
+  typingInUse(): boolean;
 }
 
 export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TData> {
@@ -69,10 +71,10 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     // Listen first, then hold: the attach that the hold may start asks for presence.
     const unsubscribe = this.#store.subscribe(listener);
     const release = this.#link.hold();
-    this.#updateWatch();
+    this.updateWatch();
     return () => {
       unsubscribe();
-      this.#updateWatch();
+      this.updateWatch();
       release();
     };
   };
@@ -80,19 +82,21 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   onEvent(listener: (event: PresenceEvent<TData>) => void): () => void {
     const off = this.#events.on('event', listener);
     const release = this.#link.hold();
-    this.#updateWatch();
+    this.updateWatch();
     return () => {
       off();
-      this.#updateWatch();
+      this.updateWatch();
       release();
     };
   }
 
+  /** Presence is used here: entered, members or events watched, or typing in use. */
   get wantsPresence(): boolean {
     return (
       this.#intent !== undefined ||
       this.#store.listenerCount > 0 ||
-      this.#events.listenerCount('event') > 0
+      this.#events.listenerCount('event') > 0 ||
+      this.#link.typingInUse()
     );
   }
 
@@ -102,8 +106,8 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     return this.#watching;
   }
 
-  /** Tell the transport when presence use starts or ends on an attached channel. */
-  #updateWatch(): void {
+  /** @internal Tell the transport when presence use starts or ends on an attached channel. */
+  updateWatch(): void {
     const wants = this.wantsPresence;
     const { transport } = this.#host;
     if (wants === this.#watching || !transport.watchPresence) return;
@@ -118,7 +122,7 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     this.#requireSupport('presence');
     this.#intent = { data: data ?? null, emulatedUpdate: false };
     this.#release ??= this.#link.hold();
-    this.#updateWatch();
+    this.updateWatch();
     if (this.#link.isAttached() && this.#host.isConnected()) {
       await this.#sendEnter();
       return;
@@ -156,7 +160,7 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
         await this.#host.transport.presenceLeave(this.#channel);
       }
     } finally {
-      this.#updateWatch();
+      this.updateWatch();
       release?.();
     }
   }

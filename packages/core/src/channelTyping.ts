@@ -19,23 +19,42 @@ export class ChannelTypingImpl implements ChannelTyping {
   readonly #store = new Store<readonly string[]>(Object.freeze([]));
   readonly #expiry = new Map<string, unknown>();
   #typing = false;
+  #typedHere = false;
   #lastSentAt = Number.NEGATIVE_INFINITY;
   #stopTimer: unknown;
   #release: (() => void) | undefined;
+  readonly #onUse: () => void;
 
-  constructor(host: ChannelHost, channel: string, hold: () => () => void) {
+  constructor(
+    host: ChannelHost,
+    channel: string,
+    hold: () => () => void,
+    onUse: () => void = () => {},
+  ) {
     this.#host = host;
     this.#channel = channel;
     this.#hold = hold;
+    this.#onUse = onUse;
+  }
+
+  /**
+   * @internal Someone watches who is typing, or this client typed on this attachment (kept until
+   * the channel detaches, so a typist does not join and leave a provider channel every burst).
+   */
+  get inUse(): boolean {
+    return this.#typedHere || this.#store.listenerCount > 0;
   }
 
   getSnapshot = (): readonly string[] => this.#store.getSnapshot();
 
   subscribe = (listener: () => void): (() => void) => {
-    const release = this.#hold();
+    // Listen first, then hold: the attach that the hold may start asks for presence.
     const unsubscribe = this.#store.subscribe(listener);
+    const release = this.#hold();
+    this.#onUse();
     return () => {
       unsubscribe();
+      this.#onUse();
       release();
     };
   };
@@ -43,12 +62,17 @@ export class ChannelTypingImpl implements ChannelTyping {
   start(): void {
     const { timers, typingOptions } = this.#host;
     const now = timers.now();
-    if (!this.#typing) this.#release ??= this.#hold();
-    if (!this.#typing || now - this.#lastSentAt >= typingOptions.throttleMs) {
+    const started = !this.#typing;
+    const firstUse = !this.#typedHere;
+    this.#typing = true;
+    this.#typedHere = true;
+    // Marked before the hold: the attach it may start asks the transport for presence.
+    if (started) this.#release ??= this.#hold();
+    if (firstUse) this.#onUse();
+    if (started || now - this.#lastSentAt >= typingOptions.throttleMs) {
       this.#lastSentAt = now;
       this.#host.publishEphemeral(this.#channel, TYPING_EVENT, { typing: true });
     }
-    this.#typing = true;
     if (this.#stopTimer !== undefined) timers.clearTimeout(this.#stopTimer);
     this.#stopTimer = timers.setTimeout(() => this.stop(), typingOptions.timeoutMs);
   }
@@ -95,6 +119,7 @@ export class ChannelTypingImpl implements ChannelTyping {
 
   /** @internal */
   reset(): void {
+    this.#typedHere = false;
     for (const handle of this.#expiry.values()) this.#host.timers.clearTimeout(handle);
     this.#expiry.clear();
     if (this.#store.getSnapshot().length > 0) this.#store.set(Object.freeze([]));

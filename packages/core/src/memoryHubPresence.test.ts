@@ -20,7 +20,12 @@ async function connected(hub: ReturnType<typeof createMemoryHub>, clientId: stri
     sink,
     signal: new AbortController().signal,
     refreshToken: async () => undefined,
-    reconnect: { baseDelayMs: 500, maxDelayMs: 30_000, connectTimeoutMs: 10_000 },
+    reconnect: {
+      baseDelayMs: 500,
+      maxDelayMs: 30_000,
+      connectTimeoutMs: 10_000,
+      delayMs: () => 0,
+    },
   });
   return { transport, presence };
 }

@@ -151,4 +151,23 @@ describe('presence use reaches the transport after the attach', () => {
     expect(t.watchPresence).toHaveBeenLastCalledWith('lobby', false);
     offMessages();
   });
+
+  it('counts typing as presence use: typing signals travel with presence (Pusher)', async () => {
+    const t = await watching();
+    const channel = t.client.channel('lobby');
+    const offMessages = channel.subscribe(() => {});
+    await channel.ready();
+    const offTyping = channel.typing.subscribe(() => {});
+    await flush();
+    expect(t.watchPresence).toHaveBeenLastCalledWith('lobby', true);
+    offTyping();
+    await flush();
+    expect(t.watchPresence).toHaveBeenLastCalledWith('lobby', false);
+    channel.typing.start();
+    channel.typing.stop();
+    await flush();
+    // A typist stays on it until the channel detaches, rather than joining for every burst.
+    expect(t.watchPresence).toHaveBeenLastCalledWith('lobby', true);
+    offMessages();
+  });
 });

@@ -136,7 +136,16 @@ export interface TransportConnectRequest {
    */
   refreshToken(): Promise<string | undefined>;
   /** The app's reconnect policy, for a persistent transport to configure its vendor's retries. */
-  reconnect: { baseDelayMs: number; maxDelayMs: number; connectTimeoutMs: number };
+  reconnect: {
+    baseDelayMs: number;
+    maxDelayMs: number;
+    connectTimeoutMs: number;
+    /**
+     * The policy's wait before the next attempt after `failures` consecutive failures (0 right
+     * after a dropped link): full jitter with the app's `random`, as core waits itself.
+     */
+    delayMs(failures: number): number;
+  };
 }
 
 export interface TransportConnection {

@@ -61,7 +61,6 @@ export interface PusherTransportOptions {
   fetch?: FetchLike;
 }
 
-const TYPING_EVENT = 'patchbay:typing';
 const PRESENCE_UPDATE_EVENT = 'patchbay:presence-update';
 
 /**
@@ -237,11 +236,12 @@ class PusherTransport implements Transport {
 
   async publish(message: TransportPublish): Promise<void> {
     const link = this.#live();
-    if (this.#options.publishEndpoint && (!message.ephemeral || message.event === TYPING_EVENT)) {
-      // Typing goes with the publishes: receivers need not be on the presence channel for it.
+    if (this.#options.publishEndpoint && !message.ephemeral) {
       await this.#post(link, message);
       return;
     }
+    // Typing and emulated presence updates are client events on the presence channel, where
+    // Pusher stamps the sender; core joins it wherever presence or typing is used.
     const envelope: PusherEnvelope = {
       id: message.id,
       event: message.event,

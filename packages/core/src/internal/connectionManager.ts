@@ -177,6 +177,7 @@ export class ConnectionManager {
           baseDelayMs: reconnect.baseDelayMs,
           maxDelayMs: reconnect.maxDelayMs,
           connectTimeoutMs: reconnect.connectTimeoutMs,
+          delayMs: (failures) => computeBackoffDelay(failures, reconnect, this.#options.random),
         },
       });
     };

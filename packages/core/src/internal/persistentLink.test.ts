@@ -190,10 +190,14 @@ describe('a persistent transport keeps its vendor client through a blip', () => 
     const request = t.requests[0] as TransportConnectRequest;
     expect(request.token).toBe('token-1');
     await expect(request.refreshToken()).resolves.toBe('token-2');
-    expect(request.reconnect).toEqual({
+    expect(request.reconnect).toMatchObject({
       baseDelayMs: 100,
       maxDelayMs: 1_000,
       connectTimeoutMs: 2_000,
     });
+    // random 0.5: half of min(1000, 100 · 2^failures).
+    expect([0, 1, 2, 5].map((failures) => request.reconnect.delayMs(failures))).toEqual([
+      50, 100, 200, 500,
+    ]);
   });
 });

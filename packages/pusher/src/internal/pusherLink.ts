@@ -207,10 +207,8 @@ export class PusherLink {
   #retry(error: RealtimeError): void {
     if (this.#timer !== undefined) return;
     const attempt = ++this.#attempt;
-    const { baseDelayMs, maxDelayMs } = this.#request.reconnect;
-    // Equal jitter: waits spread a crowd out and still grow with every attempt.
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt - 1, 20));
-    const delay = Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2);
+    // The app's policy (full jitter), counted from the drop as core counts its own attempts.
+    const delay = this.#request.reconnect.delayMs(attempt - 1);
     this.#request.sink.reconnecting?.({ error, attempt, nextAttemptAt: Date.now() + delay });
     this.#timer = setTimeout(() => this.reconnectNow(), delay);
   }
