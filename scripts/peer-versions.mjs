@@ -1,0 +1,93 @@
+/**
+ * `pnpm test:peers`: the Pusher and Ably conformance suites against the lowest and the highest
+ * vendor SDK versions each adapter's peer range accepts. The workspace installs one version (the
+ * lockfile's); this installs each other one from npm into a temporary folder, points the
+ * adapter's `node_modules/<sdk>` link at it for the run, and always puts the link back.
+ *
+ * Run after `pnpm build`. Exit code: 0 all green; 1 a suite failed; 2 set-up failed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TARGETS = [
+  { pkg: 'pusher', sdk: 'pusher-js', suite: 'src/pusherTransport.test.ts' },
+  { pkg: 'ably', sdk: 'ably', suite: 'src/ablyTransport.test.ts' },
+];
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  if (result.error) throw result.error;
+  return result;
+}
+
+function versionsToTest(sdk, range) {
+  const listed = run('npm', ['view', `${sdk}@${range}`, 'version', '--json']);
+  if (listed.status !== 0) throw new Error(`npm view ${sdk}@${range} failed:\n${listed.stderr}`);
+  const parsed = JSON.parse(listed.stdout);
+  const all = (Array.isArray(parsed) ? parsed : [parsed]).filter((v) => !v.includes('-'));
+  if (all.length === 0) throw new Error(`No release of ${sdk} satisfies ${range}.`);
+  return [...new Set([all[0], all.at(-1)])];
+}
+
+let failed = false;
+for (const { pkg, sdk, suite } of TARGETS) {
+  const dir = join(root, 'packages', pkg);
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const range = manifest.peerDependencies?.[sdk];
+  const link = join(dir, 'node_modules', sdk);
+  const installed = JSON.parse(readFileSync(join(link, 'package.json'), 'utf8')).version;
+  let versions;
+  try {
+    versions = versionsToTest(sdk, range);
+  } catch (error) {
+    console.error(String(error));
+    process.exit(2);
+  }
+  for (const version of versions) {
+    console.log(
+      `\n▶ ${pkg}: conformance with ${sdk}@${version} (peer range ${range}, workspace has ${installed})`,
+    );
+    let restore = () => {};
+    if (version !== installed) {
+      const temp = mkdtempSync(join(tmpdir(), `patchbay-${sdk}-`));
+      const install = run(
+        'npm',
+        ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', temp, `${sdk}@${version}`],
+        { stdio: 'inherit' },
+      );
+      if (install.status !== 0) {
+        console.error(`Could not install ${sdk}@${version}.`);
+        process.exit(2);
+      }
+      const previous = readlinkSync(link);
+      renameSync(link, `${link}.workspace`);
+      symlinkSync(join(temp, 'node_modules', sdk), link, 'dir');
+      restore = () => {
+        rmSync(link, { force: true });
+        renameSync(`${link}.workspace`, link);
+        rmSync(temp, { recursive: true, force: true });
+        if (readlinkSync(link) !== previous) throw new Error(`Could not restore ${link}.`);
+      };
+    }
+    try {
+      const result = run(
+        'pnpm',
+        ['--filter', `@patchbay/realtime-${pkg}`, 'exec', 'vitest', 'run', suite],
+        {
+          stdio: 'inherit',
+        },
+      );
+      if (result.status !== 0) {
+        failed = true;
+        console.error(`✗ ${pkg} conformance failed with ${sdk}@${version}`);
+      } else console.log(`✓ ${pkg} conformance passed with ${sdk}@${version}`);
+    } finally {
+      restore();
+    }
+  }
+}
+process.exit(failed ? 1 : 0);
