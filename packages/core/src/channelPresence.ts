@@ -276,11 +276,11 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
         : member;
     });
     if (grace > 0) {
-      // Missing from the list but maybe only for a blip: kept until the grace ends.
+      // Missing from the list but maybe only for a blip: kept until the grace ends. A member
+      // listed on another connection is here: the missing one was replaced, not lost.
       const listed = new Set(event.members.map((member) => member.connectionId));
-      const gone = new Set(replaced.map((leave) => leave.member.connectionId));
       for (const member of known.values()) {
-        if (listed.has(member.connectionId) || gone.has(member.connectionId)) continue;
+        if (listed.has(member.connectionId) || back.has(member.clientId)) continue;
         members.push(member);
         if (!this.#held.has(member.connectionId)) this.#hold({ type: 'leave', member }, grace);
       }

@@ -108,6 +108,16 @@ describe('presence leaves held for the grace where the provider has none', () =>
     expect(t.members()).toEqual([['alice', { v: 1 }, 1]]);
   });
 
+  it('a sync listing a member on a new connection drops its old one quietly, holding nothing', async () => {
+    const t = await watching();
+    t.send({ type: 'sync', members: [alice('a1')] });
+    t.send({ type: 'sync', members: [alice('a2')] });
+    expect(t.members()).toEqual([['alice', { v: 1 }, 1]]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(t.types()).toEqual(['enter']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('where the provider holds members itself, a leave shows at once', async () => {
     const t = await watching({ presenceGrace: true });
     t.send({ type: 'enter', member: alice('a1') });

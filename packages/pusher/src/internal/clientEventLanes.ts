@@ -29,7 +29,8 @@ export class ClientEventLanes {
    */
   readonly #sent: number[] = [];
   readonly #lanes = new Map<string, Lane>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** One per lane waiting on the rate limit. */
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
 
   constructor(pusher: PusherClient, channels: PusherChannels, perSecond: number) {
@@ -44,13 +45,24 @@ export class ClientEventLanes {
       lane = { queue: [], route: undefined, busy: false };
       this.#lanes.set(channel, lane);
     }
+    if (signal) {
+      // A signal states what is true now (typing or not, current data, a request for it): a
+      // newer one replaces an unsent one of its kind, so a lane waiting on the rate limit or a
+      // reconnect holds at most one of each instead of growing.
+      const kind = signalKind(envelope);
+      const stale = lane.queue.findIndex(
+        (item) => item.signal && signalKind(item.envelope) === kind,
+      );
+      if (stale >= 0) lane.queue.splice(stale, 1);
+    }
     lane.queue.push({ envelope, signal });
     this.#pump(channel, lane);
   }
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
     this.#lanes.clear();
   }
 
@@ -74,10 +86,12 @@ export class ClientEventLanes {
       const delay = oldest + 1_100 - Date.now();
       if (delay > 0) {
         lane.busy = true;
-        this.#timer = setTimeout(() => {
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
           lane.busy = false;
           this.#pump(channel, lane);
         }, delay);
+        this.#timers.add(timer);
         return;
       }
       this.#sent.push(Date.now());
@@ -110,4 +124,10 @@ export class ClientEventLanes {
       },
     );
   }
+}
+
+/** Typing, a presence-update request, or presence data: the event and, for updates, which. */
+function signalKind(envelope: PusherEnvelope): string {
+  const body = envelope.data as { request?: unknown } | null;
+  return `${envelope.event}${body !== null && typeof body === 'object' && 'request' in body ? ':request' : ''}`;
 }
