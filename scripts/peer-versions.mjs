@@ -24,14 +24,37 @@ function run(command, args, options = {}) {
   return result;
 }
 
+/** A suite that runs longer than this is stuck (a vendor SDK trying to leave loopback). */
+const SUITE_TIMEOUT_MS = 10 * 60_000;
+
+const byVersion = (a, b) => {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return 0;
+};
+
 function versionsToTest(sdk, range) {
   const listed = run('npm', ['view', `${sdk}@${range}`, 'version', '--json']);
   if (listed.status !== 0) throw new Error(`npm view ${sdk}@${range} failed:\n${listed.stderr}`);
   const parsed = JSON.parse(listed.stdout);
   const all = (Array.isArray(parsed) ? parsed : [parsed]).filter((v) => !v.includes('-'));
   if (all.length === 0) throw new Error(`No release of ${sdk} satisfies ${range}.`);
+  all.sort(byVersion);
   return [...new Set([all[0], all.at(-1)])];
 }
+
+/** Links swapped for a run, put back on any exit (a failure, Ctrl-C, a CI timeout). */
+const pending = new Set();
+const restoreAll = () => {
+  for (const restore of [...pending]) restore();
+};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    restoreAll();
+    process.exit(1);
+  });
+}
+process.on('exit', restoreAll);
 
 let failed = false;
 for (const { pkg, sdk, suite } of TARGETS) {
@@ -67,20 +90,28 @@ for (const { pkg, sdk, suite } of TARGETS) {
       renameSync(link, `${link}.workspace`);
       symlinkSync(join(temp, 'node_modules', sdk), link, 'dir');
       restore = () => {
+        pending.delete(restore);
         rmSync(link, { force: true });
         renameSync(`${link}.workspace`, link);
         rmSync(temp, { recursive: true, force: true });
         if (readlinkSync(link) !== previous) throw new Error(`Could not restore ${link}.`);
       };
+      pending.add(restore);
+    }
+    const loaded = JSON.parse(readFileSync(join(link, 'package.json'), 'utf8')).version;
+    if (loaded !== version) {
+      restore();
+      console.error(`${link} resolves to ${sdk}@${loaded}, not ${version}.`);
+      process.exit(2);
     }
     try {
-      const result = run(
-        'pnpm',
-        ['--filter', `@patchbay/realtime-${pkg}`, 'exec', 'vitest', 'run', suite],
-        {
-          stdio: 'inherit',
-        },
-      );
+      // vitest itself, in the package, so a stuck suite is killed with its workers' parent.
+      const result = run(join(dir, 'node_modules', '.bin', 'vitest'), ['run', suite], {
+        cwd: dir,
+        stdio: 'inherit',
+        timeout: SUITE_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      });
       if (result.status !== 0) {
         failed = true;
         console.error(`✗ ${pkg} conformance failed with ${sdk}@${version}`);
