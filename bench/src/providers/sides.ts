@@ -352,7 +352,11 @@ export function createSide(
       return label === 'raw'
         ? rawAbly(info as AblyInfo)
         : patchbaySide(
-            () => ablyTransport({ ably: Ably, clientOptions: { ...clientOptions, logLevel: 1 } }),
+            () =>
+              ablyTransport({
+                Realtime: Ably.Realtime,
+                clientOptions: { ...clientOptions, logLevel: 1 },
+              }),
             { channel },
           );
     }

@@ -73,6 +73,32 @@ describe('pusher: one long-lived pusher-js client', () => {
     expect(emulator.socketIds()).toContain(alice.connection.getSnapshot().connectionId);
   });
 
+  it('close() and connect() again reuse the one pusher-js client, without the channels released before', async () => {
+    let constructed = 0;
+    const Counting = class extends (PusherJs as unknown as PusherConstructor) {
+      constructor(...args: ConstructorParameters<PusherConstructor>) {
+        super(...args);
+        constructed++;
+      }
+    } as PusherConstructor;
+    const alice = client('again-alice', { Pusher: Counting });
+    await alice.connect();
+    const off = alice.channel('again-old').subscribe(() => {});
+    await alice.channel('again-old').ready();
+    expect(emulator.subscriptionCount('private-again-old')).toBe(1);
+    alice.close();
+    off();
+    await alice.connect();
+    const seen: unknown[] = [];
+    alice.channel('again-new').subscribe((message) => seen.push(message.data));
+    await alice.channel('again-new').ready();
+    await alice.channel('again-new').publish('m', 1);
+    await expect.poll(() => seen).toEqual([1]);
+    expect(constructed).toBe(1);
+    expect(emulator.subscriptionCount('private-again-old')).toBe(0);
+    expect(emulator.socketIds()).toEqual([alice.connection.getSnapshot().connectionId]);
+  });
+
   it('an app-provided pusher-js client is shared and stays connected after close()', async () => {
     const appPusher = new PusherJs(APP.key, emulator.clientOptions());
     raws.push(appPusher);

@@ -99,6 +99,15 @@ class PusherTransport implements Transport {
   readonly #rate: number;
   readonly #fetch: FetchLike;
   #link: PusherLink | undefined;
+  /**
+   * The pusher-js client this transport made, reused by every later `connect()`: pusher-js keeps
+   * each client it creates (and its network listeners) for the life of the process, so one per
+   * transport is what does not grow. Its auth handlers ask the current link.
+   */
+  #own: DefaultPusher | undefined;
+  #auth: Parameters<ConstructorParameters<typeof PusherLink>[2]>[0] | undefined;
+  /** The owned client's disconnect, a tick after the leave signals were handed to it. */
+  #closing: ReturnType<typeof setTimeout> | undefined;
   #lanes: ClientEventLanes | undefined;
   #clientId: string | undefined;
   #echo = true;
@@ -129,6 +138,12 @@ class PusherTransport implements Transport {
 
   async connect(request: TransportConnectRequest): Promise<TransportConnection> {
     this.disconnect();
+    if (this.#closing !== undefined) {
+      // Connecting again right after a close: end the old connection now, not a tick later.
+      clearTimeout(this.#closing);
+      this.#closing = undefined;
+      this.#own?.disconnect();
+    }
     const options = this.#options;
     this.#echo = request.echo;
     this.#publishes = new AbortController();
@@ -142,17 +157,28 @@ class PusherTransport implements Transport {
       request,
       (auth) => {
         if (options.pusher) return undefined;
+        this.#auth = auth;
+        if (this.#own) return this.#own;
+        const closed = (callback: (error: Error | null, data: null) => void) =>
+          callback(lostError('the client was closed'), null);
         try {
-          return new (options.Pusher ?? (DefaultPusher as unknown as PusherConstructor))(
+          this.#own = new (options.Pusher ?? (DefaultPusher as unknown as PusherConstructor))(
             options.key,
             {
               ...options.pusherOptions,
               cluster: options.cluster ?? options.pusherOptions?.cluster ?? 'mt1',
               unavailableTimeout: options.connectTimeoutMs ?? request.reconnect.connectTimeoutMs,
-              channelAuthorization: { customHandler: auth.channel },
-              userAuthentication: { customHandler: auth.user },
+              channelAuthorization: {
+                customHandler: (params, callback) =>
+                  this.#auth ? this.#auth.channel(params, callback) : closed(callback),
+              },
+              userAuthentication: {
+                customHandler: (params, callback) =>
+                  this.#auth ? this.#auth.user(params, callback) : closed(callback),
+              },
             },
           );
+          return this.#own;
         } catch (error) {
           throw new ConfigError(
             `pusher-js refused its options: ${(error as Error).message ?? error}. Check "key", "cluster" and "pusherOptions".`,
@@ -175,12 +201,20 @@ class PusherTransport implements Transport {
     this.#publishes.abort();
     this.#lanes?.close();
     if (!link) return;
+    this.#auth = undefined;
     for (const channel of link.channels.presence.keys()) link.channels.signalLeave(channel);
     const names = [...link.channels.names];
     link.close();
+    // The client outlives this connection (ours is reused, the app's stays): unsubscribe our
+    // channels, or pusher-js would subscribe them again on the next connect.
+    for (const name of names) link.pusher.unsubscribe(name);
     // pusher-js sends every frame a timer tick later but closes at once: close after the leaves.
-    if (link.owned) setTimeout(() => link.pusher.disconnect());
-    else for (const name of names) link.pusher.unsubscribe(name);
+    if (link.owned) {
+      this.#closing = setTimeout(() => {
+        this.#closing = undefined;
+        link.pusher.disconnect();
+      });
+    }
   }
 
   reconnectNow(): void {

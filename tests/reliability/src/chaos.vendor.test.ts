@@ -247,7 +247,9 @@ describe('delay: 30 ms each way, 1 000 messages', () => {
 describe('chaos: cut while a gap is being recovered', () => {
   it('ably: the interrupted replay is redone on the next link — nothing lost, no discontinuity', async () => {
     const MISSED = 500;
-    const emulator = await startAbly(teardown);
+    // Members leave as soon as their link dies (Ably's remainPresentFor: 0) and the subscriber is
+    // one, so Ably cannot resume the channel: the re-attach is the case where history is read.
+    const emulator = await startAbly(teardown, { remainPresentForMs: 0 });
     const subscriberLink = await proxyTo(teardown, emulator.port);
     const subscriber = ablyClient(teardown, emulator, {
       clientId: 'replay-sub',
@@ -257,6 +259,7 @@ describe('chaos: cut while a gap is being recovered', () => {
     const watch = watchChannel(subscriber, 'replay');
     await subscriber.connect();
     await channel.ready();
+    await channel.presence.enter({ reading: true });
     const publish = (n: number) =>
       emulator.publish('replay', { name: 'm', data: { n }, id: `replay-${n}` });
     publish(0);

@@ -256,14 +256,19 @@ describe('leaks: connect/close cycles', () => {
 
 describe('leaks: connect/close cycles on the vendor SDKs', () => {
   // The emulator (and Pusher's auth/publish server) runs in a child process, so the heap measured
-  // here is the client's: pusher-js or ably-js under the Patchbay transport, one per attempt.
+  // here is the client's: pusher-js or ably-js under the Patchbay transport.
   for (const provider of ['pusher', 'ably'] as const) {
     it(`connect/close cycles on ${provider} leave no sockets, timers or heap behind`, async () => {
       const server = await startVendorServerProcess(provider);
       try {
         const { info } = server;
-        const open = async () => {
-          const client = createRealtime({
+        // pusher-js keeps every client it constructs (Pusher.instances, its network listeners)
+        // for the life of the process, so a Pusher app makes one Patchbay client and connects
+        // and closes it (the transport reuses its pusher-js); ably-js lets a closed client go,
+        // so there every cycle is a new Patchbay client.
+        let reused: RealtimeClient | undefined;
+        const make = () =>
+          createRealtime({
             transport:
               provider === 'pusher'
                 ? pusherTransport({
@@ -273,13 +278,15 @@ describe('leaks: connect/close cycles on the vendor SDKs', () => {
                     pusherOptions: info.clientOptions as { cluster: string },
                   })
                 : ablyTransport({
-                    ably: Ably,
+                    Realtime: Ably.Realtime,
                     clientOptions: { ...info.clientOptions, logLevel: 0 },
                   }),
             // Pusher's auth server takes the token as the user id; Ably uses the emulator's key.
             ...(provider === 'pusher' ? { auth: () => 'cycler' } : {}),
             connectivity: noConnectivitySignals,
           });
+        const open = async () => {
+          const client = provider === 'pusher' ? (reused ??= make()) : make();
           await client.connect();
           client.close();
         };

@@ -110,7 +110,7 @@ function longLivedClient(
             pusherOptions: { ...(info.clientOptions as { cluster: string }), wsPort: proxy.port },
           })
         : ablyTransport({
-            ably: Ably,
+            Realtime: Ably.Realtime,
             clientOptions: { ...info.clientOptions, port: proxy.port, logLevel: 0 },
           }),
     // Pusher's auth server takes the token as the user id; Ably uses the emulator's key.

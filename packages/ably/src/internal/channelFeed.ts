@@ -9,6 +9,9 @@ import { decodePresence, isEphemeral, toTransportMessage } from './codec.js';
 import { isAuthError } from './errors.js';
 import { type ChannelCursor, type Replay, replayMissed } from './replayMissed.js';
 
+/** Pause before reading history again after a failed read, long enough to see the link drop. */
+const HISTORY_RETRY_DELAY_MS = 200;
+
 /** What a feed needs from the transport that owns it. */
 export interface FeedHost {
   sink: TransportSink;
@@ -101,15 +104,26 @@ export class ChannelFeed {
 
   async #replay(): Promise<boolean> {
     if (!this.#held) return true;
+    // The link is down (a cut resets the REST request too), or the channel is re-attaching
+    // (`untilAttach` needs it attached): the gap stays open and the next attach replays it.
+    const keepGap = (error: unknown) =>
+      isAuthError(error) || !this.#host.connected() || this.channel.state !== 'attached';
+    const read = () => replayMissed(this.channel, this.cursor.serial, this.#host.maxPages);
     let replay: Replay;
     try {
-      replay = await replayMissed(this.channel, this.cursor.serial, this.#host.maxPages);
+      replay = await read();
     } catch (error) {
-      // The link is down (a cut resets the REST request too): the gap stays open and the next
-      // re-attach replays it. Refused, or unreadable while connected (a REST outage): go live
-      // and report the gap instead of keeping the channel waiting.
-      if (isAuthError(error) || !this.#host.connected()) throw error;
-      replay = { messages: [], complete: false };
+      if (keepGap(error)) throw error;
+      // A cut resets the REST request before the realtime link notices: look again shortly.
+      await new Promise((resolve) => setTimeout(resolve, HISTORY_RETRY_DELAY_MS));
+      try {
+        replay = await read();
+      } catch (again) {
+        if (keepGap(again)) throw again;
+        // Unreadable while attached (a REST outage): go live and report the gap instead of
+        // keeping the channel waiting.
+        replay = { messages: [], complete: false };
+      }
     }
     const held = this.#held ?? [];
     this.#held = undefined;

@@ -6,7 +6,7 @@ import {
   type TransportConnectRequest,
 } from '@patchbay/realtime-core';
 import type * as Ably from 'ably';
-import { connectError, lostError } from './errors.js';
+import { connectError, isAuthError, lostError } from './errors.js';
 
 export interface ConnectionWatch {
   /** Resolves on the first `connected`; rejects when Ably fails for good before that. */
@@ -33,6 +33,8 @@ export function watchConnection(
   const { connection } = client;
   const { sink } = request;
   let lastId: string | undefined;
+  /** Token refusals in a row: ably-js renews once through auth(); a refused renewal is final. */
+  let refusals = 0;
   let settle!: { resolve(value: TransportConnection): void; reject(error: unknown): void };
   const opened = new Promise<TransportConnection>((resolve, reject) => {
     settle = { resolve, reject };
@@ -51,6 +53,7 @@ export function watchConnection(
   const listener = (change: Ably.ConnectionStateChange) => {
     const { current, previous, reason } = change;
     if (current === 'connected') {
+      refusals = 0;
       const first = lastId === undefined;
       const resumed = !first && !reason && connection.id === lastId;
       lastId = connection.id ?? '';
@@ -68,6 +71,15 @@ export function watchConnection(
           'The app closed the shared Ably client: reopen it, then call connect().',
         ),
       );
+    } else if (
+      (current === 'disconnected' || current === 'suspended') &&
+      reason &&
+      isAuthError(reason) &&
+      ++refusals >= 2
+    ) {
+      // The token auth() gave for the renewal was refused too: ably-js would keep asking for
+      // one on every retry. Retrying cannot help: fail with what to fix.
+      fail(connectError(reason));
     } else if (
       current === 'disconnected' ||
       current === 'suspended' ||

@@ -217,7 +217,10 @@ function ablyRig(): SecurityRig {
             await createTokenRequest({ rest, clientId: userId, ttlMs: Math.max(1, ttl) }),
           );
         },
-        transport: ablyTransport({ ably: Ably, clientOptions: { ...endpoint, logLevel: 0 } }),
+        transport: ablyTransport({
+          Realtime: Ably.Realtime,
+          clientOptions: { ...endpoint, logLevel: 0 },
+        }),
       });
     },
     deny: (rule) =>

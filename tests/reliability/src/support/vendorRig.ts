@@ -85,7 +85,7 @@ export function ablyClient(
     connectivity: noConnectivitySignals,
     reconnect: FAST_RECONNECT,
     transport: ablyTransport({
-      ably: Ably,
+      Realtime: Ably.Realtime,
       ...(options.maxRecoveryPages !== undefined
         ? { maxRecoveryPages: options.maxRecoveryPages }
         : {}),
