@@ -266,7 +266,6 @@ describe('leaks: connect/close cycles on the vendor SDKs', () => {
         // for the life of the process, so a Pusher app makes one Patchbay client and connects
         // and closes it (the transport reuses its pusher-js); ably-js lets a closed client go,
         // so there every cycle is a new Patchbay client.
-        let reused: RealtimeClient | undefined;
         const make = () =>
           createRealtime({
             transport:
@@ -285,8 +284,9 @@ describe('leaks: connect/close cycles on the vendor SDKs', () => {
             ...(provider === 'pusher' ? { auth: () => 'cycler' } : {}),
             connectivity: noConnectivitySignals,
           });
+        const reused = provider === 'pusher' ? make() : undefined;
         const open = async () => {
-          const client = provider === 'pusher' ? (reused ??= make()) : make();
+          const client = reused ?? make();
           await client.connect();
           client.close();
         };
