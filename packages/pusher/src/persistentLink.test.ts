@@ -14,6 +14,18 @@ import { createPusherAuthHandler, createPusherPublishHandler } from './server/in
 
 const APP = { appId: '91', key: 'link-key', secret: 'link-secret' };
 
+/** pusher-js, counting how many clients the transport constructs. */
+function countingPusher() {
+  let count = 0;
+  const Counting = class extends (PusherJs as unknown as PusherConstructor) {
+    constructor(...args: ConstructorParameters<PusherConstructor>) {
+      super(...args);
+      count++;
+    }
+  } as PusherConstructor;
+  return { Counting, constructed: () => count };
+}
+
 // The real pusher-js against the Pusher emulator; the app's two endpoints run in-process.
 describe('pusher: one long-lived pusher-js client', () => {
   let emulator: PusherEmulator;
@@ -56,31 +68,19 @@ describe('pusher: one long-lived pusher-js client', () => {
   };
 
   it('keeps the same pusher-js client across a dropped link, with the new socket_id', async () => {
-    let constructed = 0;
-    const Counting = class extends (PusherJs as unknown as PusherConstructor) {
-      constructor(...args: ConstructorParameters<PusherConstructor>) {
-        super(...args);
-        constructed++;
-      }
-    } as PusherConstructor;
+    const { Counting, constructed } = countingPusher();
     const alice = client('blip-alice', { Pusher: Counting });
     await alice.connect();
     const before = alice.connection.getSnapshot().connectionId as string;
     emulator.dropSocket(before);
     await waitFor('a new socket', () => alice.connection.getSnapshot().connectionId !== before);
     await waitForState(alice, 'connected');
-    expect(constructed).toBe(1);
+    expect(constructed()).toBe(1);
     expect(emulator.socketIds()).toContain(alice.connection.getSnapshot().connectionId);
   });
 
   it('close() and connect() again reuse the one pusher-js client, without the channels released before', async () => {
-    let constructed = 0;
-    const Counting = class extends (PusherJs as unknown as PusherConstructor) {
-      constructor(...args: ConstructorParameters<PusherConstructor>) {
-        super(...args);
-        constructed++;
-      }
-    } as PusherConstructor;
+    const { Counting, constructed } = countingPusher();
     const alice = client('again-alice', { Pusher: Counting });
     await alice.connect();
     const off = alice.channel('again-old').subscribe(() => {});
@@ -94,7 +94,7 @@ describe('pusher: one long-lived pusher-js client', () => {
     await alice.channel('again-new').ready();
     await alice.channel('again-new').publish('m', 1);
     await expect.poll(() => seen).toEqual([1]);
-    expect(constructed).toBe(1);
+    expect(constructed()).toBe(1);
     expect(emulator.subscriptionCount('private-again-old')).toBe(0);
     expect(emulator.socketIds()).toEqual([alice.connection.getSnapshot().connectionId]);
   });
