@@ -1,4 +1,3 @@
-import { ablyTransport } from '@patchbay/realtime-ably';
 import {
   createMemoryHub,
   createRealtime,
@@ -6,11 +5,9 @@ import {
   noConnectivitySignals,
   type RealtimeClient,
 } from '@patchbay/realtime-core';
-import { pusherTransport } from '@patchbay/realtime-pusher';
 import { socketioTransport } from '@patchbay/realtime-socketio';
 import { sseTransport } from '@patchbay/realtime-sse';
 import { waitFor } from '@patchbay/realtime-testkit';
-import * as Ably from 'ably';
 import { describe, expect, it } from 'vitest';
 import { record } from './summary/record.js';
 import {
@@ -23,7 +20,8 @@ import {
   socketLoad,
   startLeakHub,
 } from './support/leakProbe.js';
-import { PUSHER_APP, startVendorServerProcess } from './support/vendorServerProcess.js';
+import { startVendorServerProcess } from './support/vendorServerProcess.js';
+import { vendorTransport } from './support/vendorTransport.js';
 
 /** Heap after the run may be at most this much above the baseline. */
 const HEAP_TOLERANCE = 0.05;
@@ -268,19 +266,7 @@ describe('leaks: connect/close cycles on the vendor SDKs', () => {
         // so there every cycle is a new Patchbay client.
         const make = () =>
           createRealtime({
-            transport:
-              provider === 'pusher'
-                ? pusherTransport({
-                    key: PUSHER_APP.key,
-                    authEndpoint: `${info.appUrl}/pusher/auth`,
-                    publishEndpoint: `${info.appUrl}/pusher/publish`,
-                    pusherOptions: info.clientOptions as { cluster: string },
-                  })
-                : ablyTransport({
-                    Realtime: Ably.Realtime,
-                    clientOptions: { ...info.clientOptions, logLevel: 0 },
-                  }),
-            // Pusher's auth server takes the token as the user id; Ably uses the emulator's key.
+            transport: vendorTransport(provider, info),
             ...(provider === 'pusher' ? { auth: () => 'cycler' } : {}),
             connectivity: noConnectivitySignals,
           });

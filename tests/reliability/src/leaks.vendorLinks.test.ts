@@ -1,16 +1,10 @@
-import { ablyTransport } from '@patchbay/realtime-ably';
 import { createRealtime, type RealtimeClient } from '@patchbay/realtime-core';
-import { pusherTransport } from '@patchbay/realtime-pusher';
 import { createTcpProxy, type TcpProxy, waitFor } from '@patchbay/realtime-testkit';
-import * as Ably from 'ably';
 import { describe, expect, it } from 'vitest';
 import { record } from './summary/record.js';
 import { activeResources, type CycleRun, heapNote, measureCycles } from './support/leakProbe.js';
-import {
-  PUSHER_APP,
-  startVendorServerProcess,
-  type VendorServerInfo,
-} from './support/vendorServerProcess.js';
+import { startVendorServerProcess, type VendorServerInfo } from './support/vendorServerProcess.js';
+import { vendorTransport } from './support/vendorTransport.js';
 
 /** Heap after the run may be at most this much above the baseline. */
 const HEAP_TOLERANCE = 0.05;
@@ -101,19 +95,7 @@ function longLivedClient(
   onNetworkKick: (kick: () => void) => void,
 ): RealtimeClient {
   return createRealtime({
-    transport:
-      provider === 'pusher'
-        ? pusherTransport({
-            key: PUSHER_APP.key,
-            authEndpoint: `${info.appUrl}/pusher/auth`,
-            publishEndpoint: `${info.appUrl}/pusher/publish`,
-            pusherOptions: { ...(info.clientOptions as { cluster: string }), wsPort: proxy.port },
-          })
-        : ablyTransport({
-            Realtime: Ably.Realtime,
-            clientOptions: { ...info.clientOptions, port: proxy.port, logLevel: 0 },
-          }),
-    // Pusher's auth server takes the token as the user id; Ably uses the emulator's key.
+    transport: vendorTransport(provider, info, proxy.port),
     ...(provider === 'pusher' ? { auth: () => 'long-lived' } : {}),
     ...(provider === 'ably' ? { clientId: 'long-lived' } : {}),
     reconnect: { baseDelayMs: 10, maxDelayMs: 100 },
