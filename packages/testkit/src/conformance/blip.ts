@@ -1,7 +1,8 @@
-import type { DiscontinuityEvent, PresenceEvent } from '@patchbay/realtime-core';
+import type { PresenceEvent } from '@patchbay/realtime-core';
 import { expect, it } from 'vitest';
 import type { SuiteContext } from '../internal/context.js';
 import { sleep, waitFor } from '../waitFor.js';
+import { expectMissedReplayedOrDeclared } from './missedMessages.js';
 
 /** How long the network is gone: a Wi-Fi hiccup, well within every provider's presence grace. */
 const CUT_MS = 2_000;
@@ -49,33 +50,18 @@ export function blipTests(ctx: SuiteContext): void {
   });
 
   it('messages published during a 2 s cut arrive exactly once, or a discontinuity says they may not', async () => {
-    const subscriber = await ctx.connected({ clientId: 'blip-reader' });
-    const publisher = await ctx.connected({ clientId: 'blip-writer' });
-    const name = ctx.channelName('blip-messages');
-    const received = await ctx.subscribed<number>(subscriber, name, 'n');
-    const gaps: DiscontinuityEvent[] = [];
-    subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
-    await publisher.channel(name).publish('n', 0);
-    await expect.poll(() => received.data).toEqual([0]);
-
-    const back = ctx.blip(subscriber, CUT_MS);
-    await waitFor('the subscriber to notice the cut', () =>
-      subscriber.connection.getSnapshot().state !== 'connected' ? true : undefined,
-    );
-    for (let n = 1; n <= 5; n++) await publisher.channel(name).publish('n', n);
-    await back;
-    await subscriber.channel(name).ready();
-    await publisher.channel(name).publish('n', 6);
-
-    if (subscriber.capabilities.recovery) {
-      await expect.poll(() => received.data, { timeout: 8_000 }).toEqual([0, 1, 2, 3, 4, 5, 6]);
-      expect(gaps).toEqual([]);
-    } else {
-      await expect.poll(() => received.data.at(-1), { timeout: 8_000 }).toBe(6);
-      expect(gaps).toEqual([{ channel: name, reason: 'provider-cannot-replay' }]);
-      // Whatever did arrive arrived once and in order.
-      expect(received.data).toEqual([...new Set(received.data)].sort((a, b) => a - b));
-    }
+    await expectMissedReplayedOrDeclared(ctx, {
+      label: 'blip-messages',
+      subscriber: { clientId: 'blip-reader' },
+      publisher: { clientId: 'blip-writer' },
+      outage: async (subscriber) => {
+        const back = ctx.blip(subscriber, CUT_MS);
+        await waitFor('the subscriber to notice the cut', () =>
+          subscriber.connection.getSnapshot().state !== 'connected' ? true : undefined,
+        );
+        return () => back;
+      },
+    });
   });
 
   it('a deliberate leave or close is shown to others at once, not after the grace', async () => {

@@ -2,31 +2,18 @@ import type { DiscontinuityEvent } from '@patchbay/realtime-core';
 import { expect, it } from 'vitest';
 import { SLOW_RECONNECT, type SuiteContext } from '../internal/context.js';
 import { sleep } from '../waitFor.js';
+import { expectMissedReplayedOrDeclared } from './missedMessages.js';
 
 export function recoveryTests(ctx: SuiteContext): void {
   it('messages missed while the link was down are replayed in order, once — or a discontinuity is emitted', async () => {
-    const subscriber = await ctx.connected(SLOW_RECONNECT);
-    const publisher = await ctx.connected();
-    const name = ctx.channelName('missed');
-    const received = await ctx.subscribed<number>(subscriber, name, 'n');
-    const gaps: DiscontinuityEvent[] = [];
-    subscriber.channel(name).on('discontinuity', (event) => gaps.push(event));
-    await publisher.channel(name).publish('n', 0);
-    await expect.poll(() => received.data).toEqual([0]);
-
-    await ctx.drop(subscriber);
-    for (let n = 1; n <= 5; n++) await publisher.channel(name).publish('n', n);
-    await ctx.reconnected(subscriber);
-    await subscriber.channel(name).ready();
-    await publisher.channel(name).publish('n', 6);
-
-    if (subscriber.capabilities.recovery) {
-      await expect.poll(() => received.data, { timeout: 8_000 }).toEqual([0, 1, 2, 3, 4, 5, 6]);
-      expect(gaps).toEqual([]);
-    } else {
-      await expect.poll(() => received.data.at(-1), { timeout: 8_000 }).toBe(6);
-      expect(gaps).toEqual([{ channel: name, reason: 'provider-cannot-replay' }]);
-    }
+    await expectMissedReplayedOrDeclared(ctx, {
+      label: 'missed',
+      subscriber: SLOW_RECONNECT,
+      outage: async (subscriber) => {
+        await ctx.drop(subscriber);
+        return () => ctx.reconnected(subscriber);
+      },
+    });
   });
 
   it('a reconnect with nothing missed is seamless where recovery exists, and a declared discontinuity where not', async () => {
