@@ -15,11 +15,17 @@ import { publishFromServer } from './publishFromServer.js';
 export interface PusherPublishHandlerOptions {
   /** A `pusher` SDK instance with your app's credentials. */
   pusher: Pick<Pusher, 'trigger'>;
-  /** Turn the client's token (`Authorization: Bearer …`) into an identity, or `null` to refuse. */
+  /**
+   * Turn the client's token (`Authorization: Bearer …`) into an identity, or `null` to refuse.
+   * It runs before the body is read, so a refused caller cannot make the server read a large body.
+   */
   authenticate: PusherAuthenticate;
   /** Per-channel permission (`publish`). Default: allow. */
   authorize?: PusherAuthorize;
-  /** Largest `data` accepted, in bytes of JSON. Default 9 216 (Pusher's 10 KB minus the envelope). */
+  /**
+   * Largest `data` accepted, in bytes of JSON. Default 9 216 (Pusher's 10 KB minus the envelope).
+   * The request body may be at most 3 × this + 8 KiB; a longer body is refused (413) unread.
+   */
   maxDataBytes?: number;
 }
 
@@ -31,22 +37,40 @@ interface PublishBody {
   socketId?: unknown;
 }
 
+/** Deepest nesting accepted in `data`, as in `@patchbay/realtime-server`: far beyond real payloads. */
+const MAX_DATA_DEPTH = 1_000;
+/**
+ * Room for the fields around `data`: channel (≤ 164), event and id (≤ 200 characters each, up to
+ * 6 bytes a character once JSON-escaped), socketId and the keys come to under 3 KB.
+ */
+const ENVELOPE_BYTES = 8_192;
+
 /**
  * The endpoint `pusherTransport({ publishEndpoint })` posts to. It authenticates the caller,
  * checks `authorize`, and triggers through the `pusher` SDK, so a publish resolves only once Pusher
  * accepted it (a real ack), carries the caller's authenticated clientId, and a refusal comes back
  * to the publisher as a typed error. Answers `200 { id, timestamp }`, or a 4xx JSON error.
+ *
+ * The caller is authenticated before the body is read, and the body is read with a byte cap and a
+ * nesting limit checked as it streams in, so neither an anonymous caller nor an oversized or
+ * deeply nested body costs more than one request chunk past the cap.
  */
 export function createPusherPublishHandler(
   options: PusherPublishHandlerOptions,
 ): (request: Request) => Promise<Response> {
   const maxBytes = options.maxDataBytes ?? 9_216;
+  // pusherTransport sends one message per request as compact JSON, so `data` takes as many bytes
+  // in the body as it is measured in below. ×3 keeps a client that \u-escapes all non-ASCII text
+  // (Python's json.dumps default) within the cap: that triples a string's bytes at most.
+  const maxBodyBytes = maxBytes * 3 + ENVELOPE_BYTES;
   return async (request) => {
     try {
       requirePost(request);
+      const identity = await identify(options.authenticate, request);
+      const text = await readBody(request, maxBodyBytes, maxBytes);
       let body: PublishBody;
       try {
-        body = (await request.json()) as PublishBody;
+        body = JSON.parse(text) as PublishBody;
       } catch {
         throw new HttpProblem(
           400,
@@ -61,7 +85,6 @@ export function createPusherPublishHandler(
           'The body must be a JSON object: { channel, event, data, id }.',
         );
       }
-      const identity = await identify(options.authenticate, request);
       const channel = requirePortable(body.channel, 'channel');
       if (typeof body.event !== 'string' || body.event.length === 0 || body.event.length > 200) {
         throw new HttpProblem(400, 'bad_request', '"event" must be a string of 1–200 characters.');
@@ -121,5 +144,90 @@ export function createPusherPublishHandler(
     } catch (error) {
       return problemResponse(error);
     }
+  };
+}
+
+/**
+ * The body as text, refused as soon as it passes `maxBodyBytes` (413) or nests deeper than `data`
+ * may (400), without reading the rest. The count is taken on the stream rather than from
+ * Content-Length, which a client may omit (chunked) or get wrong; and a too-deep body is a 400
+ * whatever its length, because nesting shows in its first bytes.
+ */
+async function readBody(request: Request, maxBodyBytes: number, maxBytes: number): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  // The body object is one level around `data`.
+  const withinDepth = depthGuard(MAX_DATA_DEPTH + 1);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        throw new HttpProblem(
+          400,
+          'bad_request',
+          `The request body could not be read (${(error as Error).message}). Send it again.`,
+        );
+      }
+      if (next.done) break;
+      if (!withinDepth(next.value)) {
+        throw new HttpProblem(
+          400,
+          'bad_request',
+          `"data" is nested deeper than ${MAX_DATA_DEPTH} levels; send flatter data.`,
+        );
+      }
+      total += next.value.byteLength;
+      if (total > maxBodyBytes) {
+        throw new HttpProblem(
+          413,
+          'too_large',
+          `The request body is over ${maxBodyBytes} bytes, more than a publish of at most ${maxBytes} bytes of "data" needs (Pusher's limit). Send a smaller "data", or a reference to it (an id or URL) instead.`,
+        );
+      }
+      chunks.push(next.value);
+    }
+  } catch (error) {
+    // Not awaited: the answer must not wait on how the host tears the upload down.
+    reader.cancel().catch(() => {});
+    throw error;
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Tracks the nesting of `{` and `[` outside JSON strings across chunks, without recursion or
+ * decoding: the structural characters and `"` `\` are ASCII, and UTF-8 never uses ASCII bytes
+ * inside a multi-byte character. Returns false once the depth passes `limit`.
+ */
+function depthGuard(limit: number): (chunk: Uint8Array) => boolean {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  return (chunk) => {
+    for (const byte of chunk) {
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (byte === 0x5c) escaped = true;
+        else if (byte === 0x22) inString = false;
+      } else if (byte === 0x22) {
+        inString = true;
+      } else if (byte === 0x7b || byte === 0x5b) {
+        depth += 1;
+        if (depth > limit) return false;
+      } else if (byte === 0x7d || byte === 0x5d) {
+        depth -= 1;
+      }
+    }
+    return true;
   };
 }
