@@ -8,6 +8,7 @@ import {
   messageSize,
   PresenceAction,
   type ProtocolMessage,
+  tooLargeMessage,
   type WireMessage,
 } from './protocol.js';
 
@@ -38,12 +39,8 @@ export function publishFrom(
   }
   const size = (message.messages ?? []).reduce((sum, m) => sum + messageSize(m), 0);
   if (size > ctx.settings.maxMessageSize) {
-    session.nack(
-      message,
-      40009,
-      400,
-      `Message too large (${size} bytes; the limit is ${ctx.settings.maxMessageSize}).`,
-    );
+    // As on Ably: NACKed, nothing is stored or delivered, and the connection and channel stay up.
+    session.nack(message, 40009, 413, tooLargeMessage(size, ctx.settings.maxMessageSize));
     return;
   }
   const channel = ctx.channel(name);

@@ -25,7 +25,11 @@ export interface AblyEmulatorOptions {
    * connection resumes first. Default 15 000 ms (Ably's). A deliberate close leaves at once.
    */
   remainPresentForMs?: number;
-  /** Largest accepted publish, in bytes of JSON. Default 65 536 (Ably's). */
+  /**
+   * Largest publish accepted at once, measured as ably-js measures it (name + data + clientId +
+   * extras), and advertised in CONNECTED. Over it, a realtime publish is NACKed and a REST publish
+   * answers HTTP 413, both with code 40009, as on Ably. Default 65 536 (Ably's).
+   */
   maxMessageSize?: number;
   /** Messages kept per channel for history and replay. Default 1 000. */
   historyLimit?: number;

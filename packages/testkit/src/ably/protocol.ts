@@ -102,15 +102,36 @@ export function cleanMessage(message: WireMessage & { size?: number }): WireMess
   return rest;
 }
 
-/** Ably's message size: bytes of name, data (as sent), clientId and extras. */
+/**
+ * A message's size as ably-js computes it before publishing (`getMessageSize`), so the emulator
+ * refuses exactly what the SDK would let through against a server-advertised limit: UTF-8 bytes of
+ * `data` (bytes of binary, which travels base64-encoded over JSON), plus the JavaScript string
+ * length of `name`, `clientId` and JSON-stringified `extras`. Empty values count 0.
+ */
 export function messageSize(message: WireMessage): number {
-  const bytes = (value: unknown) =>
-    value === undefined || value === null
-      ? 0
-      : Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value));
-  return (
-    bytes(message.name) + bytes(message.data) + bytes(message.clientId) + bytes(message.extras)
-  );
+  let size = 0;
+  if (message.name) size += message.name.length;
+  if (message.clientId) size += message.clientId.length;
+  if (message.extras) size += JSON.stringify(message.extras).length;
+  if (message.data) size += dataSize(message.data, message.encoding);
+  return size;
+}
+
+/** What Ably says when a publish is over `maxMessageSize` (code 40009, HTTP 413), and the fix. */
+export function tooLargeMessage(size: number, maxMessageSize: number): string {
+  return `Maximum size of messages that can be published at once exceeded (was ${size} bytes, against a limit of ${maxMessageSize} bytes). Split the publish into smaller ones, or publish a reference to the data.`;
+}
+
+function dataSize(data: unknown, encoding: string | undefined): number {
+  if (typeof data === 'string') {
+    // Binary (and encrypted) data was measured as bytes before it was base64-encoded for JSON.
+    const base64 = encoding?.split('/').at(-1) === 'base64';
+    return Buffer.byteLength(data, base64 ? 'base64' : 'utf8');
+  }
+  if (typeof data === 'number') return 8;
+  if (typeof data === 'boolean') return 1;
+  // Not something ably-js sends over JSON (it stringifies objects), but a raw client might.
+  return Buffer.byteLength(JSON.stringify(data) ?? '');
 }
 
 const inboundMessage = z

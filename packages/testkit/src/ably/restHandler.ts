@@ -3,7 +3,9 @@ import { allows, isWireError, type Principal } from './credentials.js';
 import type { EmulatorContext } from './emulatorContext.js';
 import {
   cleanMessage,
+  messageSize,
   restMessagesProblem,
+  tooLargeMessage,
   type WireError,
   type WireMessage,
   wireError,
@@ -91,6 +93,11 @@ async function handle(
     const problem = restMessagesProblem(body);
     if (problem !== undefined) return fail(res, wireError(40000, 400, problem));
     const list = (Array.isArray(body) ? body : [body]) as Array<WireMessage & { size?: number }>;
+    // The limit covers everything published at once, as on Ably (HTTP 413, code 40009).
+    const size = list.reduce((sum, m) => sum + messageSize(m), 0);
+    if (size > ctx.settings.maxMessageSize) {
+      return fail(res, wireError(40009, 413, tooLargeMessage(size, ctx.settings.maxMessageSize)));
+    }
     const channel = ctx.channel(name);
     const now = Date.now();
     const serials: string[] = [];
