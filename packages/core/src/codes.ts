@@ -7,7 +7,10 @@ export const ErrorCodes = {
   InvalidConfig: 'invalid_config',
   /** A channel name uses characters or a length that not every provider accepts. */
   InvalidChannelName: 'invalid_channel_name',
-  /** A payload failed its channel schema (outgoing: thrown; incoming: reported and dropped). */
+  /**
+   * A payload failed its channel schema (outgoing: thrown; incoming: reported and dropped), or an
+   * event name or a restored queue entry is invalid.
+   */
   ValidationFailed: 'validation_failed',
   /** The offline queue is full; the publish was not queued. */
   QueueOverflow: 'queue_overflow',

@@ -29,7 +29,7 @@ import { createMessageId } from './internal/id.js';
 import { PublishQueue, type QueueStatus } from './internal/publishQueue.js';
 import { runSchema } from './internal/validate.js';
 import { PRESENCE_UPDATE_EVENT, RESERVED_EVENT_PREFIX, TYPING_EVENT } from './message.js';
-import { memoryQueueStorage, type QueueStorage } from './queueStorage.js';
+import { memoryQueueStorage, type QueuedMessage, type QueueStorage } from './queueStorage.js';
 import type { ReadableStore } from './store.js';
 import { systemTimers, type Timers } from './timers.js';
 import type { Transport, TransportCapabilities, TransportMessage } from './transport.js';
@@ -88,7 +88,8 @@ export interface RealtimeOptions {
 export interface ClientEvents {
   /**
    * Problems that have no caller to reject: an incoming message that failed its schema, a
-   * channel that could not attach, a queued message rejected after a reload.
+   * channel that could not attach, a queued message rejected after a reload, a message restored
+   * from queue storage that fails the publish checks (dropped unsent).
    */
   error: RealtimeError;
 }
@@ -189,7 +190,8 @@ class Client implements RealtimeClient, ChannelHost {
           event: message.event,
           data: message.data,
         }),
-      onDropped: (_message, error) => this.reportError(error),
+      onDropped: (error) => this.reportError(error),
+      check: (stored) => this.#checkStored(stored),
     });
 
     this.#manager = new ConnectionManager({
@@ -334,34 +336,10 @@ class Client implements RealtimeClient, ChannelHost {
         'Publish from your server with the provider package’s /server helpers and call it from the app.',
       );
     }
-    const schema = this.#schemas.get(channel)?.schemas;
-    let value: unknown = data;
-    if (schema) {
-      const eventSchema = schema[event];
-      if (!eventSchema) {
-        throw new ValidationError(channel, event, 'outgoing', [
-          {
-            path: '',
-            message: `"${event}" is not an event of this channel (known: ${Object.keys(schema).join(', ') || 'none'})`,
-          },
-        ]);
-      }
-      const outcome = await runSchema(eventSchema, data);
-      if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
-      value = outcome.value;
-    }
-    // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
-    if (value === undefined) value = null;
-    const size = jsonSize(channel, event, value, transport.capabilities.maxMessageBytes);
-    if (size > transport.capabilities.maxMessageBytes) {
-      throw new MessageTooLargeError(
-        transport.provider,
-        size,
-        transport.capabilities.maxMessageBytes,
-      );
-    }
+    const prepared = this.#prepare(channel, event, data);
+    const value = this.#schemas.has(channel) ? await prepared : prepared;
     const messageId = id ?? createMessageId();
-    if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > 200) {
+    if (!isMessageId(messageId)) {
       throw new ConfigError(
         `publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`,
       );
@@ -374,6 +352,67 @@ class Client implements RealtimeClient, ChannelHost {
       data: value,
       queuedAt: this.timers.now(),
     });
+  }
+
+  /**
+   * The checks after the names, for a new publish and a message restored from storage alike:
+   * the channel's schema (its output is what is sent), then JSON and size. Returns the data to
+   * send: a promise of it when the channel has a schema (schemas may be async), else the data
+   * itself, so a publish without a schema is queued (and stored) before `publish()` returns.
+   */
+  #prepare(channel: string, event: string, data: unknown): unknown {
+    const schema = this.#schemas.get(channel)?.schemas;
+    if (!schema) return this.#sendable(channel, event, data);
+    const eventSchema = schema[event];
+    if (!eventSchema) {
+      throw new ValidationError(channel, event, 'outgoing', [
+        {
+          path: '',
+          message: `"${event}" is not an event of this channel (known: ${Object.keys(schema).join(', ') || 'none'})`,
+        },
+      ]);
+    }
+    return Promise.resolve(runSchema(eventSchema, data)).then((outcome) => {
+      if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
+      return this.#sendable(channel, event, outcome.value);
+    });
+  }
+
+  #sendable(channel: string, event: string, data: unknown): unknown {
+    const { provider, capabilities } = this.transport;
+    // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
+    const value = data === undefined ? null : data;
+    const size = jsonSize(channel, event, value, capabilities.maxMessageBytes);
+    if (size > capabilities.maxMessageBytes) {
+      throw new MessageTooLargeError(provider, size, capabilities.maxMessageBytes);
+    }
+    return value;
+  }
+
+  /**
+   * An entry read back from queue storage, checked like a publish: an id, the channel name, an
+   * event name that is not reserved, then `#prepare`. Rejects with what is reported on `error`.
+   */
+  async #checkStored(stored: unknown): Promise<QueuedMessage> {
+    const { id, channel, event, data } = (stored ?? {}) as Record<string, unknown>;
+    try {
+      if (!isMessageId(id)) {
+        throw new RealtimeError(ErrorCodes.ValidationFailed, 'it has no valid "id"');
+      }
+      validateChannelName(channel);
+      checkEventName(channel, event as string);
+      return {
+        ...(stored as QueuedMessage),
+        data: await this.#prepare(channel, event as string, data),
+      };
+    } catch (error) {
+      const cause = error as RealtimeError;
+      throw new RealtimeError(
+        cause.code,
+        `Restored message (id "${id}", event "${event}", channel "${channel}") dropped unsent from the offline queue and its storage: ${cause.message}`,
+        { cause },
+      );
+    }
   }
 
   publishEphemeral(channel: string, event: string, data: unknown): void {
@@ -414,6 +453,7 @@ class Client implements RealtimeClient, ChannelHost {
     );
     for (const channel of live) this.#attachedOnThisLink.add(channel);
     await Promise.all(live.map((channel) => channel.attach()));
+    await this.#queue.checkRestored();
     // Flush after re-attaching so providers that need a subscription to publish (Pusher) accept it.
     if (session === this.#session && this.isConnected()) this.#queue.open();
   }
@@ -594,6 +634,10 @@ function checkEventName(channel: string, event: string): void {
       },
     ]);
   }
+}
+
+function isMessageId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= 200;
 }
 
 const encoder = new TextEncoder();

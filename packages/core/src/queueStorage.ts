@@ -11,6 +11,11 @@ export interface QueuedMessage {
  * Where the offline queue keeps messages. `load` is read once, before the first flush. After
  * every change the queue calls `changed` when the storage has it, otherwise `save` with the whole
  * queue. Implement it over IndexedDB, AsyncStorage or a file to survive restarts.
+ *
+ * `load` may return what it holds as it is: every entry read back passes the checks a new
+ * publish passes (shape and id, channel name, reserved event names, the channel's schema, JSON
+ * and size), and one that fails is dropped from the queue and from storage and reported on
+ * `client.on('error')` — never sent.
  */
 export interface QueueStorage {
   load(): QueuedMessage[] | Promise<QueuedMessage[]>;
@@ -60,7 +65,8 @@ const pendingWrites = new Set<() => void>();
 
 /**
  * Keeps the queue in `localStorage`, so messages published offline survive a page reload and
- * are sent after the next connect. Unreadable stored data is discarded rather than thrown.
+ * are sent after the next connect. Unreadable stored data is discarded rather than thrown; entries
+ * that fail the publish checks are dropped and reported by the client (see `QueueStorage`).
  *
  * Writes are coalesced: the first change in a task is written at once, later changes in the same
  * task (a burst of publishes, a batch of acks) are written together, once, when the task's
@@ -100,7 +106,8 @@ export function localStorageQueueStorage(options: LocalStorageQueueOptions = {})
       if (!raw) return [];
       try {
         const parsed: unknown = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter(isQueuedMessage) : [];
+        // Entries are checked by the queue, which reports the ones it drops.
+        return Array.isArray(parsed) ? parsed : [];
       } catch {
         return [];
       }
@@ -128,10 +135,4 @@ export function localStorageQueueStorage(options: LocalStorageQueueOptions = {})
       writePending();
     },
   };
-}
-
-function isQueuedMessage(value: unknown): value is QueuedMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.id === 'string' && typeof v.channel === 'string' && typeof v.event === 'string';
 }

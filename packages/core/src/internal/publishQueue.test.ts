@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { ErrorCodes } from '../codes.js';
 import { noConnectivitySignals } from '../connectivity.js';
 import { createRealtime } from '../createRealtime.js';
-import { PublishTimeoutError, QueueOverflowError } from '../errors.js';
+import { defineChannel } from '../defineChannel.js';
+import { PublishTimeoutError, QueueOverflowError, type RealtimeError } from '../errors.js';
 import { createMemoryHub, type MemoryHub } from '../memory/memoryHub.js';
 import { memoryTransport } from '../memory/memoryTransport.js';
 import type { RealtimeMessage } from '../message.js';
@@ -219,8 +221,9 @@ describe('localStorageQueueStorage', () => {
     expect(queue.load()).toEqual([]);
     storage.setItem('patchbay:queue', JSON.stringify({ id: 'a' }));
     expect(queue.load()).toEqual([]);
+    // Entries come back as stored: the client checks each one and reports those it drops.
     storage.setItem('patchbay:queue', JSON.stringify([message('a'), { id: 7 }, null]));
-    expect(queue.load()).toEqual([message('a')]);
+    expect(queue.load()).toEqual([message('a'), { id: 7 }, null]);
   });
 
   it('sends what was queued before a reload once the new client connects', async () => {
@@ -262,5 +265,114 @@ describe('localStorageQueueStorage', () => {
     await expect(fresh).resolves.toBeUndefined();
     await settle();
     expect(watcher.texts()).toEqual(['one', 'two']);
+  });
+});
+
+describe('restored queue entries', () => {
+  const stored = (id: string, data: unknown, fields: Partial<QueuedMessage> = {}) => ({
+    id,
+    channel: 'room',
+    event: 'say',
+    data,
+    queuedAt: 1,
+    ...fields,
+  });
+
+  it('drops tampered localStorage entries that fail the publish checks, reports each once, and sends the valid ones in order', async () => {
+    const hub = createMemoryHub();
+    const watcher = await listener(hub);
+    const storage = fakeStorage();
+    // Written by hand or by an older app version: only one, two and three are publishable.
+    const { id: _, ...noId } = stored('no-id', 'no id');
+    storage.setItem(
+      'patchbay:queue',
+      JSON.stringify([
+        stored('one', 'one'),
+        stored('bad-schema', 42),
+        stored('reserved', 'typing?', { event: 'patchbay:typing' }),
+        stored('two', 'two'),
+        stored('bad-name', 'spaces', { channel: 'room 1' }),
+        noId,
+        stored('three', 'three'),
+      ]),
+    );
+
+    const writer = offlineClient(hub, { storage });
+    // The app registers its schema and error listener after creating the client, as apps do.
+    writer.channel(defineChannel('room', { say: z.string() }));
+    const errors: RealtimeError[] = [];
+    writer.on('error', (error) => errors.push(error));
+    const writes: string[][] = [];
+    vi.spyOn(storage, 'setItem').mockImplementation((key, value) => {
+      writes.push((JSON.parse(value) as QueuedMessage[]).map((m) => m.id));
+      storage.items.set(key, value);
+    });
+
+    await writer.connect();
+    await settle();
+    expect(watcher.texts()).toEqual(['one', 'two', 'three']);
+    // Dropped from storage as they were checked, before the flush; from then on storage held
+    // only valid entries, until the acks emptied it.
+    const clean = writes.findIndex((ids) => ids.join() === 'one,two,three');
+    expect(clean).toBeGreaterThanOrEqual(0);
+    expect(new Set(writes.slice(clean).flat())).toEqual(new Set(['one', 'two', 'three']));
+    expect(storage.items.size).toBe(0);
+    expect(errors.map((error) => error.code).sort()).toEqual(
+      [
+        ErrorCodes.InvalidChannelName,
+        ErrorCodes.ValidationFailed,
+        ErrorCodes.ValidationFailed,
+        ErrorCodes.ValidationFailed,
+      ].sort(),
+    );
+    const reported = (text: string) => errors.filter((error) => error.message.includes(text));
+    for (const error of errors) expect(error.message).toContain('offline queue');
+    expect(reported('"bad-schema"')[0]?.message).toMatch(/does not match the channel schema/);
+    expect(reported('"reserved"')[0]?.message).toMatch(/"patchbay:" are reserved/);
+    expect(reported('"bad-name"')[0]?.message).toMatch(/Invalid channel name "room 1"/);
+    expect(reported('no valid "id"')[0]?.message).toContain('channel "room"');
+
+    // A reconnect neither sends nor reports anything again.
+    writer.close();
+    await writer.connect();
+    await settle();
+    expect(watcher.texts()).toEqual(['one', 'two', 'three']);
+    expect(errors).toHaveLength(4);
+  });
+
+  it('drops restored entries whose data is not JSON or too large, from an async storage too', async () => {
+    const hub = createMemoryHub({ maxMessageBytes: 1_000 });
+    const watcher = await listener(hub);
+    const saved: string[][] = [];
+    const writer = createRealtime({
+      transport: memoryTransport({ hub }),
+      connectivity: noConnectivitySignals,
+      queue: {
+        storage: {
+          // E.g. IndexedDB, which stores values JSON cannot hold.
+          load: async () => [
+            stored('one', 'one'),
+            stored('bigint', 10n),
+            stored('huge', 'x'.repeat(2_000)),
+            stored('two', 'two'),
+          ],
+          save: (messages) => void saved.push(messages.map((m) => m.id)),
+        },
+      },
+    });
+    const errors: RealtimeError[] = [];
+    writer.on('error', (error) => errors.push(error));
+    await writer.connect();
+    await settle();
+    expect(watcher.texts()).toEqual(['one', 'two']);
+    expect(errors.map((error) => error.code)).toEqual([
+      ErrorCodes.ValidationFailed,
+      ErrorCodes.MessageTooLarge,
+    ]);
+    expect(errors[0]?.message).toMatch(/"bigint".*not JSON-serializable/);
+    expect(errors[1]?.message).toMatch(/"huge".*accepts at most 1000/);
+    // Storage held the invalid ones only until they were checked, before anything was sent.
+    expect(saved).toContainEqual(['one', 'two']);
+    expect(saved.at(-1)).toEqual([]);
   });
 });

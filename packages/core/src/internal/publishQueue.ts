@@ -38,8 +38,13 @@ export interface PublishQueueOptions {
   /** Pause before resending after a retryable refusal while connected. */
   retryDelayMs: number;
   send(message: QueuedMessage): Promise<void>;
-  /** A message failed for good (NACK, timeout) after its publisher stopped waiting, e.g. after a reload. */
-  onDropped(message: QueuedMessage, error: RealtimeError): void;
+  /**
+   * A message failed for good after its publisher stopped waiting, e.g. after a reload: NACK,
+   * timeout, or a restored entry that failed `check`.
+   */
+  onDropped(error: RealtimeError): void;
+  /** Check an entry read from storage like a new publish: resolves with the message to send, or rejects why not. */
+  check(stored: unknown): Promise<QueuedMessage>;
 }
 
 /**
@@ -62,6 +67,7 @@ export class PublishQueue {
   #prefix = true;
   #open = false;
   #loaded: Promise<void> | undefined;
+  #checked: Promise<void> | undefined;
   /** Until stored messages are read, saving would overwrite them with only the new ones. */
   #restored = false;
   #retryTimer: unknown;
@@ -108,7 +114,8 @@ export class PublishQueue {
   #restore(stored: QueuedMessage[]): void {
     const present = new Set(this.#entries.map((entry) => entry.message.id));
     const restored: Entry[] = stored
-      .filter((message) => !present.has(message.id))
+      // `?.`: entries are unchecked until `checkRestored`, and may not even be objects.
+      .filter((message) => !present.has(message?.id))
       .map((message) => ({ message, state: 'queued', attempt: 0, deadline: 0 }));
     this.#restored = true;
     if (restored.length > 0) {
@@ -118,6 +125,30 @@ export class PublishQueue {
     // Nothing read and nothing published yet: storage already holds this queue, skip the write.
     if (this.#entries.length === 0) this.#publishStatus();
     else this.#changed();
+  }
+
+  /**
+   * Once, after `load()` resolved and before the first flush. Restored entries (the ones no
+   * publisher waits on) were written by another page, maybe by an older app version or by hand,
+   * so each passes `check` (the checks of a new publish) before anything is sent. One that fails
+   * is dropped, from storage too, and reported; the rest keep their order.
+   *
+   * Why this late rather than at restore: schemas may be registered after the client was created
+   * (`client.channel(definition)`), and the app's `error` listener too. Until then the entries
+   * stay in storage and count in `status`. A schema registered only after the first flush cannot
+   * check what was already sent.
+   */
+  checkRestored(): Promise<void> {
+    this.#checked ??= (async () => {
+      for (const entry of this.#entries.filter((entry) => !entry.settle)) {
+        try {
+          entry.message = await this.#options.check(entry.message);
+        } catch (error) {
+          this.#finish(entry, error);
+        }
+      }
+    })();
+    return this.#checked;
   }
 
   enqueue(message: QueuedMessage): Promise<void> {
@@ -247,7 +278,7 @@ export class PublishQueue {
     } else if (entry.settle) {
       entry.settle.reject(error);
     } else {
-      this.#options.onDropped(entry.message, error as RealtimeError);
+      this.#options.onDropped(error as RealtimeError);
     }
   }
 
