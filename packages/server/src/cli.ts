@@ -4,7 +4,7 @@ import { createHubServer } from './createHubServer.js';
 import { createRedisBroker } from './redisBroker.js';
 
 const usage = `Usage: patchbay-server [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
-                      [--rate-limit 100/200 | off]
+                      [--rate-limit 100/200 | off] [--max-buffered-bytes 1048576]
                       [--redis redis://127.0.0.1:6379] [--redis-prefix patchbay:]
                       [--redis-node-ttl-ms 10000]
 
@@ -13,6 +13,9 @@ Without an authenticate hook any token is accepted as its user id: for local dev
 
 --rate-limit is each connection's request budget: <per second>/<burst> (burst defaults to twice
 the rate), or off. Over the rate, requests wait their turn rather than fail.
+
+--max-buffered-bytes is how much may wait to be sent to one connection before the hub closes it
+as a slow consumer (default 1048576, 1 MiB); the client reconnects and resumes from its cursor.
 
 --redis keeps channel state (history, sequence numbers, presence) in Redis and fans out through
 it, so several hub processes on one Redis serve the same channels. --redis-prefix namespaces the
@@ -24,6 +27,7 @@ async function main(): Promise<void> {
     host?: string;
     'presence-grace-ms'?: string;
     'rate-limit'?: string;
+    'max-buffered-bytes'?: string;
     redis?: string;
     'redis-prefix'?: string;
     'redis-node-ttl-ms'?: string;
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
         host: { type: 'string' },
         'presence-grace-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'max-buffered-bytes': { type: 'string' },
         redis: { type: 'string' },
         'redis-prefix': { type: 'string' },
         'redis-node-ttl-ms': { type: 'string' },
@@ -67,12 +72,24 @@ async function main(): Promise<void> {
   }
   const rateLimit =
     values['rate-limit'] === undefined ? undefined : parseRateLimit(values['rate-limit']);
+  const maxBufferedBytes =
+    values['max-buffered-bytes'] === undefined ? undefined : Number(values['max-buffered-bytes']);
+  if (
+    maxBufferedBytes !== undefined &&
+    !(Number.isInteger(maxBufferedBytes) && maxBufferedBytes > 0)
+  ) {
+    console.error(
+      `--max-buffered-bytes must be a whole number of bytes > 0; got "${values['max-buffered-bytes']}".`,
+    );
+    process.exit(2);
+  }
   const broker = values.redis === undefined ? undefined : await redisBroker(values);
   const server = await createHubServer({
     port,
     host: values.host ?? '127.0.0.1',
     ...(grace !== undefined ? { presenceGraceMs: grace } : {}),
     ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(maxBufferedBytes !== undefined ? { maxBufferedBytes } : {}),
     ...(broker ? { broker } : {}),
   });
   console.log(

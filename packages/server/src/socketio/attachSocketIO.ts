@@ -4,6 +4,7 @@ import { type ServerOptions, type Socket, Server as SocketIOServer } from 'socke
 import type { OutboundFrame } from '../frames.js';
 import type { Hub, HubSession } from '../hub.js';
 import { HubError } from '../hubError.js';
+import { SLOW_CONSUMER_LINGER_MS, slowConsumerError } from '../internal/slowConsumer.js';
 
 /** The default path of the hub's Socket.IO endpoint (the client transport uses the same). */
 export const DEFAULT_SOCKETIO_PATH = '/patchbay/socket.io';
@@ -61,6 +62,32 @@ interface PreEncodedClient {
 
 interface OutgoingNotifier {
   notifyOutgoingListeners(packet: object): void;
+}
+
+/**
+ * The bytes emitted to one socket that the network has not taken yet, from engine.io's public
+ * events: `packetCreate` puts a packet in the connection's write buffer, `flush` hands the whole
+ * buffer to the transport, which stays busy (`transport.writable` false) until the socket took it
+ * — a WebSocket whose client stopped reading never gets there, and the next packets wait in the
+ * buffer. Unsent = the buffer, plus the batch in flight while the transport is busy.
+ */
+function unsentBytes(conn: Socket['conn']): () => number {
+  let queued = 0;
+  let inFlight = 0;
+  conn.on('packetCreate', (packet: { data?: unknown }) => {
+    queued += packetBytes(packet.data);
+  });
+  conn.on('flush', () => {
+    inFlight = queued;
+    queued = 0;
+  });
+  return () => queued + (conn.transport.writable ? 0 : inFlight);
+}
+
+function packetBytes(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
 }
 
 interface HandshakeAuth {
@@ -133,21 +160,43 @@ export function attachSocketIO(
     const token = typeof auth.token === 'string' ? auth.token : undefined;
     const clientId =
       typeof auth.clientId === 'string' && auth.clientId.length > 0 ? auth.clientId : undefined;
+    const unsent = unsentBytes(socket.conn);
+    let slow = false;
+    // Over the bound: stop buffering for this socket. The goodbye waits behind what is queued (a
+    // slow reader still gets it, then the disconnect); the socket disconnects now, so the session
+    // closes as `lost` and the client resumes from its cursor when it reconnects; after a linger
+    // the engine connection is closed discarding its buffer, so a stopped reader frees it.
+    const closeSlowConsumer = () => {
+      slow = true;
+      hub.noteSlowConsumer();
+      socket.emit('pb:error', slowConsumerError(hub.maxBufferedBytes));
+      socket.disconnect(true);
+      const linger = setTimeout(() => {
+        if (socket.conn.readyState !== 'closed') socket.conn.close(true);
+      }, SLOW_CONSUMER_LINGER_MS);
+      linger.unref?.();
+    };
+    const sendFrame = (frame: OutboundFrame): void => {
+      if (frame.type === 'message') {
+        if (sendPreEncoded(socket, frame)) return;
+        const message = messagePayload(frame);
+        if (message.ephemeral) socket.volatile.emit('pb:message', message);
+        else socket.emit('pb:message', message);
+      } else if (frame.type === 'presence') {
+        socket.emit('pb:presence', { channel: frame.channel, event: frame.event });
+      } else {
+        socket.emit('pb:error', frame.error);
+      }
+    };
     hub
       .openSession(
         { token, clientId, echo: auth.echo !== false },
         {
           send: (frame) => {
-            if (frame.type === 'message') {
-              if (sendPreEncoded(socket, frame)) return;
-              const message = messagePayload(frame);
-              if (message.ephemeral) socket.volatile.emit('pb:message', message);
-              else socket.emit('pb:message', message);
-            } else if (frame.type === 'presence') {
-              socket.emit('pb:presence', { channel: frame.channel, event: frame.event });
-            } else {
-              socket.emit('pb:error', frame.error);
-            }
+            if (slow) return;
+            sendFrame(frame);
+            // Emits reach engine.io synchronously: the count includes this frame.
+            if (unsent() > hub.maxBufferedBytes) closeSlowConsumer();
           },
           // Close the engine connection without a goodbye: the client sees a network-style drop.
           terminate: () => socket.conn.close(),

@@ -92,18 +92,34 @@ async function openStream(
     void stream.session.close('lost');
     return new Response(null, { status: 499 });
   }
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      stream.start(
-        { write: (chunk) => controller.enqueue(chunk), end: () => controller.close() },
-        params,
-        heartbeatMs,
-      );
+  // Sized in bytes, so `desiredSize` is the bound minus the bytes the consumer has not pulled.
+  const highWaterMark = hub.maxBufferedBytes;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        stream.start(
+          {
+            write: (chunk) => {
+              controller.enqueue(chunk);
+              return Number.isFinite(highWaterMark)
+                ? highWaterMark - (controller.desiredSize ?? 0)
+                : 0;
+            },
+            end: () => controller.close(),
+            // Errors a stream whose consumer never pulled its end, dropping the queue; after
+            // the end was read it is already closed and this does nothing.
+            abort: () => controller.error(new Error('slow consumer: the stream was cut')),
+          },
+          params,
+          heartbeatMs,
+        );
+      },
+      cancel() {
+        stream.lost();
+      },
     },
-    cancel() {
-      stream.lost();
-    },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark }),
+  );
   request.signal?.addEventListener('abort', () => stream.lost());
   return new Response(body, { status: 200, headers: EVENT_STREAM_HEADERS });
 }
@@ -164,6 +180,19 @@ async function handleRequest(hub: Hub, request: Request, op: string, url: URL): 
     typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body, op } : body;
   const reply = await session.handle(frame);
   if (reply === undefined) return never();
+  if (op === 'subscribe' && reply.ok && session.closed) {
+    // The stream closed while the subscribe ran (dropped, or cut as a slow consumer mid-replay):
+    // what the reply claims was replayed may never have reached the client, and a client that
+    // believed it would resume past messages it never got.
+    return json(
+      410,
+      wire(
+        ErrorCodes.ConnectionClosed,
+        'The stream closed while this subscribe ran; reconnect and subscribe again from your last position.',
+        true,
+      ),
+    );
+  }
   return json(reply.ok ? 200 : statusOf(reply.error), reply);
 }
 

@@ -91,7 +91,7 @@ async function stream(
   res.writeHead(200, cors ? { ...EVENT_STREAM_HEADERS, ...cors } : EVENT_STREAM_HEADERS);
   // Events go straight to the response, in the session's order; `end()` (the link terminated)
   // ends it, and the client sees the stream end without a goodbye.
-  opened.start(new BatchedResponse(res), params, heartbeatMs);
+  opened.start(new BatchedResponse(res, hub.maxBufferedBytes), params, heartbeatMs);
 }
 
 /** Responses written to since the last flush, still corked. */
@@ -108,22 +108,31 @@ function flushCorked(): void {
  * turn (`setImmediate`): every event written to it meanwhile — all the messages fanned out from the
  * publishes read in one poll — leaves in one `writev`, instead of one system call per event.
  * Order is the order of the writes; the delay is at most one turn.
+ *
+ * Backpressure: `write` reports `res.writableLength`, the bytes Node holds because the socket did
+ * not take them. Corked bytes count there too, though the client is not at fault for them: when a
+ * turn's batch alone passes `maxBufferedBytes`, it is flushed early, and only what the socket then
+ * refuses counts against the client.
  */
 class BatchedResponse implements SseSink {
   readonly #res: ServerResponse;
+  readonly #maxBufferedBytes: number;
   #corked = false;
 
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, maxBufferedBytes: number) {
     this.#res = res;
+    this.#maxBufferedBytes = maxBufferedBytes;
   }
 
-  write(chunk: Uint8Array): void {
+  write(chunk: Uint8Array): number {
     if (!this.#corked) {
       this.#corked = true;
       this.#res.cork();
       if (corked.push(this) === 1) setImmediate(flushCorked);
     }
     this.#res.write(chunk);
+    if (this.#res.writableLength > this.#maxBufferedBytes) this.uncork();
+    return this.#res.writableLength;
   }
 
   /** `end()` sends what is corked first: Node uncorks the socket as it ends the response. */
@@ -131,7 +140,14 @@ class BatchedResponse implements SseSink {
     this.#res.end();
   }
 
+  /** Free what the client never took; a response it read to the end is left alone. */
+  abort(): void {
+    if (!this.#res.writableFinished) this.#res.destroy();
+  }
+
   uncork(): void {
+    // Flushed early (see `write`), it may still be in this turn's list.
+    if (!this.#corked) return;
     this.#corked = false;
     this.#res.uncork();
   }

@@ -8,6 +8,7 @@ import { ErrorCodes } from '@patchbay/realtime-core';
 import type { OutboundFrame, WireError } from '../frames.js';
 import type { Hub, HubSession, SessionLink } from '../hub.js';
 import { HubError } from '../hubError.js';
+import { SLOW_CONSUMER_LINGER_MS, slowConsumerError } from '../internal/slowConsumer.js';
 import {
   decodeCursor,
   encodeComment,
@@ -18,8 +19,15 @@ import {
 
 /** Where a stream's bytes go: a web stream controller, or a Node `ServerResponse` as it is. */
 export interface SseSink {
-  write(chunk: Uint8Array): unknown;
+  /**
+   * Queue a chunk. Returns the bytes written to this sink that the client has not taken yet (the
+   * response's `writableLength`, the web stream's queue): the stream's backpressure signal.
+   */
+  write(chunk: Uint8Array): number;
+  /** End the body after what is queued. */
   end(): void;
+  /** Drop what is still queued and cut the link now (a slow consumer that never took its end). */
+  abort(): void;
 }
 
 /** What `GET …/stream` asks for. */
@@ -102,6 +110,7 @@ export type SseStreamOpening =
 export class SseStream implements SessionLink {
   /** Last sequence number sent per channel (and each `?channels=` subscribe position). */
   readonly positions = new Map<string, number>();
+  #hub!: Hub;
   #session!: HubSession;
   #sink: SseSink | undefined;
   #closed = false;
@@ -112,6 +121,7 @@ export class SseStream implements SessionLink {
   /** Authenticate and open the session; a refusal is the status and JSON body to answer. */
   static async open(hub: Hub, request: SseStreamRequest): Promise<SseStreamOpening> {
     const stream = new SseStream();
+    stream.#hub = hub;
     try {
       stream.#session = await hub.openSession(
         { token: request.token, clientId: request.clientId, echo: request.echo },
@@ -225,10 +235,35 @@ export class SseStream implements SessionLink {
     if (this.#closed) return;
     const sink = this.#sink;
     if (!sink) return;
+    let unsent: number;
     try {
-      sink.write(chunk);
+      unsent = sink.write(chunk);
     } catch {
       this.end();
+      return;
     }
+    if (unsent > this.#hub.maxBufferedBytes) this.#closeSlowConsumer(sink);
+  }
+
+  /**
+   * The client is not taking its bytes: stop buffering for it. The goodbye goes after what is
+   * queued (a slow reader still gets it; a stopped one never will), the body ends, and the link
+   * is cut after a linger so the queued bytes are freed. The session closes as `lost`: presence
+   * waits out its grace, and the client resumes from its cursor when it reconnects.
+   */
+  #closeSlowConsumer(sink: SseSink): void {
+    const hub = this.#hub;
+    hub.noteSlowConsumer();
+    try {
+      sink.write(
+        encodeEvent('error', slowConsumerError(hub.maxBufferedBytes), encodeCursor(this.positions)),
+      );
+    } catch {
+      // The sink is already closed: nothing more can reach this client.
+    }
+    this.end();
+    const linger = setTimeout(() => sink.abort(), SLOW_CONSUMER_LINGER_MS);
+    linger.unref?.();
+    void this.#session.close('lost');
   }
 }

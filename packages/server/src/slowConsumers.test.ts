@@ -1,0 +1,330 @@
+import { get, type IncomingMessage } from 'node:http';
+import { connect, createServer, type Socket as NetSocket, type Server } from 'node:net';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createHubServer, type HubServer } from './createHubServer.js';
+import { Hub } from './hub.js';
+import { createSseHandler } from './sse/createSseHandler.js';
+import { decodeCursor } from './sse/sseWire.js';
+
+/**
+ * A connection that stops reading must not make the hub buffer for it forever: over
+ * `maxBufferedBytes` of unsent bytes it is closed with `slow_consumer`, and readers that keep up
+ * get everything.
+ */
+
+const CHANNEL = 'room';
+const PAYLOAD = 'x'.repeat(1_000);
+/** 20 000 × 1 KB: far past the 1 MiB bound plus what loopback socket buffers hold. */
+const TOTAL = 20_000;
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function startHub(): Promise<HubServer> {
+  const server = await createHubServer({ port: 0, rateLimit: false });
+  cleanup.push(() => server.close());
+  return server;
+}
+
+/**
+ * Publish `TOTAL` 1 KB messages from the server, never more than 256 ahead of the reading client
+ * (`delivered()`): the reader keeps up, so only the stopped one may fall behind.
+ */
+async function publishPaced(hub: Hub, delivered: () => number): Promise<void> {
+  for (let i = 0; i < TOTAL; i++) {
+    while (i - delivered() > 256) await sleep(1);
+    await hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD });
+  }
+}
+
+interface SseEvent {
+  event: string;
+  data: string;
+  id: string | undefined;
+}
+
+/** A raw SSE stream over `http.get`, parsed into events. */
+async function openSse(
+  server: HubServer,
+  clientId: string,
+): Promise<{ res: IncomingMessage; events: SseEvent[]; messages: number[]; ended: Promise<void> }> {
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = get(
+      `${server.url}/patchbay/sse/stream?clientId=${clientId}&channels=${CHANNEL}`,
+      resolve,
+    );
+    request.on('error', reject);
+    cleanup.push(() => request.destroy());
+  });
+  const events: SseEvent[] = [];
+  const messages: number[] = [];
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    text += chunk;
+    let end = text.indexOf('\n\n');
+    while (end !== -1) {
+      const block = text.slice(0, end);
+      text = text.slice(end + 2);
+      end = text.indexOf('\n\n');
+      const event: SseEvent = { event: 'message', data: '', id: undefined };
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event.event = line.slice(7);
+        else if (line.startsWith('data: ')) event.data = line.slice(6);
+        else if (line.startsWith('id: ')) event.id = line.slice(4);
+      }
+      if (block.startsWith(':')) continue;
+      events.push(event);
+      if (event.event === 'message')
+        messages.push((JSON.parse(event.data).data as { i: number }).i);
+    }
+  });
+  const ended = new Promise<void>((resolve) => res.once('close', () => resolve()));
+  return { res, events, messages, ended };
+}
+
+/**
+ * A TCP proxy that can stop forwarding the server's bytes while leaving the connection open (and
+ * not reading them), as a client that stopped reading its socket would.
+ */
+async function pausableProxy(
+  port: number,
+): Promise<{ url: string; pause(): void; resume(): void }> {
+  const links = new Set<{ client: NetSocket; upstream: NetSocket }>();
+  let paused = false;
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    const link = { client, upstream };
+    links.add(link);
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    const drop = () => {
+      links.delete(link);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.once('close', drop);
+    upstream.once('close', drop);
+    client.pipe(upstream);
+    if (paused) upstream.pause();
+    else upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(async () => {
+    for (const { client, upstream } of links) {
+      client.destroy();
+      upstream.destroy();
+    }
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const address = server.address();
+  const proxyPort = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${proxyPort}`,
+    pause() {
+      paused = true;
+      for (const { client, upstream } of links) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+    },
+    resume() {
+      paused = false;
+      for (const { client, upstream } of links) upstream.pipe(client);
+    },
+  };
+}
+
+async function socketClient(url: string, clientId: string): Promise<Socket> {
+  const socket = io(url, {
+    path: '/patchbay/socket.io',
+    transports: ['websocket'],
+    auth: { clientId },
+    reconnection: false,
+    forceNew: true,
+  });
+  cleanup.push(() => socket.close());
+  await new Promise((resolve, reject) => {
+    socket.once('pb:welcome', resolve);
+    socket.once('connect_error', reject);
+  });
+  const reply = (await socket
+    .timeout(3_000)
+    .emitWithAck('pb', { op: 'subscribe', channel: CHANNEL })) as { ok: boolean };
+  expect(reply.ok).toBe(true);
+  return socket;
+}
+
+describe('slow consumers: SSE (Node handler)', () => {
+  it('closes a stream that stops reading with slow_consumer, while a reading stream gets all 20 000 messages', async () => {
+    const server = await startHub();
+    const { hub } = server;
+    const reader = await openSse(server, 'reader');
+    const slow = await openSse(server, 'slow');
+    await waitUntil('both streams subscribed', () => hub.subscriberCount(CHANNEL) === 2);
+    // Stop reading: Node stops reading the socket once the response's buffer is full.
+    slow.res.pause();
+
+    await publishPaced(hub, () => reader.messages.length);
+    await waitUntil('every message at the reader', () => reader.messages.length === TOTAL);
+
+    expect(reader.messages).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+    const stats = await hub.stats();
+    expect(stats.slowConsumersClosed).toBe(1);
+    expect(stats.connections).toBe(1);
+    expect(hub.subscriberCount(CHANNEL)).toBe(1);
+
+    // Reading again within the linger, the slow client gets what was buffered, then the reason,
+    // then the end; the reason's cursor is the position it resumes from.
+    slow.res.resume();
+    await slow.ended;
+    const last = slow.events.at(-1);
+    expect(last?.event).toBe('error');
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+      code: 'slow_consumer',
+      retryable: true,
+    });
+    expect(slow.messages.length).toBeGreaterThan(0);
+    expect(slow.messages.length).toBeLessThan(TOTAL);
+    expect(slow.messages).toEqual(Array.from({ length: slow.messages.length }, (_, i) => i));
+    const cursor = decodeCursor(last?.id);
+    expect(cursor.get(CHANNEL)).toBe(slow.messages.length);
+  }, 60_000);
+
+  it('serves slowConsumersClosed on /health', async () => {
+    const server = await startHub();
+    server.hub.noteSlowConsumer();
+    const health = await (await fetch(`${server.url}/health`)).json();
+    expect(health).toMatchObject({ ok: true, slowConsumersClosed: 1 });
+  });
+});
+
+describe('slow consumers: Socket.IO', () => {
+  it('disconnects a socket that stops reading with slow_consumer, while a reading socket gets all 20 000 messages', async () => {
+    const server = await startHub();
+    const { hub } = server;
+    const proxy = await pausableProxy(server.port);
+    const received: number[] = [];
+    const reader = await socketClient(server.url, 'reader');
+    reader.on('pb:message', (message: { data: { i: number } }) => received.push(message.data.i));
+    const slow = await socketClient(proxy.url, 'slow');
+    const slowErrors: Array<{ code: string }> = [];
+    slow.on('pb:error', (error: { code: string }) => slowErrors.push(error));
+    const slowDisconnected = new Promise<string>((resolve) => slow.once('disconnect', resolve));
+    proxy.pause();
+
+    await publishPaced(hub, () => received.length);
+    await waitUntil('every message at the reader', () => received.length === TOTAL);
+
+    expect(received).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+    const stats = await hub.stats();
+    expect(stats.slowConsumersClosed).toBe(1);
+    expect(stats.connections).toBe(1);
+
+    // Forwarding again within the linger: the slow socket reads its backlog, the reason, and
+    // the server's disconnect.
+    proxy.resume();
+    expect(await slowDisconnected).toBe('io server disconnect');
+    expect(slowErrors).toEqual([expect.objectContaining({ code: 'slow_consumer' })]);
+  }, 60_000);
+});
+
+describe('slow consumers: SSE (fetch handler)', () => {
+  async function openFetchStream(hub: Hub, clientId: string) {
+    const handler = createSseHandler(hub);
+    const response = await handler(
+      new Request(`http://hub.test/patchbay/sse/stream?clientId=${clientId}&channels=${CHANNEL}`),
+    );
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    cleanup.push(() => reader.cancel().catch(() => {}));
+    return reader;
+  }
+
+  async function readText(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+    let text = '';
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text;
+      text += decoder.decode(value, { stream: true });
+    }
+  }
+
+  const count = (text: string) => text.split('event: message\n').length - 1;
+
+  it('closes a stream whose reader stops pulling (desiredSize in bytes), while a pulling reader gets everything', async () => {
+    const hub = new Hub({ rateLimit: false });
+    cleanup.push(() => hub.close());
+    const slow = await openFetchStream(hub, 'slow');
+    const pulling = await openFetchStream(hub, 'reader');
+    let pulled = 0;
+    const decoder = new TextDecoder();
+    const pulledAll = (async () => {
+      while (pulled < 3_000) {
+        const { done, value } = await pulling.read();
+        if (done) return;
+        pulled += count(decoder.decode(value));
+      }
+    })();
+    await waitUntil('both streams subscribed', () => hub.subscriberCount(CHANNEL) === 2);
+
+    // 3 000 × ~1.1 KB: past the 1 MiB bound; the slow reader pulls nothing meanwhile.
+    for (let i = 0; i < 3_000; i++) {
+      while (i - pulled > 256) await sleep(1);
+      await hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD });
+    }
+    await pulledAll;
+
+    expect(pulled).toBe(3_000);
+    expect((await hub.stats()).slowConsumersClosed).toBe(1);
+    expect(hub.subscriberCount(CHANNEL)).toBe(1);
+    // What was queued is still there, then the reason, then the end.
+    const text = await readText(slow);
+    expect(count(text)).toBeGreaterThan(800);
+    expect(count(text)).toBeLessThan(1_100);
+    const lastEvent = text.slice(text.lastIndexOf('event: '));
+    expect(lastEvent).toMatch(/^event: error\ndata: \{"code":"slow_consumer",.*\}\n\n$/);
+  });
+
+  it('cuts a reader that never pulls again after the linger, dropping its queue', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const hub = new Hub({ rateLimit: false, maxBufferedBytes: 64 * 1024 });
+    cleanup.push(() => hub.close());
+    const slow = await openFetchStream(hub, 'slow');
+    await slow.read(); // the welcome
+    await vi.waitFor(() => expect(hub.subscriberCount(CHANNEL)).toBe(1));
+    for (let i = 0; i < 100; i++) await hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD });
+    expect((await hub.stats()).slowConsumersClosed).toBe(1);
+
+    await vi.advanceTimersByTimeAsync(5_000);
+    await expect(slow.read()).rejects.toThrow(/slow consumer/);
+  });
+});
+
+describe('slow consumers: configuration', () => {
+  it('refuses a maxBufferedBytes that is not a positive number, saying what it takes', () => {
+    expect(() => new Hub({ maxBufferedBytes: 0 })).toThrow(/positive number of bytes/);
+    expect(new Hub({ maxBufferedBytes: Number.POSITIVE_INFINITY }).maxBufferedBytes).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+    expect(new Hub().maxBufferedBytes).toBe(1024 * 1024);
+  });
+});
