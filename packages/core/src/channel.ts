@@ -309,8 +309,12 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
       this.#lastSeq = seq;
   }
 
-  /** @internal */
+  /**
+   * @internal The transport signalled a gap: positions restart with the messages that follow
+   * (a hub's new epoch), so the next resume starts from those.
+   */
   emitDiscontinuity(reason: string): void {
+    this.#lastSeq = undefined;
     this.#events.emit('discontinuity', { channel: this.name, reason });
   }
 

@@ -38,6 +38,23 @@ export function isPresenceFrame(
   return ['enter', 'update', 'leave'].includes(event.type as string) && isMember(event.member);
 }
 
+/**
+ * A hub's `{ channel, reason, epoch }` frame: the channel's sequence restarted or lost the
+ * client's position; history from the start of `epoch` follows.
+ */
+export function isDiscontinuityFrame(
+  value: unknown,
+): value is { channel: string; reason: string; epoch: string } {
+  const frame = value as { channel?: unknown; reason?: unknown; epoch?: unknown } | null;
+  return (
+    typeof frame === 'object' &&
+    frame !== null &&
+    typeof frame.channel === 'string' &&
+    typeof frame.reason === 'string' &&
+    typeof frame.epoch === 'string'
+  );
+}
+
 /** The error a transport reports (through `sink.error`) for an inbound frame it dropped. */
 export function malformedFrameError(server: string, kind: string, value: unknown): RealtimeError {
   let sample: string;

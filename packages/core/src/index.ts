@@ -49,7 +49,12 @@ export {
   RealtimeError,
   ValidationError,
 } from './errors.js';
-export { isPresenceFrame, isTransportMessage, malformedFrameError } from './inboundFrames.js';
+export {
+  isDiscontinuityFrame,
+  isPresenceFrame,
+  isTransportMessage,
+  malformedFrameError,
+} from './inboundFrames.js';
 export type { QueueStatus } from './internal/publishQueue.js';
 export type {
   MemoryAuthRejection,

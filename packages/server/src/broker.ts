@@ -9,7 +9,11 @@ export type StoredMessage = TransportMessage & { seq: number; timestamp: number 
 
 /** What crosses hub processes for one channel. */
 export type BrokerEvent =
-  | { kind: 'message'; message: TransportMessage }
+  /**
+   * `epoch`: the sequence space a stored message's `seq` belongs to (see `HistoryPage.epoch`).
+   * A subscriber that sees it change knows the sequence restarted (Redis lost its data).
+   */
+  | { kind: 'message'; message: TransportMessage; epoch?: string | undefined }
   | { kind: 'presence'; channel: string; event: TransportPresenceEvent };
 
 export interface HistoryPage {

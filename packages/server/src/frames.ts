@@ -80,9 +80,21 @@ export const inboundFrame = z.discriminatedUnion('op', [
 
 export type InboundFrame = z.infer<typeof inboundFrame>;
 
-/** What the hub answers to a request. */
+/**
+ * What the hub answers to a request. A subscribe answers `recovered: true` when everything after
+ * `resumeFrom` was replayed; `resynced: true` when the position belonged to a sequence the hub no
+ * longer has (another `epoch`, or past the channel's end): a `discontinuity` frame went first,
+ * then every message the channel holds now.
+ */
 export type Reply =
-  | { ok: true; recovered?: boolean; seq?: number; epoch?: string; messages?: TransportMessage[] }
+  | {
+      ok: true;
+      recovered?: boolean;
+      resynced?: boolean;
+      seq?: number;
+      epoch?: string;
+      messages?: TransportMessage[];
+    }
   | { ok: false; error: WireError };
 
 export interface WireError {
@@ -95,6 +107,11 @@ export interface WireError {
 export type OutboundFrame =
   | ({ type: 'message' } & TransportMessage)
   | { type: 'presence'; channel: string; event: TransportPresenceEvent }
+  /**
+   * The channel's sequence restarted (`epoch`) or lost the client's position: what follows is
+   * the channel's history from the start of `epoch`, then live messages.
+   */
+  | { type: 'discontinuity'; channel: string; reason: string; epoch: string }
   | { type: 'error'; error: WireError };
 
 /** A readable summary of a zod failure: `channel: not a portable channel name; id: required`. */

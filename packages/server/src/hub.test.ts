@@ -1,7 +1,11 @@
+import { ErrorCodes } from '@patchbay/realtime-core';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Broker } from './broker.js';
 import { createHubServer, type HubServer } from './createHubServer.js';
-import type { HubOptions } from './hub.js';
+import { Hub, type HubOptions } from './hub.js';
+import { HubError } from './hubError.js';
+import { createMemoryBroker } from './memoryBroker.js';
 
 type Reply = {
   ok: boolean;
@@ -153,9 +157,17 @@ describe('hub: limits and bad input', () => {
     expect(limited).toHaveLength(3);
     expect(limited[0]?.error?.message).toMatch(/slow down/);
     await new Promise((resolve) => setTimeout(resolve, 120));
+    // A new message waits for the refused ones: they are sent again first, in order.
     expect(
       (await request(socket, { op: 'publish', channel: 'r', id: 'later', event: 'e', data: 1 })).ok,
-    ).toBe(true);
+    ).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    for (const id of ['r5', 'r6', 'r7', 'later']) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(
+        (await request(socket, { op: 'publish', channel: 'r', id, event: 'e', data: 1 })).ok,
+      ).toBe(true);
+    }
   });
 
   it('refuses a message over maxMessageBytes with message_too_large and keeps the connection', async () => {
@@ -240,6 +252,42 @@ describe('hub: ordering', () => {
   });
 });
 
+describe('hub: a publish refused with a retryable error', () => {
+  it('refuses the publishes behind it until it is sent again, so storage order is publish order', async () => {
+    const memory = createMemoryBroker();
+    let failNext = true;
+    const broker: Broker = {
+      ...memory,
+      append: async (message) => {
+        if (failNext) {
+          failNext = false;
+          throw new HubError(ErrorCodes.TransportError, 'Redis did not answer', {
+            retryable: true,
+          });
+        }
+        return memory.append(message);
+      },
+    };
+    const hub = new Hub({ broker, rateLimit: false });
+    const session = await hub.openSession(
+      { token: 'alice', clientId: undefined, echo: true },
+      { send: () => {}, terminate: () => {} },
+    );
+    const publish = (id: string) =>
+      session.handle({ op: 'publish', channel: 'ordered', id, event: 'e', data: id });
+    // m1 fails; m2 and m3 were already on the wire behind it.
+    expect(await publish('m1')).toMatchObject({ ok: false, error: { retryable: true } });
+    const m2 = await publish('m2');
+    expect(m2).toMatchObject({ ok: false, error: { code: 'rate_limited', retryable: true } });
+    expect((m2 as { error: { message: string } }).error.message).toMatch(/order/);
+    expect(await publish('m3')).toMatchObject({ ok: false, error: { retryable: true } });
+    // The client resends in order: m1 first, then the rest.
+    for (const id of ['m1', 'm2', 'm3']) expect(await publish(id)).toMatchObject({ ok: true });
+    expect((await hub.history('ordered')).map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+    await hub.close();
+  });
+});
+
 describe('hub: history, recovery and presence', () => {
   it('replays exactly what a resubscribing client missed, in order, and says so', async () => {
     const server = await startHub();
@@ -252,20 +300,22 @@ describe('hub: history, recovery and presence', () => {
     await expect.poll(() => replayed).toEqual([3, 4, 5]);
   });
 
-  it('reports recovered: false for a position beyond the channel (the hub lost its state)', async () => {
+  it('answers a position beyond the channel (the hub lost its state) with a discontinuity, then everything the channel holds', async () => {
     const server = await startHub();
     await server.hub.publish('reset', 'n', 1);
     const { socket } = await rawClient(server, { token: 'alice' });
+    const events: string[] = [];
+    socket.on('pb:discontinuity', (d: { reason: string }) =>
+      events.push(`discontinuity:${d.reason}`),
+    );
+    socket.on('pb:message', (m: { data: number }) => events.push(`message:${m.data}`));
     expect(
       await request(socket, { op: 'subscribe', channel: 'reset', resumeFrom: 5 }),
-    ).toMatchObject({
-      ok: true,
-      recovered: false,
-      seq: 1,
-    });
+    ).toMatchObject({ ok: true, recovered: false, resynced: true, seq: 1 });
+    expect(events).toEqual(['discontinuity:history-unavailable', 'message:1']);
   });
 
-  it('reports recovered: false for a position from before a broker restart (another epoch)', async () => {
+  it('answers a position from before a broker restart (another epoch) with a discontinuity, then everything the new epoch holds, in order', async () => {
     const before = await startHub();
     const { socket: first } = await rawClient(before, { token: 'alice' });
     for (let n = 1; n <= 5; n++) await before.hub.publish('epoch', 'n', n);
@@ -276,14 +326,35 @@ describe('hub: history, recovery and presence', () => {
     const after = await startHub();
     for (let n = 1; n <= 7; n++) await after.hub.publish('epoch', 'n', n * 10);
     const { socket } = await rawClient(after, { token: 'alice' });
+    const events: string[] = [];
+    let announced: string | undefined;
+    socket.on('pb:discontinuity', (d: { epoch: string }) => {
+      announced = d.epoch;
+      events.push('discontinuity');
+    });
+    socket.on('pb:message', (m: { data: number; seq: number }) =>
+      events.push(`${m.seq}:${m.data}`),
+    );
     const reply = (await request(socket, {
       op: 'subscribe',
       channel: 'epoch',
       resumeFrom: 5,
       epoch: initial.epoch,
     })) as Reply & { epoch: string };
-    expect(reply).toMatchObject({ ok: true, recovered: false, seq: 7 });
+    expect(reply).toMatchObject({ ok: true, recovered: false, resynced: true, seq: 7 });
     expect(reply.epoch).not.toBe(initial.epoch);
+    expect(announced).toBe(reply.epoch);
+    // Position 5 of the old epoch says nothing about the new one: all seven come, not 6 and 7.
+    expect(events).toEqual([
+      'discontinuity',
+      '1:10',
+      '2:20',
+      '3:30',
+      '4:40',
+      '5:50',
+      '6:60',
+      '7:70',
+    ]);
   });
 
   it('reports recovered: false when history no longer reaches back', async () => {
@@ -338,6 +409,11 @@ describe('hub: history, recovery and presence', () => {
     await request(a, { op: 'presence', channel: 'room', action: 'enter' });
     await request(a, { op: 'subscribe', channel: 'room' });
     await request(b, { op: 'presence', channel: 'room', action: 'enter' });
-    expect(await server.hub.stats()).toEqual({ connections: 2, channels: 1, members: 1 });
+    expect(await server.hub.stats()).toEqual({
+      connections: 2,
+      channels: 1,
+      members: 1,
+      slowConsumersClosed: 0,
+    });
   });
 });

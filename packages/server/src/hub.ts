@@ -50,12 +50,24 @@ export interface HubOptions {
    * 2 000, i.e. a rate below 0.5/s) or when 1 000 requests are already waiting on the connection.
    */
   rateLimit?: { perSecond: number; burst: number; maxWaitMs?: number } | false;
+  /**
+   * Bytes one connection may have waiting to be sent (written by the hub, not yet taken by the
+   * client's socket) before the hub closes it as a slow consumer. Default 1 MiB: about a thousand
+   * 1 KB messages or sixteen of the largest (`maxMessageBytes`), on top of what the OS socket
+   * buffers already hold — seconds of a busy channel, so a client that reads keeps up, while a
+   * stopped one costs at most this much memory. The closed client gets a `slow_consumer` error
+   * (when it can still read it), reconnects and resumes from its cursor (replay or
+   * `discontinuity`). `Infinity` removes the bound.
+   */
+  maxBufferedBytes?: number;
 }
 
 export interface HubStats {
   connections: number;
   channels: number;
   members: number;
+  /** Connections this process closed because their unsent bytes exceeded `maxBufferedBytes`. */
+  slowConsumersClosed: number;
 }
 
 /** What an endpoint (Socket.IO, SSE) gives the hub for one connection. */
@@ -84,6 +96,9 @@ export class Hub {
   readonly #channels = new Map<string, LocalChannel>();
   readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly presenceGraceMs: number;
+  /** The per-connection outbound buffer bound (see `HubOptions.maxBufferedBytes`). */
+  readonly maxBufferedBytes: number;
+  #slowConsumersClosed = 0;
 
   constructor(options: HubOptions = {}) {
     this.#options = options;
@@ -92,6 +107,12 @@ export class Hub {
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
     // setTimeout overflows past 2^31-1 ms and would fire at once.
     this.presenceGraceMs = Math.min(options.presenceGraceMs ?? 5_000, 2_147_483_647);
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    if (!(this.maxBufferedBytes > 0)) {
+      throw new RangeError(
+        `maxBufferedBytes must be a positive number of bytes (Infinity removes the bound); got ${options.maxBufferedBytes}.`,
+      );
+    }
   }
 
   /** Authenticate a new connection. Throws `HubError` (`auth_rejected`) when refused. */
@@ -150,7 +171,20 @@ export class Hub {
     for (const name of this.#channels.keys()) {
       members += new Set((await this.broker.presenceMembers(name)).map((m) => m.clientId)).size;
     }
-    return { connections: this.#sessions.size, channels: this.#channels.size, members };
+    return {
+      connections: this.#sessions.size,
+      channels: this.#channels.size,
+      members,
+      slowConsumersClosed: this.#slowConsumersClosed,
+    };
+  }
+
+  /**
+   * For endpoint authors: count a connection closed for exceeding `maxBufferedBytes` (in
+   * `stats().slowConsumersClosed`). The endpoint closes it and its session as `lost`.
+   */
+  noteSlowConsumer(): void {
+    this.#slowConsumersClosed++;
   }
 
   /** Connections subscribed to a channel in this process. */
@@ -285,6 +319,16 @@ export class Hub {
   }
 }
 
+/** One channel as a session delivers it. */
+interface ChannelFeed {
+  /** Live events held while history is read (subscribe, resync). */
+  buffer: BrokerEvent[] | undefined;
+  /** The highest sequence number sent (or replayed) on this connection. */
+  sentTo: number;
+  /** The epoch `sentTo` belongs to. */
+  epoch: string | undefined;
+}
+
 interface SessionInit {
   id: string;
   clientId: string;
@@ -296,6 +340,11 @@ interface SessionInit {
 
 /** Requests one connection may have waiting before the hub refuses more. */
 const MAX_QUEUED_REQUESTS = 1_000;
+/**
+ * How long later publishes wait for a refused one to come back. Clients resend within their
+ * retry delay; one that dropped the refused messages for good is not held up past this.
+ */
+const REFUSAL_HOLD_MS = 10_000;
 
 /**
  * One connection to the hub. Endpoints call `handle(frame)` for every inbound frame and send the
@@ -309,12 +358,14 @@ export class HubSession {
   readonly #hub: Hub;
   readonly #bucket: TokenBucket | undefined;
   /** Channels this connection receives; a channel mid-replay buffers live events. */
-  readonly #channels = new Map<string, { buffer: BrokerEvent[] | undefined; replayedTo: number }>();
+  readonly #channels = new Map<string, ChannelFeed>();
   readonly #presence = new Set<string>();
   #closed = false;
   #queue: Promise<unknown> = Promise.resolve();
   #waiting = 0;
   readonly #maxWaitMs: number;
+  /** Publishes refused with a retryable error since the last accepted one (see `#refuse`). */
+  #refused: { ids: Set<string>; since: number } | undefined;
   /** Fault injection: a blackholed session swallows requests and sends nothing. */
   blackholed = false;
 
@@ -372,6 +423,12 @@ export class HubSession {
     if (bucket) {
       const wait = bucket.waitMs();
       if (wait > this.#maxWaitMs) {
+        const { op, id, ephemeral } = (raw ?? {}) as {
+          op?: unknown;
+          id?: unknown;
+          ephemeral?: unknown;
+        };
+        if (op === 'publish' && typeof id === 'string' && ephemeral !== true) this.#refuse(id);
         return fail(
           ErrorCodes.RateLimited,
           'Too many requests on this connection; slow down (the hub allows a burst, then a steady rate).',
@@ -391,16 +448,47 @@ export class HubSession {
         `Malformed request (${describeFrameError(parsed.error)}).`,
       );
     }
-    try {
-      return await this.#run(parsed.data);
-    } catch (error) {
-      if (error instanceof HubError) return { ok: false, error: error.toWire() };
-      return fail(
-        ErrorCodes.TransportError,
-        `The hub failed to handle "${parsed.data.op}": ${String(error)}`,
-        true,
-      );
+    const frame = parsed.data;
+    const publishId = frame.op === 'publish' && !frame.ephemeral ? frame.id : undefined;
+    if (publishId !== undefined && this.#refused) {
+      if (!this.#refused.ids.has(publishId) && Date.now() - this.#refused.since < REFUSAL_HOLD_MS) {
+        this.#refuse(publishId);
+        return fail(
+          ErrorCodes.RateLimited,
+          'An earlier message on this connection was refused and has not been sent again yet; later ones wait for it, so order holds. Resend in order.',
+          true,
+        );
+      }
+      this.#refused = undefined;
     }
+    let reply: Reply;
+    try {
+      reply = await this.#run(frame);
+    } catch (error) {
+      reply =
+        error instanceof HubError
+          ? { ok: false, error: error.toWire() }
+          : fail(
+              ErrorCodes.TransportError,
+              `The hub failed to handle "${frame.op}": ${String(error)}`,
+              true,
+            );
+    }
+    if (publishId !== undefined && !reply.ok && reply.error.retryable) this.#refuse(publishId);
+    return reply;
+  }
+
+  /**
+   * A publish was refused with a retryable error (Redis away, rate limit): the client sends it
+   * again, but the ones it already has on the wire behind it would be stored first. Until one of
+   * the refused ids comes back, later publishes are refused too, so storage order stays the
+   * order the client published in.
+   */
+  #refuse(id: string): void {
+    if (!this.#refused || this.#refused.ids.size >= MAX_QUEUED_REQUESTS * 10) {
+      this.#refused = { ids: new Set(), since: Date.now() };
+    }
+    this.#refused.ids.add(id);
   }
 
   async #run(frame: InboundFrame): Promise<Reply> {
@@ -487,10 +575,10 @@ export class HubSession {
     channel: string,
     resumeFrom: number | undefined,
     epoch: string | undefined,
-  ): Promise<{ recovered: boolean; seq: number; epoch: string }> {
+  ): Promise<{ recovered: boolean; resynced?: true; seq: number; epoch: string }> {
     const hub = this.#hub;
     // Join first and buffer, so nothing published while history is read falls in between.
-    const entry = { buffer: [] as BrokerEvent[] | undefined, replayedTo: 0 };
+    const entry: ChannelFeed = { buffer: [], sentTo: 0, epoch: undefined };
     this.#channels.set(channel, entry);
     hub.join(this, channel);
     try {
@@ -503,37 +591,55 @@ export class HubSession {
       }
       throw error;
     }
-    const page = await hub.broker.history(
+    let page = await hub.broker.history(
       channel,
       resumeFrom !== undefined ? { afterSeq: resumeFrom } : { limit: 0 },
     );
     let recovered = false;
+    let resynced = false;
     if (resumeFrom !== undefined) {
-      // A position beyond the channel's seq means the hub lost state (restart on a memory broker):
-      // that is a discontinuity, not a recovery.
-      // Sequence numbers only compare within one broker incarnation (`epoch`): after a restart
-      // on a memory broker, position 5 is not the old position 5. A position beyond the channel
-      // is lost state too. Both are a discontinuity, never a silent skip.
-      const sameEpoch = epoch === undefined || epoch === page.epoch;
-      recovered =
-        sameEpoch &&
-        (resumeFrom === page.seq ||
+      // Sequence numbers only compare within one epoch: after a restart on the memory broker, or
+      // a Redis that lost its data, position 5 is not the old position 5. A position past the
+      // channel's end is lost state too. Such a cursor gets a discontinuity and then everything
+      // the channel holds now, so nothing stored since the restart is skipped.
+      const stale = (epoch !== undefined && epoch !== page.epoch) || resumeFrom > page.seq;
+      if (stale) {
+        if (resumeFrom > 0) page = await hub.broker.history(channel, { afterSeq: 0 });
+        resynced = true;
+        if (this.#channels.get(channel) === entry) {
+          this.#send({
+            type: 'discontinuity',
+            channel,
+            reason: 'history-unavailable',
+            epoch: page.epoch,
+          });
+        }
+      } else {
+        recovered =
+          resumeFrom === page.seq ||
           (resumeFrom < page.seq &&
             page.oldestSeq !== undefined &&
-            page.oldestSeq <= resumeFrom + 1));
-      if (recovered) {
+            page.oldestSeq <= resumeFrom + 1);
+      }
+      if ((recovered || resynced) && this.#channels.get(channel) === entry) {
         for (const message of page.messages) this.#sendMessage(message);
       }
     }
-    entry.replayedTo = recovered ? Math.max(resumeFrom ?? 0, page.seq) : page.seq;
+    entry.sentTo = recovered ? Math.max(resumeFrom ?? 0, page.seq) : page.seq;
+    entry.epoch = page.epoch;
+    const reply = {
+      recovered,
+      ...(resynced ? { resynced: true as const } : {}),
+      seq: page.seq,
+      epoch: page.epoch,
+    };
     const members = await hub.broker.presenceMembers(channel);
-    if (this.#channels.get(channel) !== entry)
-      return { recovered, seq: page.seq, epoch: page.epoch };
+    if (this.#channels.get(channel) !== entry) return reply;
     this.#send({ type: 'presence', channel, event: { type: 'sync', members } });
     const buffered = entry.buffer ?? [];
     entry.buffer = undefined;
     for (const event of buffered) this.deliver(event);
-    return { recovered, seq: page.seq, epoch: page.epoch };
+    return reply;
   }
 
   /** @internal A broker event for a channel this session joined. */
@@ -550,10 +656,36 @@ export class HubSession {
       return;
     }
     const { message } = event;
-    // Replay already sent everything up to replayedTo.
-    if (message.seq !== undefined && message.seq <= entry.replayedTo) return;
+    if (message.seq !== undefined) {
+      if (event.epoch !== undefined && entry.epoch !== undefined && event.epoch !== entry.epoch) {
+        this.#resync(channel, entry);
+        return;
+      }
+      // Replay (or an earlier delivery) already sent everything up to sentTo.
+      if (message.seq <= entry.sentTo) return;
+      entry.sentTo = message.seq;
+    }
     if (message.ephemeral && message.connectionId === this.id) return;
     this.#sendMessage(message);
+  }
+
+  /**
+   * The channel's sequence restarted under a live subscription (Redis lost its data): subscribe
+   * again from this connection's position, which signals the discontinuity and sends what the new
+   * epoch holds. Live events wait meanwhile (history covers them). If history cannot be read, the
+   * link is cut: the client reconnects and resumes from its own position.
+   */
+  #resync(channel: string, entry: ChannelFeed): void {
+    entry.buffer = [];
+    const { sentTo, epoch } = entry;
+    this.#queue = this.#queue.then(async () => {
+      if (this.#closed || this.#channels.get(channel) !== entry) return;
+      try {
+        await this.#subscribe(channel, sentTo, epoch);
+      } catch {
+        this.link.terminate();
+      }
+    });
   }
 
   #sendMessage(message: TransportMessage): void {

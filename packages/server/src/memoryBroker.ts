@@ -5,7 +5,8 @@ import type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.j
 interface ChannelState {
   seq: number;
   history: StoredMessage[];
-  ids: Set<string>;
+  /** The stored messages by id, for idempotent appends without scanning history. */
+  ids: Map<string, StoredMessage>;
   members: Map<string, TransportPresenceMember>;
   listeners: Set<(event: BrokerEvent) => void>;
 }
@@ -24,7 +25,7 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
   const state = (name: string): ChannelState => {
     let current = channels.get(name);
     if (!current) {
-      current = { seq: 0, history: [], ids: new Set(), members: new Map(), listeners: new Set() };
+      current = { seq: 0, history: [], ids: new Map(), members: new Map(), listeners: new Set() };
       channels.set(name, current);
     }
     return current;
@@ -47,22 +48,20 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
   return {
     async append(message) {
       const channel = state(message.channel);
-      if (channel.ids.has(message.id)) {
-        const existing = channel.history.find((m) => m.id === message.id) as StoredMessage;
-        return { message: existing, duplicate: true };
-      }
+      const existing = channel.ids.get(message.id);
+      if (existing) return { message: existing, duplicate: true };
       const stored: StoredMessage = {
         ...message,
         seq: ++channel.seq,
         timestamp: message.timestamp ?? Date.now(),
       };
       channel.history.push(stored);
-      channel.ids.add(stored.id);
+      channel.ids.set(stored.id, stored);
       if (channel.history.length > historySize) {
         const dropped = channel.history.shift();
         if (dropped) channel.ids.delete(dropped.id);
       }
-      emit(message.channel, { kind: 'message', message: stored });
+      emit(message.channel, { kind: 'message', message: stored, epoch });
       return { message: stored, duplicate: false };
     },
     async broadcast(message: TransportMessage) {

@@ -381,6 +381,36 @@ describe('redis broker: two hubs on one Redis', () => {
     expect(sync?.event.members.map((m) => m.clientId)).toEqual(['bob']);
   });
 
+  it('Redis loses its data under a live subscription: the session gets a discontinuity, then everything the new epoch holds', async () => {
+    const keyPrefix = prefix();
+    const hubA = hub(keyPrefix);
+    const publisher = await client(hubA, 'alice');
+    const reader = await client(hub(keyPrefix), 'bob');
+    await reader.send({ op: 'subscribe', channel: 'room' });
+    for (let i = 1; i <= 3; i++) {
+      await publisher.send({ op: 'publish', channel: 'room', id: `m${i}`, event: 'e', data: i });
+    }
+    await waitFor('three messages', () => received(reader).length === 3);
+    // Redis comes back empty: sequence numbers start again at 1.
+    const admin = new Redis(redis.url);
+    await admin.flushall();
+    await admin.quit();
+    for (let i = 4; i <= 5; i++) {
+      expect(
+        await publisher.send({ op: 'publish', channel: 'room', id: `m${i}`, event: 'e', data: i }),
+      ).toEqual({ ok: true, seq: i - 3 });
+    }
+    await waitFor('the new epoch', () => received(reader).length === 5);
+    const kinds = reader.frames.flatMap((f) =>
+      f.type === 'message'
+        ? [`m:${(f as { data: unknown }).data}`]
+        : f.type === 'discontinuity'
+          ? ['gap']
+          : [],
+    );
+    expect(kinds).toEqual(['m:1', 'm:2', 'm:3', 'gap', 'm:4', 'm:5']);
+  });
+
   it('reports a discontinuity to a client resuming from before a cleared history', async () => {
     const keyPrefix = prefix();
     const hubA = hub(keyPrefix);

@@ -50,6 +50,7 @@ export interface RedisBroker extends Broker {
 /** KEYS seq, stream, ids, epoch. ARGV id, body (message JSON without seq), historySize, pubsub, new epoch. */
 const APPEND = `
 redis.call('SET', KEYS[4], ARGV[5], 'NX')
+local epoch = redis.call('GET', KEYS[4])
 local existing = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if existing then
   local entries = redis.call('XRANGE', KEYS[2], existing .. '-0', existing .. '-0')
@@ -61,7 +62,7 @@ local stored = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
 redis.call('XADD', KEYS[2], 'MAXLEN', size, seq .. '-0', 'm', stored)
 redis.call('ZADD', KEYS[3], seq, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (seq - size + 1))
-redis.call('PUBLISH', ARGV[4], '{"kind":"message","message":' .. stored .. '}')
+redis.call('PUBLISH', ARGV[4], '{"kind":"message","epoch":"' .. epoch .. '","message":' .. stored .. '}')
 return {1, stored}
 `;
 
@@ -271,6 +272,8 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
     pending: Promise<void> | undefined;
     /** The last sequence number delivered, to notice messages pub/sub lost during a reconnect. */
     lastSeq: number | undefined;
+    /** The epoch of `lastSeq`: a new one (Redis lost its data) starts the count again. */
+    epoch: string | undefined;
     /** While missing messages are read back from the stream, later events wait here, in order. */
     backlog: BrokerEvent[] | undefined;
   }
@@ -332,8 +335,14 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
       emit(sub, event);
       return;
     }
+    if (event.kind === 'message' && event.epoch !== sub.epoch) {
+      // Redis lost its data and the sequence restarted: positions of the old epoch say nothing
+      // about the new one. Hub sessions see the new epoch and resynchronise from history.
+      sub.epoch = event.epoch;
+      sub.lastSeq = undefined;
+    }
     const last = sub.lastSeq;
-    // Below the last one: the sequence restarted (Redis lost its data); follow it.
+    // Below the last one in the same epoch: Redis went back to older data; follow it.
     if (last === undefined || seq <= last + 1) {
       sub.lastSeq = seq;
       emit(sub, event);
@@ -349,7 +358,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
             const missed = JSON.parse(fields[1] ?? 'null') as StoredMessage | null;
             if (missed && missed.seq > (sub.lastSeq ?? 0)) {
               sub.lastSeq = missed.seq;
-              emit(sub, { kind: 'message', message: missed });
+              emit(sub, { kind: 'message', message: missed, epoch: sub.epoch });
             }
           }
         },
@@ -509,6 +518,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
           listeners: new Set(),
           pending: undefined,
           lastSeq: undefined,
+          epoch: undefined,
           backlog: undefined,
         };
         subscriptions.set(pubsub, sub);

@@ -4,6 +4,7 @@ import {
   ConnectionError,
   ErrorCodes,
   errorFromWire,
+  isDiscontinuityFrame,
   isPresenceFrame,
   isTransportMessage,
   malformedFrameError,
@@ -50,7 +51,14 @@ interface WireError {
 }
 
 type Reply =
-  | { ok: true; recovered?: boolean; seq?: number; epoch?: string; messages?: TransportMessage[] }
+  | {
+      ok: true;
+      recovered?: boolean;
+      resynced?: boolean;
+      seq?: number;
+      epoch?: string;
+      messages?: TransportMessage[];
+    }
   | { ok: false; error: WireError };
 
 /**
@@ -162,7 +170,8 @@ class SocketIOTransport implements Transport {
     });
     if (reply.epoch !== undefined) this.#epochs.set(channel, reply.epoch);
     return {
-      recovered: reply.recovered ?? false,
+      // Resynced: the hub already sent the discontinuity, then the channel's messages.
+      recovered: reply.recovered === true || reply.resynced === true,
       ...(reply.seq !== undefined ? { seq: reply.seq } : {}),
     };
   }
@@ -214,6 +223,14 @@ class SocketIOTransport implements Transport {
     socket.on('pb:presence', (frame: unknown) => {
       if (isPresenceFrame(frame)) sink.presence(frame.channel, frame.event);
       else sink.error?.(malformedFrameError('The hub', 'presence', frame));
+    });
+    socket.on('pb:discontinuity', (frame: unknown) => {
+      if (!isDiscontinuityFrame(frame)) {
+        sink.error?.(malformedFrameError('The hub', 'discontinuity', frame));
+        return;
+      }
+      this.#epochs.set(frame.channel, frame.epoch);
+      sink.discontinuity(frame.channel, frame.reason);
     });
     socket.on('disconnect', (reason: string) => {
       if (this.#socket !== socket) return;

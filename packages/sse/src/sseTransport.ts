@@ -4,6 +4,7 @@ import {
   ConnectionError,
   ErrorCodes,
   errorFromWire,
+  isDiscontinuityFrame,
   isPresenceFrame,
   isTransportMessage,
   malformedFrameError,
@@ -52,6 +53,7 @@ type WireError = WireErrorLike;
 type OkReply = {
   ok: true;
   recovered?: boolean;
+  resynced?: boolean;
   seq?: number;
   epoch?: string;
   messages?: TransportMessage[];
@@ -174,7 +176,7 @@ class SseTransport implements Transport {
             resolve({ clientId: welcome.clientId, connectionId: welcome.connectionId });
             return;
           }
-          if (welcomed) dispatch(event, request.sink);
+          if (welcomed) dispatch(event, request.sink, this.#epochs);
         },
         onComment: () => armSilence(),
       });
@@ -229,7 +231,8 @@ class SseTransport implements Transport {
     });
     if (reply.epoch !== undefined) this.#epochs.set(channel, reply.epoch);
     return {
-      recovered: reply.recovered ?? false,
+      // Resynced: the hub already sent the discontinuity, then the channel's messages.
+      recovered: reply.recovered === true || reply.resynced === true,
       ...(reply.seq !== undefined ? { seq: reply.seq } : {}),
     };
   }
@@ -381,14 +384,21 @@ class SseTransport implements Transport {
   }
 }
 
-function dispatch({ event, data }: EventSourceMessage, sink: TransportSink): void {
-  if (event !== 'message' && event !== 'presence') return;
+function dispatch(
+  { event, data }: EventSourceMessage,
+  sink: TransportSink,
+  epochs: Map<string, string>,
+): void {
+  if (event !== 'message' && event !== 'presence' && event !== 'discontinuity') return;
   // Events are checked before core sees them: a malformed one is dropped, not thrown.
   const frame = parse<unknown>(data);
   if (event === 'message' && isTransportMessage(frame)) sink.message(frame);
   else if (event === 'presence' && isPresenceFrame(frame))
     sink.presence(frame.channel, frame.event);
-  else sink.error?.(malformedFrameError('The hub', event, data));
+  else if (event === 'discontinuity' && isDiscontinuityFrame(frame)) {
+    epochs.set(frame.channel, frame.epoch);
+    sink.discontinuity(frame.channel, frame.reason);
+  } else sink.error?.(malformedFrameError('The hub', event, data));
 }
 
 function parse<T>(data: string): T | undefined {

@@ -7,6 +7,8 @@ export interface RedisServerHandle {
   readonly url: string;
   /** Stop the server (SIGKILL after 5 s if it does not exit). */
   stop(): Promise<void>;
+  /** Kill it as a crash would (SIGKILL): everything in it is lost. Resolves once it exited. */
+  kill(): Promise<void>;
 }
 
 export interface StartRedisServerOptions {
@@ -14,6 +16,8 @@ export interface StartRedisServerOptions {
   binary?: string;
   /** How long to wait for it to answer. Default 10 000 ms. */
   timeoutMs?: number;
+  /** Listen on this port (e.g. to bring a killed server back, empty, where clients expect it). Default: a free one. */
+  port?: number;
 }
 
 const freePort = () =>
@@ -54,7 +58,7 @@ export async function startRedisServer(
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   for (let attempt = 0; ; attempt++) {
     // Redis treats port 0 as "no TCP", so pick a free port first; retry if another process takes it.
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child: ChildProcess = spawn(
       binary,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -86,6 +90,11 @@ export async function startRedisServer(
             const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
             await exited;
             clearTimeout(timer);
+          },
+          kill: async () => {
+            if (!alive) return;
+            child.kill('SIGKILL');
+            await exited;
           },
         };
       }

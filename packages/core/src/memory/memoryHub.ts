@@ -60,6 +60,8 @@ interface Connection {
 interface ChannelState {
   seq: number;
   history: TransportMessage[];
+  /** The stored messages by id, so an idempotent publish needs no history scan. */
+  ids: Map<string, TransportMessage>;
   subscribers: Set<Connection>;
   members: Map<string, TransportPresenceMember>;
 }
@@ -206,7 +208,10 @@ export class MemoryHub {
   /** Forget a channel's history, as if it had aged out: a later resume cannot recover. */
   clearHistory(channel: string): void {
     const state = this.#channels.get(channel);
-    if (state) state.history = [];
+    if (state) {
+      state.history = [];
+      state.ids.clear();
+    }
   }
 
   /** Refuse matching connects or channel actions until the returned function is called. */
@@ -379,7 +384,7 @@ export class MemoryHub {
   ): TransportMessage {
     const state = this.#channel(message.channel);
     // Client publishes are idempotent by id: a re-send after a lost ack is acknowledged, not stored twice.
-    const existing = idempotent ? state.history.find((m) => m.id === message.id) : undefined;
+    const existing = idempotent ? state.ids.get(message.id) : undefined;
     if (existing) return existing;
     const stored: TransportMessage = {
       channel: message.channel,
@@ -391,7 +396,11 @@ export class MemoryHub {
       ...(connection ? { clientId: connection.clientId, connectionId: connection.id } : {}),
     };
     state.history.push(stored);
-    if (state.history.length > this.#options.historySize) state.history.shift();
+    state.ids.set(stored.id, stored);
+    if (state.history.length > this.#options.historySize) {
+      const dropped = state.history.shift() as TransportMessage;
+      if (state.ids.get(dropped.id) === dropped) state.ids.delete(dropped.id);
+    }
     for (const subscriber of state.subscribers) {
       if (!subscriber.echo && subscriber === connection) continue;
       this.#deliver(subscriber, () => subscriber.sink.message({ ...stored }));
@@ -441,7 +450,7 @@ export class MemoryHub {
   #channel(name: string): ChannelState {
     let state = this.#channels.get(name);
     if (!state) {
-      state = { seq: 0, history: [], subscribers: new Set(), members: new Map() };
+      state = { seq: 0, history: [], ids: new Map(), subscribers: new Set(), members: new Map() };
       this.#channels.set(name, state);
     }
     return state;

@@ -184,6 +184,9 @@ export function attachSocketIO(
         else socket.emit('pb:message', message);
       } else if (frame.type === 'presence') {
         socket.emit('pb:presence', { channel: frame.channel, event: frame.event });
+      } else if (frame.type === 'discontinuity') {
+        const { type: _type, ...discontinuity } = frame;
+        socket.emit('pb:discontinuity', discontinuity);
       } else {
         socket.emit('pb:error', frame.error);
       }

@@ -199,6 +199,11 @@ export class SseStream implements SessionLink {
           encodeCursor(this.positions),
         ),
       );
+    } else if (frame.type === 'discontinuity') {
+      // The channel's positions restart: the cursor follows the messages that come next.
+      this.positions.delete(frame.channel);
+      const { type: _type, ...discontinuity } = frame;
+      this.#write(encodeEvent('discontinuity', discontinuity, encodeCursor(this.positions)));
     } else {
       this.#write(encodeEvent('error', frame.error, encodeCursor(this.positions)));
     }
