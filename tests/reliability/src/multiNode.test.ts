@@ -1,7 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { RealtimeClient } from '@patchbay/realtime-core';
 import {
   createTcpProxy,
@@ -23,19 +20,14 @@ import {
   publishCounters,
   rejectedCount,
 } from './support/hubKit.js';
-
-const cli = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import.meta.url));
+import { type HubProcess, startHubProcess } from './support/hubProcess.js';
 
 /** How soon a dead node's presence members leave (the hubs' `--redis-node-ttl-ms`). */
 const NODE_TTL_MS = 1_500;
 const TOTAL = 1_200;
 const CHANNEL = 'multi-node';
 
-interface Node {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly output: () => string;
-}
+type Node = HubProcess;
 
 let redis: RedisServerHandle | undefined;
 const nodes: Node[] = [];
@@ -45,54 +37,23 @@ const clients: RealtimeClient[] = [];
 afterAll(async () => {
   for (const client of clients) client.close();
   for (const proxy of proxies) await proxy.close().catch(() => {});
-  await Promise.all(
-    nodes.map(async ({ child }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }),
-  );
+  await Promise.all(nodes.map((node) => node.kill()));
   await redis?.stop();
 });
 
 /** Start one hub process on a free port, sharing Redis; resolves once it listens. */
 async function startNode(redisUrl: string, keyPrefix: string): Promise<Node> {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      '--port',
-      '0',
-      '--redis',
-      redisUrl,
-      '--redis-prefix',
-      keyPrefix,
-      '--redis-node-ttl-ms',
-      String(NODE_TTL_MS),
-      '--presence-grace-ms',
-      '300',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const node = { child, port: 0, output: () => out };
+  const node = await startHubProcess([
+    '--redis',
+    redisUrl,
+    '--redis-prefix',
+    keyPrefix,
+    '--redis-node-ttl-ms',
+    String(NODE_TTL_MS),
+    '--presence-grace-ms',
+    '300',
+  ]);
   nodes.push(node);
-  const url = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const match = /Patchbay hub listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => reject(new Error(`a hub exited early (${code}): ${out}`)));
-  });
-  node.port = Number(new URL(url).port);
   return node;
 }
 
@@ -104,10 +65,6 @@ const rotate = <T>(list: readonly T[], first: number): T[] => [
 
 describe('multi-node failover on one Redis', () => {
   it('a node dies mid-stream: its clients resume on survivors with nothing lost, and its members leave', async () => {
-    expect(
-      existsSync(cli),
-      'build the server first (pnpm --filter @patchbay/realtime-server build)',
-    ).toBe(true);
     redis = await startRedisServer();
     const keyPrefix = `multi-node-${randomUUID().slice(0, 8)}:`;
     const [a, b, c] = await Promise.all([0, 1, 2].map(() => startNode(redis!.url, keyPrefix)));

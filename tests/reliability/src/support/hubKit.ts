@@ -254,7 +254,13 @@ export const rejectedCount = (outcome: PublishOutcome): number =>
 export async function publishCounters(
   channel: Channel,
   total: number,
-  options: { window: number; event?: string; beforeEach?: (n: number) => Promise<void> | void },
+  options: {
+    window: number;
+    event?: string;
+    beforeEach?: (n: number) => Promise<void> | void;
+    /** Called as each publish settles: without an error once the provider acknowledged it. */
+    onSettled?: (n: number, error?: unknown) => void;
+  },
 ): Promise<PublishOutcome> {
   const outcome: PublishOutcome = { rejected: new Map() };
   const event = options.event ?? 'n';
@@ -272,11 +278,18 @@ export async function publishCounters(
     while (inflight >= options.window) await new Promise<void>((resolve) => (wake = resolve));
     inflight++;
     pending.push(
-      channel.publish(event, { n } satisfies Counted).then(settled, (error: unknown) => {
-        const code = (error as { code?: string }).code ?? String(error);
-        outcome.rejected.set(code, (outcome.rejected.get(code) ?? 0) + 1);
-        settled();
-      }),
+      channel.publish(event, { n } satisfies Counted).then(
+        () => {
+          options.onSettled?.(n);
+          settled();
+        },
+        (error: unknown) => {
+          const code = (error as { code?: string }).code ?? String(error);
+          outcome.rejected.set(code, (outcome.rejected.get(code) ?? 0) + 1);
+          options.onSettled?.(n, error);
+          settled();
+        },
+      ),
     );
   }
   await Promise.all(pending);
