@@ -13,6 +13,7 @@ import {
   type Reply,
 } from './frames.js';
 import { HubError } from './hubError.js';
+import { SLOW_CONSUMER_GRACE_MS } from './internal/slowConsumer.js';
 import { TokenBucket } from './internal/tokenBucket.js';
 import { createMemoryBroker } from './memoryBroker.js';
 
@@ -52,7 +53,8 @@ export interface HubOptions {
   rateLimit?: { perSecond: number; burst: number; maxWaitMs?: number } | false;
   /**
    * Bytes one connection may have waiting to be sent (written by the hub, not yet taken by the
-   * client's socket) before the hub closes it as a slow consumer. Default 1 MiB: about a thousand
+   * client's socket) before the hub closes it as a slow consumer: over it for 1 s, or over 4 × it
+   * at once (a burst written in one turn drains within the second for a client that reads). Default 1 MiB: about a thousand
    * 1 KB messages or sixteen of the largest (`maxMessageBytes`), on top of what the OS socket
    * buffers already hold — seconds of a busy channel, so a client that reads keeps up, while a
    * stopped one costs at most this much memory. The closed client gets a `slow_consumer` error
@@ -76,6 +78,11 @@ export interface SessionLink {
   send(frame: OutboundFrame): void;
   /** Cut the connection abruptly (fault injection, kicking a user). */
   terminate(): void;
+  /**
+   * Bytes sent to this connection that it has not taken yet. When given, replays are paced by it
+   * (kept under half of `maxBufferedBytes`), so a long replay is not itself a slow-consumer burst.
+   */
+  unsent?(): number;
 }
 
 interface LocalChannel {
@@ -577,6 +584,18 @@ export class HubSession {
     epoch: string | undefined,
   ): Promise<{ recovered: boolean; resynced?: true; seq: number; epoch: string }> {
     const hub = this.#hub;
+    // Subscribed again on this connection (a client whose subscribe timed out during a long
+    // replay retries it): what was already sent here is still on its way, in order, so the replay
+    // starts after it rather than after the client's position, which lags behind it.
+    const previous = this.#channels.get(channel);
+    if (
+      resumeFrom !== undefined &&
+      previous?.epoch !== undefined &&
+      previous.epoch === (epoch ?? previous.epoch) &&
+      previous.sentTo > resumeFrom
+    ) {
+      resumeFrom = previous.sentTo;
+    }
     // Join first and buffer, so nothing published while history is read falls in between.
     const entry: ChannelFeed = { buffer: [], sentTo: 0, epoch: undefined };
     this.#channels.set(channel, entry);
@@ -621,8 +640,14 @@ export class HubSession {
             page.oldestSeq !== undefined &&
             page.oldestSeq <= resumeFrom + 1);
       }
-      if ((recovered || resynced) && this.#channels.get(channel) === entry) {
-        for (const message of page.messages) this.#sendMessage(message);
+      if (recovered || resynced) {
+        entry.epoch = page.epoch;
+        for (const message of page.messages) {
+          if (this.#channels.get(channel) !== entry) break;
+          this.#sendMessage(message);
+          entry.sentTo = message.seq;
+          if ((this.link.unsent?.() ?? 0) > this.#hub.maxBufferedBytes / 2) await this.#drain();
+        }
       }
     }
     entry.sentTo = recovered ? Math.max(resumeFrom ?? 0, page.seq) : page.seq;
@@ -634,12 +659,34 @@ export class HubSession {
       epoch: page.epoch,
     };
     const members = await hub.broker.presenceMembers(channel);
+    if (this.#closed) {
+      // The link went down mid-replay (a slow consumer cut, a drop): the client did not get what
+      // `recovered` would promise. It resumes from its own position on the next connection.
+      throw new HubError(
+        ErrorCodes.ConnectionClosed,
+        `The connection closed while "${channel}" was being subscribed; subscribe again after reconnecting.`,
+        { retryable: true },
+      );
+    }
     if (this.#channels.get(channel) !== entry) return reply;
     this.#send({ type: 'presence', channel, event: { type: 'sync', members } });
     const buffered = entry.buffer ?? [];
     entry.buffer = undefined;
     for (const event of buffered) this.deliver(event);
     return reply;
+  }
+
+  /**
+   * Wait until the link has taken most of what was sent, for at most the slow-consumer grace: a
+   * client that reads keeps up with the replay; one that does not is left to the endpoint's
+   * slow-consumer check, which the writes that follow trigger.
+   */
+  async #drain(): Promise<void> {
+    const limit = this.#hub.maxBufferedBytes / 2;
+    const deadline = Date.now() + SLOW_CONSUMER_GRACE_MS;
+    while (!this.#closed && (this.link.unsent?.() ?? 0) > limit && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** @internal A broker event for a channel this session joined. */

@@ -292,14 +292,19 @@ describe('slow consumers: SSE (fetch handler)', () => {
       await hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD });
     }
     await pulledAll;
+    // Over the bound for the grace period (1 s), the stream that does not pull is closed.
+    await waitUntil(
+      'the slow stream closed',
+      async () => (await hub.stats()).slowConsumersClosed === 1,
+    );
 
     expect(pulled).toBe(3_000);
     expect((await hub.stats()).slowConsumersClosed).toBe(1);
     expect(hub.subscriberCount(CHANNEL)).toBe(1);
-    // What was queued is still there, then the reason, then the end.
+    // What was queued is still there (more than the bound holds), then the reason, then the end.
     const text = await readText(slow);
-    expect(count(text)).toBeGreaterThan(800);
-    expect(count(text)).toBeLessThan(1_100);
+    expect(count(text)).toBeGreaterThan(900);
+    expect(count(text)).toBeLessThanOrEqual(3_000);
     const lastEvent = text.slice(text.lastIndexOf('event: '));
     expect(lastEvent).toMatch(/^event: error\ndata: \{"code":"slow_consumer",.*\}\n\n$/);
   });
@@ -312,10 +317,58 @@ describe('slow consumers: SSE (fetch handler)', () => {
     await slow.read(); // the welcome
     await vi.waitFor(() => expect(hub.subscriberCount(CHANNEL)).toBe(1));
     for (let i = 0; i < 100; i++) await hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD });
+    // Over the bound (not 4 × over it): closed once the grace period passes with no pull.
+    expect((await hub.stats()).slowConsumersClosed).toBe(0);
+    await vi.advanceTimersByTimeAsync(1_000);
     expect((await hub.stats()).slowConsumersClosed).toBe(1);
 
     await vi.advanceTimersByTimeAsync(5_000);
     await expect(slow.read()).rejects.toThrow(/slow consumer/);
+  });
+
+  it('closes at once a connection more than 4 × its bound behind', async () => {
+    const hub = new Hub({ rateLimit: false, maxBufferedBytes: 16 * 1024 });
+    cleanup.push(() => hub.close());
+    const slow = await openFetchStream(hub, 'slow');
+    await slow.read(); // the welcome
+    await waitUntil('subscribed', () => hub.subscriberCount(CHANNEL) === 1);
+    // 200 × 1 KB: past 4 × 16 KiB with no time passing.
+    for (let i = 0; i < 200; i++) await hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD });
+    expect((await hub.stats()).slowConsumersClosed).toBe(1);
+  });
+});
+
+describe('slow consumers: bursts and the hard limit', () => {
+  it('keeps readers that keep up through a burst written in one turn (3 MB, three times the bound)', async () => {
+    const server = await startHub();
+    const sse = await openSse(server, 'sse-reader');
+    const socket = io(server.url, {
+      path: '/patchbay/socket.io',
+      transports: ['websocket'],
+      auth: { clientId: 'socket-reader' },
+      reconnection: false,
+      forceNew: true,
+    });
+    cleanup.push(() => socket.close());
+    const viaSocket: number[] = [];
+    socket.on('pb:message', (m: { data: { i: number } }) => viaSocket.push(m.data.i));
+    await new Promise((resolve) => socket.once('pb:welcome', resolve));
+    await socket.emitWithAck('pb', { op: 'subscribe', channel: CHANNEL });
+    await waitUntil('both subscribed', () => server.hub.subscriberCount(CHANNEL) === 2);
+
+    await Promise.all(
+      Array.from({ length: 3_000 }, (_, i) =>
+        server.hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD }),
+      ),
+    );
+    await waitUntil(
+      'both readers to get the burst',
+      () => sse.messages.length === 3_000 && viaSocket.length === 3_000,
+    );
+    await sleep(1_200);
+    expect((await server.hub.stats()).slowConsumersClosed).toBe(0);
+    expect(socket.connected).toBe(true);
+    expect(sse.res.destroyed).toBe(false);
   });
 });
 

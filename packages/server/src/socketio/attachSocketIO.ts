@@ -4,7 +4,11 @@ import { type ServerOptions, type Socket, Server as SocketIOServer } from 'socke
 import type { OutboundFrame } from '../frames.js';
 import type { Hub, HubSession } from '../hub.js';
 import { HubError } from '../hubError.js';
-import { SLOW_CONSUMER_LINGER_MS, slowConsumerError } from '../internal/slowConsumer.js';
+import {
+  SLOW_CONSUMER_LINGER_MS,
+  slowConsumerError,
+  watchBacklog,
+} from '../internal/slowConsumer.js';
 
 /** The default path of the hub's Socket.IO endpoint (the client transport uses the same). */
 export const DEFAULT_SOCKETIO_PATH = '/patchbay/socket.io';
@@ -176,6 +180,8 @@ export function attachSocketIO(
       }, SLOW_CONSUMER_LINGER_MS);
       linger.unref?.();
     };
+    const backlog = watchBacklog(hub.maxBufferedBytes, unsent, closeSlowConsumer);
+    socket.on('disconnect', () => backlog.stop());
     const sendFrame = (frame: OutboundFrame): void => {
       if (frame.type === 'message') {
         if (sendPreEncoded(socket, frame)) return;
@@ -199,10 +205,11 @@ export function attachSocketIO(
             if (slow) return;
             sendFrame(frame);
             // Emits reach engine.io synchronously: the count includes this frame.
-            if (unsent() > hub.maxBufferedBytes) closeSlowConsumer();
+            backlog.check();
           },
           // Close the engine connection without a goodbye: the client sees a network-style drop.
           terminate: () => socket.conn.close(),
+          unsent,
         },
       )
       .then(

@@ -97,14 +97,15 @@ async function openStream(
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        const unsent = () =>
+          Number.isFinite(highWaterMark) ? highWaterMark - (controller.desiredSize ?? 0) : 0;
         stream.start(
           {
             write: (chunk) => {
               controller.enqueue(chunk);
-              return Number.isFinite(highWaterMark)
-                ? highWaterMark - (controller.desiredSize ?? 0)
-                : 0;
+              return unsent();
             },
+            unsent,
             end: () => controller.close(),
             // Errors a stream whose consumer never pulled its end, dropping the queue; after
             // the end was read it is already closed and this does nothing.

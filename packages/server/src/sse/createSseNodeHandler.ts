@@ -135,6 +135,10 @@ class BatchedResponse implements SseSink {
     return this.#res.writableLength;
   }
 
+  unsent(): number {
+    return this.#res.writableLength;
+  }
+
   /** `end()` sends what is corked first: Node uncorks the socket as it ends the response. */
   end(): void {
     this.#res.end();

@@ -8,7 +8,12 @@ import { ErrorCodes } from '@patchbay/realtime-core';
 import type { OutboundFrame, WireError } from '../frames.js';
 import type { Hub, HubSession, SessionLink } from '../hub.js';
 import { HubError } from '../hubError.js';
-import { SLOW_CONSUMER_LINGER_MS, slowConsumerError } from '../internal/slowConsumer.js';
+import {
+  type BacklogWatch,
+  SLOW_CONSUMER_LINGER_MS,
+  slowConsumerError,
+  watchBacklog,
+} from '../internal/slowConsumer.js';
 import {
   decodeCursor,
   encodeComment,
@@ -28,6 +33,8 @@ export interface SseSink {
   end(): void;
   /** Drop what is still queued and cut the link now (a slow consumer that never took its end). */
   abort(): void;
+  /** The bytes written to this sink that the client has not taken yet. */
+  unsent(): number;
 }
 
 /** What `GET …/stream` asks for. */
@@ -113,6 +120,8 @@ export class SseStream implements SessionLink {
   #hub!: Hub;
   #session!: HubSession;
   #sink: SseSink | undefined;
+  /** Watches the backlog once it first passes the bound. */
+  #backlog: BacklogWatch | undefined;
   #closed = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -209,6 +218,11 @@ export class SseStream implements SessionLink {
     }
   }
 
+  /** `SessionLink.unsent`: what the sink holds that the client has not taken. */
+  unsent(): number {
+    return this.#closed ? 0 : (this.#sink?.unsent() ?? 0);
+  }
+
   /** `SessionLink.terminate`: end the body mid-session; the client sees a drop, not a goodbye. */
   terminate(): void {
     this.lost();
@@ -224,6 +238,7 @@ export class SseStream implements SessionLink {
   end(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#backlog?.stop();
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#endSink();
   }
@@ -247,7 +262,14 @@ export class SseStream implements SessionLink {
       this.end();
       return;
     }
-    if (unsent > this.#hub.maxBufferedBytes) this.#closeSlowConsumer(sink);
+    if (unsent > this.#hub.maxBufferedBytes) {
+      this.#backlog ??= watchBacklog(
+        this.#hub.maxBufferedBytes,
+        () => sink.unsent(),
+        () => this.#closeSlowConsumer(sink),
+      );
+      this.#backlog.check();
+    }
   }
 
   /**
