@@ -168,6 +168,30 @@ export class EmulatorSession {
   }
 
   #receive(raw: string): void {
+    try {
+      this.#handle(raw);
+    } catch (error) {
+      // A frame the emulator cannot process (data nested too deeply for JSON.stringify, a bug) is
+      // refused like a malformed one; it never takes the emulator down.
+      const { action, msgSerial } = (safeJson(raw) ?? {}) as Partial<ProtocolMessage>;
+      const deep = error instanceof RangeError;
+      const problem = deep
+        ? 'The message is nested too deeply to process; send flatter data.'
+        : `The emulator could not process this frame (${String(error)}).`;
+      const wire = deep ? wireError(40000, 400, problem) : wireError(50000, 500, problem);
+      const ackable =
+        (action === Action.MESSAGE || action === Action.PRESENCE) &&
+        Number.isInteger(msgSerial) &&
+        (msgSerial as number) >= 0;
+      this.send(
+        ackable
+          ? { action: Action.NACK, msgSerial: msgSerial as number, count: 1, error: wire }
+          : { action: Action.ERROR, error: wire },
+      );
+    }
+  }
+
+  #handle(raw: string): void {
     if (this.blackholed) return;
     let message: ProtocolMessage;
     try {
@@ -266,5 +290,13 @@ export class EmulatorSession {
       count: 1,
       error: wireError(code, status, text),
     });
+  }
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
   }
 }

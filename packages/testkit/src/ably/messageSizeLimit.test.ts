@@ -140,3 +140,25 @@ describe("Ably emulator: Ably's 64 KiB message size limit", () => {
     expect(received[1]).toBe('small');
   });
 });
+
+describe('Ably emulator: frames it cannot process', () => {
+  it('answers a message nested 20 000 levels deep with a NACK, and the connection keeps working', async () => {
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    const frame = `{"action":${Action.MESSAGE},"channel":"deep","msgSerial":0,"messages":[{"name":"n","data":${deep}}]}`;
+    const { socket, next: nextOnDeep, send: sendOnDeep } = await rawConnection();
+    sendOnDeep({ action: Action.ATTACH, channel: 'deep' } as ProtocolMessage);
+    await nextOnDeep(Action.ATTACHED);
+    socket.send(frame);
+    const nack = await nextOnDeep(Action.NACK);
+    expect(nack).toMatchObject({ msgSerial: 0, error: { code: 40000, statusCode: 400 } });
+    expect(nack.error?.message).toMatch(/nested too deeply/);
+    // The emulator is still up, and this connection still publishes.
+    sendOnDeep({
+      action: Action.MESSAGE,
+      channel: 'deep',
+      msgSerial: 1,
+      messages: [{ name: 'n', data: 'flat' }],
+    } as ProtocolMessage);
+    expect(await nextOnDeep(Action.ACK)).toMatchObject({ msgSerial: 1 });
+  });
+});
