@@ -13,7 +13,13 @@ export type ChannelState = 'detached' | 'attaching' | 'attached' | 'failed';
 
 export interface ChannelSnapshot {
   state: ChannelState;
-  /** Why attaching failed (e.g. `AuthError` for an unauthorized channel). */
+  /**
+   * The channel's latest problem, for a UI to show: why attaching failed (`state: 'failed'`, e.g.
+   * `AuthError` for an unauthorized channel), or — with `state: 'attached'` — a `ValidationError`
+   * for an inbound message or presence data the channel dropped because it failed its schema.
+   * Kept while re-attaching; cleared by the next successful attach. Every such error is also
+   * reported on `client.on('error')`.
+   */
   error?: RealtimeError;
 }
 
@@ -38,11 +44,21 @@ const ALL = Symbol('all events');
  * live channel re-attaches, recovers what it missed (or emits `discontinuity`), and re-enters
  * presence, with no app code.
  */
-export class Channel<TPublish extends EventMap = EventMap, TReceive extends EventMap = EventMap> {
+export class Channel<
+  TPublish extends EventMap = EventMap,
+  TReceive extends EventMap = EventMap,
+  TPresence = unknown,
+  TPresenceInput = TPresence,
+> {
   readonly name: string;
-  readonly presence: ChannelPresence;
+  /**
+   * Members carry `TPresence` (a presence schema's output); `enter`, `update` and `hold` take
+   * `TPresenceInput` (its input).
+   */
+  readonly presence: ChannelPresence<TPresence, TPresenceInput>;
   readonly typing: ChannelTyping;
   readonly #host: ChannelHost;
+  readonly #presence: ChannelPresenceImpl;
   readonly #state = new Store<ChannelSnapshot>({ state: 'detached' });
   /**
    * Replaced, never mutated, on subscribe and unsubscribe: a delivery iterates the list it read,
@@ -64,7 +80,7 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
     this.#host = host;
     this.name = name;
     const hold = () => this.hold();
-    this.presence = new ChannelPresenceImpl(
+    this.#presence = new ChannelPresenceImpl(
       host,
       name,
       {
@@ -72,12 +88,12 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
         isAttached: () => this.#state.getSnapshot().state === 'attached',
         whenAttached: () => this.ready(),
         typingInUse: () => (this.typing as ChannelTypingImpl).inUse,
+        invalid: (error) => this.invalid(error),
       },
       (clientId) => (this.typing as ChannelTypingImpl).remove(clientId),
     );
-    this.typing = new ChannelTypingImpl(host, name, hold, () =>
-      (this.presence as ChannelPresenceImpl).updateWatch(),
-    );
+    this.presence = this.#presence as ChannelPresence<TPresence, TPresenceInput>;
+    this.typing = new ChannelTypingImpl(host, name, hold, () => this.#presence.updateWatch());
   }
 
   /** `detached → attaching → attached`, or `failed` with the reason. */
@@ -221,11 +237,14 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
     const { transport } = this.#host;
     const resuming = this.#everAttached;
     const resumeFrom = resuming ? this.#lastSeq : undefined;
-    this.#state.set({ state: 'attaching' });
+    // An error from before this attach is cleared when it succeeds; one raised during it (a
+    // presence list that failed the schema) stays.
+    const stale = this.#state.getSnapshot().error;
+    this.#state.set({ ...this.#state.getSnapshot(), state: 'attaching' });
     try {
       const result = await transport.subscribe(this.name, {
         ...(resumeFrom !== undefined ? { resumeFrom } : {}),
-        presence: (this.presence as ChannelPresenceImpl).watchOnAttach(),
+        presence: this.#presence.watchOnAttach(),
       });
       if (generation !== this.#attachGeneration) return;
       const recovered =
@@ -233,10 +252,13 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
       if (!recovered && result.seq !== undefined) this.#lastSeq = result.seq;
       else if (result.seq !== undefined) this.#lastSeq = Math.max(this.#lastSeq ?? 0, result.seq);
       this.#everAttached = true;
-      (this.presence as ChannelPresenceImpl).attached();
-      this.#state.set({ state: 'attached' });
+      this.#presence.attached();
+      const { error } = this.#state.getSnapshot();
+      this.#state.set(
+        error && error !== stale ? { state: 'attached', error } : { state: 'attached' },
+      );
       // Presence or typing use that changed while attaching reaches the transport now.
-      (this.presence as ChannelPresenceImpl).updateWatch();
+      this.#presence.updateWatch();
       if (resuming && !recovered) {
         this.#events.emit('discontinuity', {
           channel: this.name,
@@ -269,7 +291,8 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
     this.#attachGeneration++;
     this.#clearRetry();
     const current = this.#state.getSnapshot().state;
-    if (this.#refs > 0 && current !== 'failed') this.#state.set({ state });
+    if (this.#refs > 0 && current !== 'failed')
+      this.#state.set({ ...this.#state.getSnapshot(), state });
   }
 
   /** @internal The last hold went: forget everything tied to the provider subscription. */
@@ -279,8 +302,17 @@ export class Channel<TPublish extends EventMap = EventMap, TReceive extends Even
     this.#everAttached = false;
     this.#lastSeq = undefined;
     this.#state.set({ state: 'detached' });
-    (this.presence as ChannelPresenceImpl).reset();
+    this.#presence.reset();
     (this.typing as ChannelTypingImpl).reset();
+  }
+
+  /**
+   * @internal An inbound message or presence data failed the schema and was dropped: shown on
+   * the state (which stays as it is) and reported on the client.
+   */
+  invalid(error: RealtimeError): void {
+    this.#state.set({ ...this.#state.getSnapshot(), error });
+    this.#host.reportError(error);
   }
 
   /** @internal Deliver a validated message to handlers. */

@@ -25,7 +25,11 @@ export interface ConnectionSnapshot {
   since: number;
   /** When the next attempt is scheduled, while `reconnecting` and waiting out the backoff. */
   nextAttemptAt?: number;
-  /** The identity the provider authenticated, while connected. */
+  /**
+   * The identity the provider authenticated, set in every `connected` snapshot (absent in the
+   * other states). Compare it with `PresenceMember.clientId` to tell yourself from others.
+   */
   clientId?: string;
+  /** This link's id at the provider, set in every `connected` snapshot (it may change on reconnect). */
   connectionId?: string;
 }

@@ -11,6 +11,8 @@ import {
   type ChannelDefinition,
   type EventMap,
   type EventSchemas,
+  type InferPresence,
+  type InferPresenceInput,
   type InferPublishEvents,
   type InferReceiveEvents,
   isChannelDefinition,
@@ -30,6 +32,7 @@ import { PublishQueue, type QueueStatus } from './internal/publishQueue.js';
 import { runSchema } from './internal/validate.js';
 import { PRESENCE_UPDATE_EVENT, RESERVED_EVENT_PREFIX, TYPING_EVENT } from './message.js';
 import { memoryQueueStorage, type QueuedMessage, type QueueStorage } from './queueStorage.js';
+import type { StandardSchemaV1 } from './standardSchema.js';
 import type { ReadableStore } from './store.js';
 import { systemTimers, type Timers } from './timers.js';
 import type { Transport, TransportCapabilities, TransportMessage } from './transport.js';
@@ -87,7 +90,8 @@ export interface RealtimeOptions {
 
 export interface ClientEvents {
   /**
-   * Problems that have no caller to reject: an incoming message that failed its schema, a
+   * Problems that have no caller to reject: an incoming message or member's presence data that
+   * failed its schema (also shown on that channel's `state.error`), a
    * channel that could not attach, a queued message rejected after a reload, a message restored
    * from queue storage that fails the publish checks (dropped unsent).
    */
@@ -110,9 +114,23 @@ export interface RealtimeClient {
   connect(): Promise<void>;
   /** Close deliberately: state `disconnected`, no retries. Subscriptions and the queue are kept for a later `connect()`. */
   close(): void;
-  channel<TName extends string, TSchemas extends EventSchemas>(
-    definition: ChannelDefinition<TName, TSchemas>,
-  ): Channel<InferPublishEvents<TSchemas>, InferReceiveEvents<TSchemas>>;
+  /**
+   * The channel of a definition: `publish`, handlers and presence typed from its schemas and
+   * validated both ways. Members' data is the presence schema's output; `enter`, `update` and
+   * `hold` take its input.
+   */
+  channel<
+    TName extends string,
+    TSchemas extends EventSchemas,
+    TPresenceSchema extends StandardSchemaV1 | undefined,
+  >(
+    definition: ChannelDefinition<TName, TSchemas, TPresenceSchema>,
+  ): Channel<
+    InferPublishEvents<TSchemas>,
+    InferReceiveEvents<TSchemas>,
+    InferPresence<TPresenceSchema>,
+    InferPresenceInput<TPresenceSchema>
+  >;
   channel<TEvents extends EventMap = EventMap>(name: string): Channel<TEvents, TEvents>;
   on<TKey extends keyof ClientEvents>(
     event: TKey,
@@ -306,6 +324,10 @@ class Client implements RealtimeClient, ChannelHost {
     return this.#manager.snapshot.clientId;
   }
 
+  presenceSchema(channel: string): StandardSchemaV1 | undefined {
+    return this.#schemas.get(channel)?.presence;
+  }
+
   activate(channel: Channel): void {
     this.#live.set(channel.name, channel);
     if (this.isConnected()) {
@@ -491,34 +513,37 @@ class Client implements RealtimeClient, ChannelHost {
     }
     const schemas =
       this.#schemas.size > 0 ? this.#schemas.get(message.channel)?.schemas : undefined;
-    const pending =
-      this.#inboundChains.size > 0 ? this.#inboundChains.get(message.channel) : undefined;
-    if (!schemas && !pending) {
+    if (!schemas && this.#inboundChains.size === 0) {
       channel.dispatch(toEnvelope(message, message.data, this.timers));
       return;
     }
-    const deliver = (
-      outcome: { ok: true; value: unknown } | { ok: false; error: ValidationError },
-    ) => {
-      if (outcome.ok) channel.dispatch(toEnvelope(message, outcome.value, this.timers));
-      else {
-        channel.noteSeq(message.seq);
-        this.reportError(outcome.error);
-      }
-    };
     const checked = schemas
       ? this.#validateIncoming(schemas, message)
       : { ok: true as const, value: message.data };
-    if (!(checked instanceof Promise) && !pending) {
-      deliver(checked);
+    this.inOrder(message.channel, checked, (outcome) => {
+      if (outcome.ok) channel.dispatch(toEnvelope(message, outcome.value, this.timers));
+      else {
+        channel.noteSeq(message.seq);
+        channel.invalid(outcome.error);
+      }
+    });
+  }
+
+  inOrder<TValue>(
+    channel: string,
+    checked: TValue | Promise<TValue>,
+    apply: (value: TValue) => void,
+  ): void {
+    const pending = this.#inboundChains.size > 0 ? this.#inboundChains.get(channel) : undefined;
+    if (!pending && !(checked instanceof Promise)) {
+      apply(checked);
       return;
     }
-    // An async schema: keep this channel's order by chaining every later message behind it.
-    const chain = (pending ?? Promise.resolve()).then(async () => deliver(await checked));
-    this.#inboundChains.set(message.channel, chain);
+    // An async schema: keep this channel's order by chaining every later arrival behind it.
+    const chain = (pending ?? Promise.resolve()).then(async () => apply(await checked));
+    this.#inboundChains.set(channel, chain);
     void chain.then(() => {
-      if (this.#inboundChains.get(message.channel) === chain)
-        this.#inboundChains.delete(message.channel);
+      if (this.#inboundChains.get(channel) === chain) this.#inboundChains.delete(channel);
     });
   }
 
@@ -551,7 +576,10 @@ class Client implements RealtimeClient, ChannelHost {
 
   #register(definition: ChannelDefinition): void {
     const existing = this.#schemas.get(definition.name);
-    if (existing && existing.schemas !== definition.schemas) {
+    if (
+      existing &&
+      (existing.schemas !== definition.schemas || existing.presence !== definition.presence)
+    ) {
       throw new ConfigError(
         `Two different defineChannel() definitions use the channel name "${definition.name}". ` +
           'Define each channel once and import that definition everywhere.',

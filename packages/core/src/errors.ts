@@ -46,36 +46,46 @@ export interface ValidationIssue {
   path: string;
 }
 
-/** A payload did not match its channel schema. `issues` lists every problem with its path. */
+/**
+ * A payload did not match its channel schema. `issues` lists every problem with its path.
+ * For presence data `event` is `presence`, and `clientId` names the member whose incoming data
+ * was ignored.
+ */
 export class ValidationError extends RealtimeError {
   readonly issues: readonly ValidationIssue[];
   readonly channel: string;
   readonly event: string;
+  readonly clientId?: string;
 
   constructor(
     channel: string,
     event: string,
     direction: 'outgoing' | 'incoming',
     issues: readonly ValidationIssue[],
+    /** Presence data rather than a message: `{}` for this client's own, `{ clientId }` for a member's. */
+    presence?: { clientId?: string },
   ) {
     const detail = issues
       .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
       .join('; ');
-    const what =
-      direction === 'outgoing'
-        ? `Cannot publish "${event}" on "${channel}"`
-        : `Dropped incoming "${event}" on "${channel}"`;
+    const outgoing = direction === 'outgoing';
+    const what = presence
+      ? outgoing
+        ? 'set presence data'
+        : `presence data of "${presence.clientId}"`
+      : `"${event}"`;
     super(
       ErrorCodes.ValidationFailed,
-      `${what}: the payload does not match the channel schema (${detail}). ` +
-        (direction === 'outgoing'
-          ? 'Fix the data you pass to publish(), or the schema in defineChannel().'
+      `${outgoing ? `Cannot ${presence ? '' : 'publish '}` : 'Dropped incoming '}${what} on "${channel}": the payload does not match the channel schema (${detail}). ` +
+        (outgoing
+          ? `Fix the data you pass to ${presence ? 'presence' : 'publish()'}, or the schema in defineChannel().`
           : 'The publisher sent data this schema rejects; align both sides on one defineChannel().'),
     );
     this.name = 'ValidationError';
     this.issues = issues;
     this.channel = channel;
     this.event = event;
+    if (presence?.clientId !== undefined) this.clientId = presence.clientId;
   }
 }
 

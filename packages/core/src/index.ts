@@ -8,7 +8,7 @@ export type {
 } from './channel.js';
 export { Channel } from './channel.js';
 export { MAX_CHANNEL_NAME_LENGTH, validateChannelName } from './channelName.js';
-export type { ChannelPresence } from './channelPresence.js';
+export type { ChannelPresence, PresenceHold } from './channelPresence.js';
 export type { ChannelTyping } from './channelTyping.js';
 export type { ErrorCode } from './codes.js';
 export { ErrorCodes } from './codes.js';
@@ -27,8 +27,11 @@ export { createRealtime } from './createRealtime.js';
 export { DedupeWindow } from './dedupe.js';
 export type {
   ChannelDefinition,
+  ChannelDefinitionOptions,
   EventMap,
   EventSchemas,
+  InferPresence,
+  InferPresenceInput,
   InferPublishEvents,
   InferReceiveEvents,
 } from './defineChannel.js';

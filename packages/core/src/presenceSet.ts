@@ -151,7 +151,8 @@ function toMember(state: MemberState): PresenceMember {
   return { clientId: state.clientId, data: state.data, connections: state.connections.size };
 }
 
-function sameData(a: unknown, b: unknown): boolean {
+/** Equal presence data: the same value or the same JSON. */
+export function sameData(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   try {
     return JSON.stringify(a) === JSON.stringify(b);

@@ -1,4 +1,5 @@
 import type { RealtimeError } from '../errors.js';
+import type { StandardSchemaV1 } from '../standardSchema.js';
 import type { Timers } from '../timers.js';
 import type { Transport } from '../transport.js';
 
@@ -20,6 +21,8 @@ export interface ChannelHost {
   readonly presenceLeaveGraceMs: number;
   isConnected(): boolean;
   ownClientId(): string | undefined;
+  /** The presence schema of the channel's definition, if any. */
+  presenceSchema(channel: string): StandardSchemaV1 | undefined;
   /** First reference taken: make this channel live (attach now if connected). */
   activate(channel: LiveChannel): void;
   /** Last reference released: detach and forget. */
@@ -28,6 +31,15 @@ export interface ChannelHost {
   /** Fire-and-forget publish for typing signals; dropped while offline. */
   publishEphemeral(channel: string, event: string, data: unknown): void;
   reportError(error: RealtimeError): void;
+  /**
+   * Apply inbound data (messages, presence) of a channel in arrival order, also when an async
+   * schema makes some of it wait.
+   */
+  inOrder<TValue>(
+    channel: string,
+    checked: TValue | Promise<TValue>,
+    apply: (value: TValue) => void,
+  ): void;
   /** An app handler threw: report it without disturbing delivery. */
   reportHandlerError(channel: string, event: string, error: unknown): void;
 }
