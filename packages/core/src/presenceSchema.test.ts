@@ -113,4 +113,68 @@ describe('presence schema: incoming member data', () => {
     again();
     bob.close();
   });
+
+  it('with emulated updates, an invalid update is ignored and a valid one applies', async () => {
+    const hub = createMemoryHub();
+    const emulated = { presenceUpdate: false };
+    const connect = async (clientId: string) => {
+      const client = createRealtime({
+        transport: memoryTransport({ hub, capabilities: emulated }),
+        clientId,
+        connectivity: noConnectivitySignals,
+      });
+      const errors: RealtimeError[] = [];
+      client.on('error', (error) => errors.push(error));
+      await client.connect();
+      return { client, errors };
+    };
+    const { client: bob, errors } = await connect('bob');
+    const channel = bob.channel(room);
+    const members = () => channel.presence.getSnapshot().map((m) => [m.clientId, m.data]);
+    channel.presence.subscribe(() => {});
+    await channel.ready();
+    const { client: alice } = await connect('alice');
+    const { presence } = alice.channel('room');
+    await presence.enter({ name: 'Alice' });
+    await expect.poll(members).toEqual([['alice', { name: 'Alice' }]]);
+
+    await presence.update({ name: '' });
+    await expect
+      .poll(() => errors.map((error) => (error as ValidationError).clientId))
+      .toEqual(['alice']);
+    expect(members()).toEqual([['alice', { name: 'Alice' }]]);
+    await presence.update({ name: 'Ally' });
+    await expect.poll(members).toEqual([['alice', { name: 'Ally' }]]);
+    alice.close();
+    bob.close();
+  });
+
+  it('an async presence schema keeps presence events in arrival order', async () => {
+    const slow = defineChannel(
+      'slow',
+      {},
+      {
+        presence: z.object({ name: z.string() }).refine(async (value) => {
+          await new Promise((resolve) => setTimeout(resolve, value.name === 'first' ? 20 : 0));
+          return true;
+        }),
+      },
+    );
+    const hub = createMemoryHub();
+    const { client: bob } = await connectedClient(hub, 'bob');
+    const channel = bob.channel(slow);
+    const seen: string[] = [];
+    channel.presence.onEvent((event) => {
+      if (event.type !== 'sync') seen.push(`${event.type} ${event.member.clientId}`);
+    });
+    await channel.ready();
+    const { client: alice } = await connectedClient(hub, 'alice');
+    const { presence } = alice.channel('slow');
+    await presence.enter({ name: 'first' });
+    await presence.leave();
+    await expect.poll(() => seen).toEqual(['enter alice', 'leave alice']);
+    expect(channel.presence.getSnapshot()).toEqual([]);
+    alice.close();
+    bob.close();
+  });
 });
