@@ -1,4 +1,4 @@
-import { defineChannel, type RealtimeClient } from '@patchbay/realtime-core';
+import { defineChannel, memoryTransport, type RealtimeClient } from '@patchbay/realtime-core';
 import { act, cleanup, render, renderHook, screen, waitFor } from '@testing-library/react';
 import { Profiler, StrictMode, useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -296,5 +296,88 @@ describe('publish, presence and typing', () => {
     expect(aliceView.result.current.typing).toEqual([]);
     act(() => aliceView.result.current.stop());
     await waitFor(() => expect(bobView.result.current.typing).toEqual([]));
+  });
+});
+
+describe('history and several events', () => {
+  it('useMessages({ history }): a message that arrives live while the history loads shows once, in order', async () => {
+    world = createWorld();
+    const transport = memoryTransport({ hub: world.hub });
+    const read = (transport.history as NonNullable<typeof transport.history>).bind(transport);
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    transport.history = async (channel, options) => {
+      await gate;
+      return read(channel, options);
+    };
+    const client = world.client('backfill', { transport });
+    await client.connect();
+    for (const text of ['one', 'two', 'three']) world.hub.publish('backfill', 'note', text);
+    const { result } = renderHook(() => useMessages('backfill', { history: 10 }), {
+      wrapper: ({ children }) => (
+        <StrictMode>
+          <RealtimeProvider client={client}>{children}</RealtimeProvider>
+        </StrictMode>
+      ),
+    });
+    await client.channel('backfill').ready();
+    act(() => world.hub.publish('backfill', 'note', 'four')); // live, and in the history read below
+    await waitFor(() => expect(result.current.map((m) => m.data)).toEqual(['four']));
+    open();
+    await waitFor(() =>
+      expect(result.current.map((m) => m.data)).toEqual(['one', 'two', 'three', 'four']),
+    );
+    act(() => world.hub.publish('backfill', 'note', 'five'));
+    await waitFor(() =>
+      expect(result.current.map((m) => m.data)).toEqual(['one', 'two', 'three', 'four', 'five']),
+    );
+  });
+
+  it('useMessages({ history, event }) keeps only that event from the history', async () => {
+    world = createWorld();
+    const client = await connected('filtered');
+    world.hub.publish('mixed', 'note', 1);
+    world.hub.publish('mixed', 'other', 2);
+    world.hub.publish('mixed', 'note', 3);
+    const { result } = renderHook(() => useMessages('mixed', { event: 'note', history: 10 }), {
+      wrapper: withProvider(client),
+    });
+    await waitFor(() => expect(result.current.map((m) => m.data)).toEqual([1, 3]));
+  });
+
+  it('useMessages({ history }) on a provider without history loads nothing and shows live messages', async () => {
+    world = createWorld();
+    const transport = memoryTransport({ hub: world.hub, capabilities: { history: false } });
+    const client = world.client('no-history', { transport });
+    await client.connect();
+    world.hub.publish('past', 'note', 'before');
+    const { result } = renderHook(() => useMessages('past', { history: 10 }), {
+      wrapper: withProvider(client),
+    });
+    await client.channel('past').ready();
+    act(() => world.hub.publish('past', 'note', 'after'));
+    await waitFor(() => expect(result.current.map((m) => m.data)).toEqual(['after']));
+  });
+
+  it('useEvent with an inline list makes one subscription across re-renders and hears only those events', async () => {
+    world = createWorld();
+    const { transport, calls } = countingTransport(world.hub);
+    const client = world.client('lister', { transport });
+    await client.connect();
+    const seen: string[] = [];
+    const { rerender } = renderHook(
+      ({ tag }: { tag: string }) =>
+        useEvent('listed', ['a', 'b'], (m) => seen.push(`${tag}:${m.event}`)),
+      { wrapper: withProvider(client), initialProps: { tag: 'first' } },
+    );
+    rerender({ tag: 'second' });
+    await client.channel('listed').ready();
+    act(() => {
+      for (const event of ['a', 'c', 'b']) world.hub.publish('listed', event, null);
+    });
+    await waitFor(() => expect(seen).toEqual(['second:a', 'second:b']));
+    expect(calls.subscribe).toBe(1);
   });
 });

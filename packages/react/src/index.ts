@@ -1,8 +1,23 @@
-export type { RealtimeProviderProps } from './RealtimeProvider.js';
+export type {
+  RealtimeClientProviderProps,
+  RealtimeConfigProviderProps,
+  RealtimeProviderProps,
+} from './RealtimeProvider.js';
 export { RealtimeProvider } from './RealtimeProvider.js';
-export type { ChannelOf, ChannelRef, PublishEventsOf, ReceiveEventsOf } from './types.js';
+export type {
+  ChannelOf,
+  ChannelRef,
+  PresenceChannelDefinition,
+  PresenceInputOf,
+  PresenceOf,
+  PublishEventsOf,
+  ReceiveEventsOf,
+  UntypedPresenceRef,
+} from './types.js';
 export { useChannel } from './useChannel.js';
+export { useChannelState } from './useChannelState.js';
 export { useConnectionState, useQueueStatus } from './useConnectionState.js';
+export type { EventMessageOf } from './useEvent.js';
 export { useEvent } from './useEvent.js';
 export type { UseMessagesOptions } from './useMessages.js';
 export { useMessages } from './useMessages.js';

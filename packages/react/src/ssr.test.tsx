@@ -4,6 +4,7 @@ import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { RealtimeProvider } from './RealtimeProvider.js';
 import { useChannel } from './useChannel.js';
+import { useChannelState } from './useChannelState.js';
 import { useConnectionState, useQueueStatus } from './useConnectionState.js';
 import { useEvent } from './useEvent.js';
 import { useMessages } from './useMessages.js';
@@ -17,15 +18,19 @@ function EveryHook() {
   const queue = useQueueStatus();
   useChannel('ssr-room');
   useEvent('ssr-room', 'message', () => {});
-  const messages = useMessages('ssr-room');
+  useEvent('ssr-room', ['a', 'b'], () => {});
+  useEvent('ssr-room', () => {});
+  const channel = useChannelState('ssr-room');
+  const messages = useMessages('ssr-room', { history: 10 });
   const { pending } = usePublish('ssr-room');
-  const { members } = usePresence('ssr-room', { name: 'Server' });
+  const { members, self, others } = usePresence('ssr-room', { name: 'Server' });
   const watchers = usePresenceListener('ssr-room');
   const { typing } = useTyping('ssr-room');
   return (
     <p>
       {connection.state}/{connection.attempt}/{queue.size}/{messages.length}/{pending}/
-      {members.length}/{watchers.length}/{typing.length}
+      {members.length}/{watchers.length}/{typing.length}/{channel.state}/{self ? 'self' : '-'}/
+      {others.length}
     </p>
   );
 }
@@ -39,9 +44,18 @@ describe('server rendering', () => {
         <EveryHook />
       </RealtimeProvider>,
     );
-    expect(html.replaceAll('<!-- -->', '')).toBe('<p>idle/0/0/0/0/0/0/0</p>');
+    expect(html.replaceAll('<!-- -->', '')).toBe('<p>idle/0/0/0/0/0/0/0/detached/-/0</p>');
     expect(client.connection.getSnapshot().state).toBe('idle');
     expect(hub.stats().connections).toBe(0);
     expect(hub.subscriberCount('ssr-room')).toBe(0);
+  });
+
+  it('RealtimeProvider config renders the fallback on the server and creates no client', () => {
+    const html = renderToString(
+      <RealtimeProvider config={{ provider: 'memory' }} fallback={<p>connecting</p>}>
+        <EveryHook />
+      </RealtimeProvider>,
+    );
+    expect(html).toBe('<p>connecting</p>');
   });
 });

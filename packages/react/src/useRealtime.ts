@@ -7,7 +7,7 @@ export function useRealtime(): RealtimeClient {
   const client = useContext(RealtimeContext);
   if (!client) {
     throw new Error(
-      'No RealtimeClient found: wrap your tree in <RealtimeProvider client={…}> (from @patchbay/realtime-react).',
+      'No RealtimeClient found: wrap your tree in <RealtimeProvider client={…}> (or config={…}) from @patchbay/realtime-react.',
     );
   }
   return client;

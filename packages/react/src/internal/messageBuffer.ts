@@ -36,6 +36,27 @@ export class MessageBuffer {
     if (this.#pending.length === 0) return;
     const next = [...this.#snapshot, ...this.#pending];
     this.#pending = [];
+    this.#publish(next);
+  }
+
+  /**
+   * Put past messages (oldest first) before what arrived live, each id once: a message that came
+   * both live and in the history keeps its live place, and the list stays bounded.
+   */
+  backfill(past: readonly RealtimeMessage[]): void {
+    this.flush();
+    const live = this.#snapshot;
+    const seen = new Set(live.map((message) => message.id));
+    const earlier = past.filter((message) => {
+      if (seen.has(message.id)) return false;
+      seen.add(message.id);
+      return true;
+    });
+    if (earlier.length > 0) this.#publish([...earlier, ...live]);
+  }
+
+  /** Keep the newest `limit` and tell the listeners. */
+  #publish(next: RealtimeMessage[]): void {
     this.#snapshot = Object.freeze(
       next.length > this.limit ? next.slice(next.length - this.limit) : next,
     );
