@@ -106,5 +106,26 @@ for (const provider of PROVIDERS) {
       await expect.poll(() => alice.getByTestId('pending').textContent()).toContain('0 pending');
       await bob.screenshot({ path: `${artifacts}/${provider}-bob-recovered.png` });
     });
+
+    it('switching rooms moves presence with no ghost, and a page joining later sees the history', async () => {
+      // Alice goes to #random: bob, still in #e2e, sees her leave.
+      await alice.getByRole('button', { name: '#random' }).click();
+      await expect
+        .poll(() => bob.getByTestId('presence').innerText(), { timeout: 15_000 })
+        .not.toContain('alice');
+      await send(alice, 'hello random');
+      await expect
+        .poll(() => messagesOf(alice), { timeout: 10_000 })
+        .toContain('alice: hello random');
+      // Back in #e2e she is present again, and the room's earlier messages are there on join.
+      await alice.getByRole('button', { name: '#e2e' }).click();
+      await expect
+        .poll(() => bob.getByTestId('presence').innerText(), { timeout: 15_000 })
+        .toContain('alice');
+      await expect
+        .poll(() => messagesOf(alice), { timeout: 10_000 })
+        .toContain('alice: hello from alice');
+      expect(await messagesOf(alice)).not.toContain('hello random');
+    });
   });
 }

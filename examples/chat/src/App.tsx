@@ -1,9 +1,8 @@
-import type { RealtimeClient } from '@patchbay/realtime-core';
 import { RealtimeProvider } from '@patchbay/realtime-react';
-import { useEffect, useState } from 'react';
+import { Component, type ReactNode, useMemo, useState } from 'react';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { Room } from './Room.js';
-import { createChatClient } from './realtime.js';
+import { chatExtras, servedConfig } from './realtime.js';
 
 const ROOMS = ['general', 'random', 'e2e'];
 
@@ -12,21 +11,9 @@ export function App() {
   const [name, setName] = useState(params.get('name') ?? '');
   const [joined, setJoined] = useState(Boolean(params.get('name')));
   const [room, setRoom] = useState(params.get('room') ?? 'general');
-  const [client, setClient] = useState<RealtimeClient | undefined>();
-  const [problem, setProblem] = useState<string | undefined>();
-
-  useEffect(() => {
-    if (!joined) return;
-    let current: RealtimeClient | undefined;
-    createChatClient(name).then(
-      (created) => {
-        current = created;
-        setClient(created);
-      },
-      (error: Error) => setProblem(error.message),
-    );
-    return () => current?.close();
-  }, [joined, name]);
+  // Read once per user: the provider builds the client from the served config (one line picks
+  // the provider) and closes it when the page leaves.
+  const extras = useMemo(() => chatExtras(name), [name]);
 
   if (!joined) {
     return (
@@ -44,19 +31,39 @@ export function App() {
       </form>
     );
   }
-  if (problem) return <p role="alert">Could not start the realtime client: {problem}</p>;
-  if (!client) return <p>Connecting…</p>;
   return (
-    <RealtimeProvider client={client}>
-      <ConnectionBanner />
-      <nav>
-        {ROOMS.map((r) => (
-          <button key={r} type="button" aria-pressed={r === room} onClick={() => setRoom(r)}>
-            #{r}
-          </button>
-        ))}
-      </nav>
-      <Room key={room} room={room} name={name} />
-    </RealtimeProvider>
+    <StartupProblem>
+      <RealtimeProvider
+        config={servedConfig().config}
+        extras={extras}
+        fallback={<p>Connecting…</p>}
+        onError={(error) => console.warn(`[chat] ${error.message}`)}
+      >
+        <ConnectionBanner />
+        <nav>
+          {ROOMS.map((r) => (
+            <button key={r} type="button" aria-pressed={r === room} onClick={() => setRoom(r)}>
+              #{r}
+            </button>
+          ))}
+        </nav>
+        <Room room={room} name={name} />
+      </RealtimeProvider>
+    </StartupProblem>
   );
+}
+
+/** A bad served config or a missing adapter: say so instead of a blank page. */
+class StartupProblem extends Component<{ children: ReactNode }, { error: Error | undefined }> {
+  override state = { error: undefined as Error | undefined };
+
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+
+  override render() {
+    const { error } = this.state;
+    if (error) return <p role="alert">Could not start the realtime client: {error.message}</p>;
+    return this.props.children;
+  }
 }

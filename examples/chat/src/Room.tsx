@@ -1,57 +1,34 @@
 import type { RealtimeMessage } from '@patchbay/realtime-core';
 import {
   useChannel,
-  useEvent,
+  useChannelState,
+  useMessages,
   usePresence,
   usePublish,
   useRealtime,
   useTyping,
 } from '@patchbay/realtime-react';
-import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
-import { type Member, roomChannel } from './channels.js';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type RoomChannel, roomChannel } from './channels.js';
 import { historyUrl } from './realtime.js';
 
 type ChatMessage = RealtimeMessage<'message', { text: string }>;
 
-/** Add messages not seen yet (by id), keeping the list in time order. */
-function merge(current: readonly ChatMessage[], incoming: readonly ChatMessage[]): ChatMessage[] {
-  const seen = new Set(current.map((m) => m.id));
-  const fresh = incoming.filter((m) => !seen.has(m.id));
-  if (fresh.length === 0) return current as ChatMessage[];
-  return [...current, ...fresh].sort((a, b) => a.timestamp - b.timestamp).slice(-200);
-}
-
-/** One room: messages, composer, who is here and who is typing. */
+/**
+ * One room: messages, composer, who is here and who is typing. Switching rooms re-renders this
+ * component with another channel: the hooks leave the old room (presence included) and join the
+ * new one.
+ */
 export function Room({ room, name }: { room: string; name: string }) {
   const channel = useMemo(() => roomChannel(room), [room]);
-  const client = useRealtime();
-  const live = useChannel(channel);
-  const [messages, setMessages] = useState<ChatMessage[]>([]);
-  useEvent(channel, 'message', (message) => setMessages((current) => merge(current, [message])));
-
-  // Recent history on join, and again whenever the channel could not replay a gap (Pusher after
-  // any reconnect; others after a long outage): the reconnect pattern for a chat.
-  const refetch = useCallback(async () => {
-    let past: ChatMessage[] = [];
-    if (client.capabilities.history) {
-      past = (await live.history({ limit: 100 })).filter(
-        (m) => m.event === 'message',
-      ) as ChatMessage[];
-    } else {
-      const url = historyUrl();
-      if (url)
-        past = (await (
-          await fetch(`${url}?channel=${encodeURIComponent(live.name)}`)
-        ).json()) as ChatMessage[];
-    }
-    setMessages((current) => merge(current, past));
-  }, [client, live]);
-  useEffect(() => {
-    void live.ready().then(refetch, () => {});
-    return live.on('discontinuity', () => void refetch().catch(() => {}));
-  }, [live, refetch]);
+  // The last 100 messages from the provider's history, then live ones, each once and in order.
+  const live = useMessages(channel, { event: 'message', history: 100, limit: 200 });
+  const fromServer = useAppServerHistory(channel);
+  const messages = useMemo(() => mergeById(fromServer, live), [fromServer, live]);
+  // Attach refusals and payloads dropped as invalid on this room.
+  const { error: channelError } = useChannelState(channel);
   const { publish, error } = usePublish(channel);
-  const { members } = usePresence<Member>(channel, { name });
+  const { members, others } = usePresence(channel, { name });
   const { typing, start, stop } = useTyping(channel);
   const [draft, setDraft] = useState('');
 
@@ -92,9 +69,9 @@ export function Room({ room, name }: { room: string; name: string }) {
           />
           <button type="submit">Send</button>
         </form>
-        {error && (
+        {(error ?? channelError) && (
           <p role="alert" className="error">
-            {error.message}
+            {(error ?? channelError)?.message}
           </p>
         )}
       </section>
@@ -108,7 +85,51 @@ export function Room({ room, name }: { room: string; name: string }) {
             </li>
           ))}
         </ul>
+        <p className="others">
+          {others.length === 0 ? 'Nobody else is here.' : `${others.length} others here`}
+        </p>
       </aside>
     </main>
   );
+}
+
+/**
+ * Providers without history (Pusher): the app server's copy, on join and again whenever the
+ * channel could not replay a gap (`discontinuity`). Elsewhere `useMessages({ history })` covers it.
+ */
+function useAppServerHistory(channel: RoomChannel): readonly ChatMessage[] {
+  const client = useRealtime();
+  const live = useChannel(channel);
+  const [past, setPast] = useState<{ channel: string; messages: ChatMessage[] }>({
+    channel: live.name,
+    messages: [],
+  });
+  useEffect(() => {
+    const url = historyUrl();
+    if (client.capabilities.history || !url) return;
+    let active = true;
+    const refetch = async () => {
+      const response = await fetch(`${url}?channel=${encodeURIComponent(live.name)}`);
+      const messages = (await response.json()) as ChatMessage[];
+      if (active) setPast({ channel: live.name, messages });
+    };
+    void live.ready().then(refetch, () => {});
+    const off = live.on('discontinuity', () => void refetch().catch(() => {}));
+    return () => {
+      active = false;
+      off();
+    };
+  }, [client, live]);
+  return past.channel === live.name ? past.messages : [];
+}
+
+/** Messages of both sources, each id once, in time order, the latest 200. */
+function mergeById(
+  first: readonly ChatMessage[],
+  second: readonly ChatMessage[],
+): readonly ChatMessage[] {
+  if (first.length === 0) return second;
+  const byId = new Map<string, ChatMessage>();
+  for (const message of [...first, ...second]) byId.set(message.id, message);
+  return [...byId.values()].sort((a, b) => a.timestamp - b.timestamp).slice(-200);
 }

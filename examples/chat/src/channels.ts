@@ -1,15 +1,27 @@
 import { defineChannel } from '@patchbay/realtime-core';
 import { z } from 'zod';
 
-/** Every room has the same events; the schemas type the hooks and validate both ways. */
-export function roomChannel(room: string) {
-  return defineChannel(`room-${room}`, {
-    message: z.object({ text: z.string().min(1).max(2_000) }),
-  });
+const message = z.object({ text: z.string().min(1).max(2_000) });
+const presence = z.object({ name: z.string().min(1).max(100) });
+
+function defineRoom(room: string) {
+  return defineChannel(`room-${room}`, { message }, { presence });
 }
 
-export type RoomChannel = ReturnType<typeof roomChannel>;
+export type RoomChannel = ReturnType<typeof defineRoom>;
 
-export interface Member {
-  name: string;
+const rooms = new Map<string, RoomChannel>();
+
+/**
+ * Every room has the same events and the same presence data; the schemas type the hooks and
+ * validate both ways. One definition per room for the app's lifetime: a client accepts one
+ * definition per channel name, so coming back to a room must reuse it.
+ */
+export function roomChannel(room: string): RoomChannel {
+  let definition = rooms.get(room);
+  if (!definition) {
+    definition = defineRoom(room);
+    rooms.set(room, definition);
+  }
+  return definition;
 }

@@ -1,5 +1,5 @@
-import { localStorageQueueStorage, type RealtimeClient } from '@patchbay/realtime-core';
-import { createRealtimeFromConfig, type RealtimeConfig } from '@patchbay/realtime-core/config';
+import { localStorageQueueStorage } from '@patchbay/realtime-core';
+import type { RealtimeConfig, RealtimeConfigExtras } from '@patchbay/realtime-core/config';
 
 /** What `/patchbay-config.js` tells the page: the provider and where its server is. */
 export interface BrowserConfig {
@@ -16,19 +16,25 @@ declare global {
   }
 }
 
+/** The served config: the one line that picks the provider (`realtime.config.ts`). */
+export function servedConfig(): BrowserConfig {
+  return window.__PATCHBAY_CONFIG__ ?? { config: { provider: 'memory' } };
+}
+
 /**
- * Build the client from the served config. Only the chosen adapter's chunk is loaded: each
- * loader is a literal import, so the bundler can split them.
+ * What the config cannot say: who the user is, how they authenticate, where the offline queue
+ * lives, and how to load each adapter. Only the chosen adapter's chunk is loaded: each loader is
+ * a literal import, so the bundler can split them.
  */
-export function createChatClient(name: string): Promise<RealtimeClient> {
-  const served = window.__PATCHBAY_CONFIG__ ?? { config: { provider: 'memory' } };
-  return createRealtimeFromConfig(served.config, {
+export function chatExtras(name: string): RealtimeConfigExtras {
+  const { tokenUrl } = servedConfig();
+  return {
     clientId: name,
     // Development auth: the hub and the Pusher auth endpoint accept the user name as the token;
     // for Ably the page fetches a token request for its user from the token endpoint.
-    auth: served.tokenUrl
+    auth: tokenUrl
       ? async () => {
-          const response = await fetch(`${served.tokenUrl}?user=${encodeURIComponent(name)}`);
+          const response = await fetch(`${tokenUrl}?user=${encodeURIComponent(name)}`);
           if (!response.ok) throw new Error(`The token endpoint answered ${response.status}`);
           return response.text();
         }
@@ -40,7 +46,7 @@ export function createChatClient(name: string): Promise<RealtimeClient> {
       pusher: () => import('@patchbay/realtime-pusher'),
       ably: () => import('@patchbay/realtime-ably'),
     },
-  });
+  };
 }
 
 /** The app server's history endpoint, when the provider has no history of its own. */

@@ -153,6 +153,9 @@ describe('presence that follows the component tree (hub over Socket.IO, StrictMo
           <button type="button" onClick={() => setRoom('move-room-b')}>
             move
           </button>
+          <button type="button" onClick={() => setRoom('move-room-a')}>
+            back
+          </button>
           <Member room={room} name="Alice" />
         </>
       );
@@ -172,6 +175,10 @@ describe('presence that follows the component tree (hub over Socket.IO, StrictMo
     await waitFor(() =>
       expect(screen.getByTestId('member').textContent).toBe('move-room-b self=move-alice others='),
     );
+    // And back again: present in the first room once more, gone from the second.
+    act(() => screen.getByText('back').click());
+    await waitFor(() => expect(inA()).toEqual(['move-alice']));
+    await waitFor(() => expect(inB()).toEqual([]));
   });
 
   it('swapping the client (alice logs out, bob logs in) moves the presence to bob', async () => {
