@@ -576,16 +576,23 @@ class Client implements RealtimeClient, ChannelHost {
 
   #register(definition: ChannelDefinition): void {
     const existing = this.#schemas.get(definition.name);
+    if (!existing) {
+      this.#schemas.set(definition.name, definition);
+      return;
+    }
+    // Another definition object with the very same schemas (e.g. made per render from
+    // module-level schemas) validates the same: accepted.
+    const keys = Object.keys(existing.schemas);
     if (
-      existing &&
-      (existing.schemas !== definition.schemas || existing.presence !== definition.presence)
+      existing.presence !== definition.presence ||
+      keys.length !== Object.keys(definition.schemas).length ||
+      keys.some((key) => existing.schemas[key] !== definition.schemas[key])
     ) {
       throw new ConfigError(
         `Two different defineChannel() definitions use the channel name "${definition.name}". ` +
-          'Define each channel once and import that definition everywhere.',
+          'Define each channel once (at module level, or once per name for dynamic channels) and import that definition everywhere.',
       );
     }
-    this.#schemas.set(definition.name, definition);
   }
 }
 

@@ -54,7 +54,27 @@ describe('defineChannel', () => {
     client.channel(todos);
     const other = defineChannel('todos', { saved: z.string() });
     expect(() => client.channel(other)).toThrow(ConfigError);
+    expect(() => client.channel(other)).toThrow(/Define each channel once/);
     expect(client.channel(todos)).toBe(client.channel('todos'));
+  });
+
+  it('accepts another definition object with the very same schemas (one made per render)', () => {
+    const client = createRealtime({
+      transport: memoryTransport(),
+      connectivity: noConnectivitySignals,
+    });
+    const text = z.object({ text: z.string() });
+    const who = z.object({ name: z.string() });
+    const room = () => defineChannel('room-1', { message: text }, { presence: who });
+    const first = client.channel(room());
+    expect(client.channel(room())).toBe(first);
+    // A different presence schema, or another event, is a different definition.
+    expect(() =>
+      client.channel(defineChannel('room-1', { message: text }, { presence: text })),
+    ).toThrow(ConfigError);
+    expect(() =>
+      client.channel(defineChannel('room-1', { message: text, other: text }, { presence: who })),
+    ).toThrow(ConfigError);
   });
 });
 
