@@ -124,3 +124,28 @@ export function describeFrameError(error: z.ZodError): string {
     })
     .join('; ');
 }
+
+/** A refusal as the wire carries it: `{ ok: false, error: { code, message, retryable? } }`. */
+export function wireFailure(
+  code: string,
+  message: string,
+  retryable = false,
+): { ok: false; error: WireError } {
+  return { ok: false, error: { code, message, ...(retryable ? { retryable } : {}) } };
+}
+
+/**
+ * One frame per message, shared by every session of this process that delivers it (fan-out hands
+ * each session the same broker event), so endpoints can cache its wire form on it. Frames are
+ * read-only: links must not change them.
+ */
+const messageFrames = new WeakMap<TransportMessage, OutboundFrame>();
+
+export function messageFrame(message: TransportMessage): OutboundFrame {
+  let frame = messageFrames.get(message);
+  if (!frame) {
+    frame = { type: 'message', ...message };
+    messageFrames.set(message, frame);
+  }
+  return frame;
+}

@@ -1,5 +1,5 @@
 import { ErrorCodes } from '@patchbay/realtime-core';
-import type { Reply, WireError } from '../frames.js';
+import { type Reply, type WireError, wireFailure as wire } from '../frames.js';
 import type { Hub } from '../hub.js';
 import {
   bearerToken,
@@ -7,7 +7,6 @@ import {
   EVENT_STREAM_HEADERS,
   parseStreamRequest,
   SseStream,
-  wireFailure as wire,
 } from './sseStream.js';
 
 export const DEFAULT_SSE_PATH = '/patchbay/sse';

@@ -5,7 +5,7 @@
  * resume cursor and the `SessionLink` the hub pushes frames through.
  */
 import { ErrorCodes } from '@patchbay/realtime-core';
-import type { OutboundFrame, WireError } from '../frames.js';
+import { type OutboundFrame, type WireError, wireFailure } from '../frames.js';
 import type { Hub, HubSession, SessionLink } from '../hub.js';
 import { HubError } from '../hubError.js';
 import {
@@ -94,14 +94,6 @@ export function corsHeaders(
 export function bearerToken(header: string | null | undefined): string | undefined {
   const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
   return match?.[1];
-}
-
-export function wireFailure(
-  code: string,
-  message: string,
-  retryable = false,
-): { ok: false; error: WireError } {
-  return { ok: false, error: { code, message, ...(retryable ? { retryable } : {}) } };
 }
 
 export type SseStreamOpening =

@@ -1,0 +1,442 @@
+import { ErrorCodes, type TransportMessage } from '@patchbay/realtime-core';
+import type { BrokerEvent } from './broker.js';
+import {
+  describeFrameError,
+  type InboundFrame,
+  inboundFrame,
+  messageFrame,
+  type OutboundFrame,
+  type Reply,
+  wireFailure,
+} from './frames.js';
+import type { Hub, SessionLink } from './hub.js';
+import { HubError } from './hubError.js';
+import { PublishOrder } from './internal/publishOrder.js';
+import { SLOW_CONSUMER_GRACE_MS } from './internal/slowConsumer.js';
+import type { TokenBucket } from './internal/tokenBucket.js';
+
+/** One channel as a session delivers it. */
+interface ChannelFeed {
+  /** Live events held while history is read (subscribe, resync). */
+  buffer: BrokerEvent[] | undefined;
+  /** The highest sequence number sent (or replayed) on this connection. */
+  sentTo: number;
+  /** The epoch `sentTo` belongs to. */
+  epoch: string | undefined;
+}
+
+/** What `Hub.openSession` gives a new session. */
+export interface SessionInit {
+  id: string;
+  clientId: string;
+  echo: boolean;
+  link: SessionLink;
+  bucket: TokenBucket | undefined;
+  maxWaitMs: number;
+}
+
+/** Requests one connection may have waiting before the hub refuses more. */
+const MAX_QUEUED_REQUESTS = 1_000;
+
+/**
+ * One connection to the hub. Endpoints call `handle(frame)` for every inbound frame and send the
+ * reply; the session pushes messages and presence through its link.
+ */
+export class HubSession {
+  readonly id: string;
+  readonly clientId: string;
+  readonly echo: boolean;
+  readonly link: SessionLink;
+  readonly #hub: Hub;
+  readonly #bucket: TokenBucket | undefined;
+  /** Channels this connection receives; a channel mid-replay buffers live events. */
+  readonly #channels = new Map<string, ChannelFeed>();
+  readonly #presence = new Set<string>();
+  #closed = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #waiting = 0;
+  readonly #maxWaitMs: number;
+  /** Keeps storage order = publish order across retryable refusals. */
+  readonly #order = new PublishOrder();
+  /** Fault injection: a blackholed session swallows requests and sends nothing. */
+  blackholed = false;
+
+  constructor(hub: Hub, init: SessionInit) {
+    this.#hub = hub;
+    this.id = init.id;
+    this.clientId = init.clientId;
+    this.echo = init.echo;
+    this.link = init.link;
+    this.#bucket = init.bucket;
+    this.#maxWaitMs = init.maxWaitMs;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Validate and run one inbound frame. Never throws: every failure is a `{ ok: false }` reply
+   * with a code and a message saying how to fix it. Resolves `undefined` when blackholed.
+   */
+  handle(raw: unknown): Promise<Reply | undefined> {
+    if (this.blackholed) return new Promise<undefined>(() => {});
+    if (this.#waiting >= MAX_QUEUED_REQUESTS) {
+      return Promise.resolve(
+        wireFailure(
+          ErrorCodes.RateLimited,
+          `More than ${MAX_QUEUED_REQUESTS} requests are waiting on this connection; wait for replies before sending more.`,
+          true,
+        ),
+      );
+    }
+    this.#waiting++;
+    // One connection's requests run one after another: with async hooks (authorize, a remote
+    // broker) concurrent handling would reorder a publisher's messages.
+    const run = this.#queue
+      .then(() => this.#handleNow(raw))
+      .finally(() => {
+        this.#waiting--;
+      });
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #handleNow(raw: unknown): Promise<Reply | undefined> {
+    if (this.blackholed) return new Promise<undefined>(() => {});
+    if (this.#closed)
+      return wireFailure(ErrorCodes.ConnectionClosed, 'This connection is closed.', true);
+    // Counted before parsing, so a flood of malformed frames is throttled too. Over the rate, a
+    // request waits its turn (backpressure keeps a reconnect flush whole and in order); only one
+    // that would wait longer than `maxWaitMs` is refused.
+    const bucket = this.#bucket;
+    if (bucket) {
+      const wait = bucket.waitMs();
+      if (wait > this.#maxWaitMs) {
+        const { op, id, ephemeral } = (raw ?? {}) as {
+          op?: unknown;
+          id?: unknown;
+          ephemeral?: unknown;
+        };
+        if (op === 'publish' && typeof id === 'string' && ephemeral !== true) {
+          this.#order.refused(id);
+        }
+        return wireFailure(
+          ErrorCodes.RateLimited,
+          'Too many requests on this connection; slow down (the hub allows a burst, then a steady rate).',
+          true,
+        );
+      }
+      // Wait for the token itself: a timer may fire a millisecond before the clock shows it
+      // refilled, and a request must never pass without one.
+      while (!bucket.take()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, bucket.waitMs())));
+      }
+    }
+    const parsed = inboundFrame.safeParse(raw);
+    if (!parsed.success) {
+      return wireFailure(
+        ErrorCodes.InvalidFrame,
+        `Malformed request (${describeFrameError(parsed.error)}).`,
+      );
+    }
+    const frame = parsed.data;
+    const publishId = frame.op === 'publish' && !frame.ephemeral ? frame.id : undefined;
+    if (publishId !== undefined && !this.#order.admit(publishId)) {
+      return wireFailure(
+        ErrorCodes.RateLimited,
+        'An earlier message on this connection was refused and has not been sent again yet; later ones wait for it, so order holds. Resend in order.',
+        true,
+      );
+    }
+    let reply: Reply;
+    try {
+      reply = await this.#run(frame);
+    } catch (error) {
+      reply =
+        error instanceof HubError
+          ? { ok: false, error: error.toWire() }
+          : wireFailure(
+              ErrorCodes.TransportError,
+              `The hub failed to handle "${frame.op}": ${String(error)}`,
+              true,
+            );
+    }
+    if (publishId !== undefined && !reply.ok && reply.error.retryable)
+      this.#order.refused(publishId);
+    return reply;
+  }
+
+  async #run(frame: InboundFrame): Promise<Reply> {
+    const hub = this.#hub;
+    switch (frame.op) {
+      case 'subscribe': {
+        await hub.authorize(this, frame.channel, 'subscribe');
+        return {
+          ok: true,
+          ...(await this.#subscribe(frame.channel, frame.resumeFrom, frame.epoch)),
+        };
+      }
+      case 'unsubscribe': {
+        this.#channels.delete(frame.channel);
+        hub.leave(this, frame.channel);
+        if (this.#presence.delete(frame.channel))
+          await hub.broker.presenceRemove(frame.channel, this.id);
+        return { ok: true };
+      }
+      case 'publish': {
+        const size = Buffer.byteLength(
+          JSON.stringify({ event: frame.event, data: frame.data ?? null }),
+        );
+        if (size > hub.maxMessageBytes) {
+          throw new HubError(
+            ErrorCodes.MessageTooLarge,
+            `This message is ${size} bytes; the hub accepts at most ${hub.maxMessageBytes}. Send a reference and fetch large data separately.`,
+          );
+        }
+        await hub.authorize(this, frame.channel, 'publish');
+        const message: TransportMessage = {
+          channel: frame.channel,
+          id: frame.id,
+          event: frame.event,
+          data: frame.data ?? null,
+          clientId: this.clientId,
+          connectionId: this.id,
+          timestamp: Date.now(),
+        };
+        if (frame.ephemeral) {
+          await hub.broker.broadcast({ ...message, ephemeral: true });
+          return { ok: true };
+        }
+        const { message: stored } = await hub.broker.append(message);
+        return { ok: true, seq: stored.seq };
+      }
+      case 'presence': {
+        if (frame.action === 'leave') {
+          this.#presence.delete(frame.channel);
+          await hub.broker.presenceRemove(frame.channel, this.id);
+          return { ok: true };
+        }
+        const size = Buffer.byteLength(JSON.stringify(frame.data ?? null));
+        if (size > hub.maxMessageBytes) {
+          throw new HubError(
+            ErrorCodes.MessageTooLarge,
+            `Presence data is ${size} bytes; the hub accepts at most ${hub.maxMessageBytes}. Keep presence to small status fields.`,
+          );
+        }
+        await hub.authorize(this, frame.channel, 'presence');
+        const first = !this.#presence.has(frame.channel);
+        this.#presence.add(frame.channel);
+        await hub.broker.presenceSet(frame.channel, {
+          clientId: this.clientId,
+          connectionId: this.id,
+          data: frame.data ?? null,
+        });
+        // Announce the new connection before ending the dropped one, so watchers never see a leave.
+        if (first) await hub.endGhosts(frame.channel, this.clientId);
+        return { ok: true };
+      }
+      case 'history': {
+        await hub.authorize(this, frame.channel, 'subscribe');
+        const page = await hub.broker.history(frame.channel, {
+          ...(frame.afterSeq !== undefined ? { afterSeq: frame.afterSeq } : {}),
+          ...(frame.limit !== undefined ? { limit: frame.limit } : {}),
+        });
+        return { ok: true, messages: page.messages, seq: page.seq };
+      }
+    }
+  }
+
+  async #subscribe(
+    channel: string,
+    resumeFrom: number | undefined,
+    epoch: string | undefined,
+  ): Promise<{ recovered: boolean; resynced?: true; seq: number; epoch: string }> {
+    const hub = this.#hub;
+    // Subscribed again on this connection (a client whose subscribe timed out during a long
+    // replay retries it): what was already sent here is still on its way, in order, so the replay
+    // starts after it rather than after the client's position, which lags behind it.
+    const previous = this.#channels.get(channel);
+    if (
+      resumeFrom !== undefined &&
+      previous?.epoch !== undefined &&
+      previous.epoch === (epoch ?? previous.epoch) &&
+      previous.sentTo > resumeFrom
+    ) {
+      resumeFrom = previous.sentTo;
+    }
+    // Join first and buffer, so nothing published while history is read falls in between.
+    const entry: ChannelFeed = { buffer: [], sentTo: 0, epoch: undefined };
+    this.#channels.set(channel, entry);
+    hub.join(this, channel);
+    try {
+      // A remote broker's subscription must be live before history is read.
+      await hub.broker.ready?.(channel);
+    } catch (error) {
+      if (this.#channels.get(channel) === entry) {
+        this.#channels.delete(channel);
+        hub.leave(this, channel);
+      }
+      throw error;
+    }
+    let page = await hub.broker.history(
+      channel,
+      resumeFrom !== undefined ? { afterSeq: resumeFrom } : { limit: 0 },
+    );
+    let recovered = false;
+    let resynced = false;
+    if (resumeFrom !== undefined) {
+      // Sequence numbers only compare within one epoch: after a restart on the memory broker, or
+      // a Redis that lost its data, position 5 is not the old position 5. A position past the
+      // channel's end is lost state too. Such a cursor gets a discontinuity and then everything
+      // the channel holds now, so nothing stored since the restart is skipped.
+      const stale = (epoch !== undefined && epoch !== page.epoch) || resumeFrom > page.seq;
+      if (stale) {
+        if (resumeFrom > 0) page = await hub.broker.history(channel, { afterSeq: 0 });
+        resynced = true;
+        if (this.#channels.get(channel) === entry) {
+          this.#send({
+            type: 'discontinuity',
+            channel,
+            reason: 'history-unavailable',
+            epoch: page.epoch,
+          });
+        }
+      } else {
+        recovered =
+          resumeFrom === page.seq ||
+          (resumeFrom < page.seq &&
+            page.oldestSeq !== undefined &&
+            page.oldestSeq <= resumeFrom + 1);
+      }
+      if (recovered || resynced) {
+        entry.epoch = page.epoch;
+        for (const message of page.messages) {
+          if (this.#channels.get(channel) !== entry) break;
+          this.#sendMessage(message);
+          entry.sentTo = message.seq;
+          if ((this.link.unsent?.() ?? 0) > this.#hub.maxBufferedBytes / 2) await this.#drain();
+        }
+      }
+    }
+    entry.sentTo = recovered ? Math.max(resumeFrom ?? 0, page.seq) : page.seq;
+    entry.epoch = page.epoch;
+    const reply = {
+      recovered,
+      ...(resynced ? { resynced: true as const } : {}),
+      seq: page.seq,
+      epoch: page.epoch,
+    };
+    const members = await hub.broker.presenceMembers(channel);
+    if (this.#closed) {
+      // The link went down mid-replay (a slow consumer cut, a drop): the client did not get what
+      // `recovered` would promise. It resumes from its own position on the next connection.
+      throw new HubError(
+        ErrorCodes.ConnectionClosed,
+        `The connection closed while "${channel}" was being subscribed; subscribe again after reconnecting.`,
+        { retryable: true },
+      );
+    }
+    if (this.#channels.get(channel) !== entry) return reply;
+    this.#send({ type: 'presence', channel, event: { type: 'sync', members } });
+    const buffered = entry.buffer ?? [];
+    entry.buffer = undefined;
+    for (const event of buffered) this.deliver(event);
+    return reply;
+  }
+
+  /**
+   * Wait until the link has taken most of what was sent, for at most the slow-consumer grace: a
+   * client that reads keeps up with the replay; one that does not is left to the endpoint's
+   * slow-consumer check, which the writes that follow trigger.
+   */
+  async #drain(): Promise<void> {
+    const limit = this.#hub.maxBufferedBytes / 2;
+    const deadline = Date.now() + SLOW_CONSUMER_GRACE_MS;
+    while (!this.#closed && (this.link.unsent?.() ?? 0) > limit && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** @internal A broker event for a channel this session joined. */
+  deliver(event: BrokerEvent): void {
+    const channel = event.kind === 'message' ? event.message.channel : event.channel;
+    const entry = this.#channels.get(channel);
+    if (!entry) return;
+    if (entry.buffer) {
+      entry.buffer.push(event);
+      return;
+    }
+    if (event.kind === 'presence') {
+      this.#send({ type: 'presence', channel, event: event.event });
+      return;
+    }
+    const { message } = event;
+    if (message.seq !== undefined) {
+      if (event.epoch !== undefined && entry.epoch !== undefined && event.epoch !== entry.epoch) {
+        this.#resync(channel, entry);
+        return;
+      }
+      // Replay (or an earlier delivery) already sent everything up to sentTo.
+      if (message.seq <= entry.sentTo) return;
+      entry.sentTo = message.seq;
+    }
+    if (message.ephemeral && message.connectionId === this.id) return;
+    this.#sendMessage(message);
+  }
+
+  /**
+   * The channel's sequence restarted under a live subscription (Redis lost its data): subscribe
+   * again from this connection's position, which signals the discontinuity and sends what the new
+   * epoch holds. Live events wait meanwhile (history covers them). If history cannot be read, the
+   * link is cut: the client reconnects and resumes from its own position.
+   */
+  #resync(channel: string, entry: ChannelFeed): void {
+    entry.buffer = [];
+    const { sentTo, epoch } = entry;
+    this.#queue = this.#queue.then(async () => {
+      if (this.#closed || this.#channels.get(channel) !== entry) return;
+      try {
+        await this.#subscribe(channel, sentTo, epoch);
+      } catch {
+        this.link.terminate();
+      }
+    });
+  }
+
+  #sendMessage(message: TransportMessage): void {
+    if (!this.echo && message.connectionId === this.id) return;
+    this.#send(messageFrame(message));
+  }
+
+  #send(frame: OutboundFrame): void {
+    if (this.#closed || this.blackholed) return;
+    this.link.send(frame);
+  }
+
+  /**
+   * End the session. `client`: the app closed it, presence leaves now. `lost`: the link died,
+   * presence lingers for the hub's grace period so a quick reconnect shows no leave.
+   */
+  async close(reason: 'client' | 'lost'): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const hub = this.#hub;
+    hub.forget(this);
+    for (const channel of this.#channels.keys()) hub.leave(this, channel);
+    this.#channels.clear();
+    for (const channel of this.#presence) {
+      if (reason === 'client' || hub.presenceGraceMs === 0) {
+        await hub.broker.presenceRemove(channel, this.id);
+      } else {
+        const members = await hub.broker.presenceMembers(channel);
+        const member = members.find((m) => m.connectionId === this.id);
+        if (member) hub.scheduleLeave(channel, member);
+      }
+    }
+    this.#presence.clear();
+  }
+}
