@@ -1,5 +1,5 @@
 import { get, type IncomingMessage } from 'node:http';
-import { connect, createServer, type Socket as NetSocket, type Server } from 'node:net';
+import { createTcpProxy } from '@patchbay/realtime-testkit';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHubServer, type HubServer } from './createHubServer.js';
@@ -101,58 +101,6 @@ async function openSse(
   return { res, events, messages, ended };
 }
 
-/**
- * A TCP proxy that can stop forwarding the server's bytes while leaving the connection open (and
- * not reading them), as a client that stopped reading its socket would.
- */
-async function pausableProxy(
-  port: number,
-): Promise<{ url: string; pause(): void; resume(): void }> {
-  const links = new Set<{ client: NetSocket; upstream: NetSocket }>();
-  let paused = false;
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    const link = { client, upstream };
-    links.add(link);
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-    const drop = () => {
-      links.delete(link);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.once('close', drop);
-    upstream.once('close', drop);
-    client.pipe(upstream);
-    if (paused) upstream.pause();
-    else upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(async () => {
-    for (const { client, upstream } of links) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const address = server.address();
-  const proxyPort = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${proxyPort}`,
-    pause() {
-      paused = true;
-      for (const { client, upstream } of links) {
-        upstream.unpipe(client);
-        upstream.pause();
-      }
-    },
-    resume() {
-      paused = false;
-      for (const { client, upstream } of links) upstream.pipe(client);
-    },
-  };
-}
-
 async function socketClient(url: string, clientId: string): Promise<Socket> {
   const socket = io(url, {
     path: '/patchbay/socket.io',
@@ -221,7 +169,9 @@ describe('slow consumers: Socket.IO', () => {
   it('disconnects a socket that stops reading with slow_consumer, while a reading socket gets all 20 000 messages', async () => {
     const server = await startHub();
     const { hub } = server;
-    const proxy = await pausableProxy(server.port);
+    // A proxy that stops reading the hub's bytes, as a client that stopped reading its socket.
+    const proxy = await createTcpProxy({ upstream: server.port });
+    cleanup.push(() => proxy.close());
     const received: number[] = [];
     const reader = await socketClient(server.url, 'reader');
     reader.on('pb:message', (message: { data: { i: number } }) => received.push(message.data.i));
@@ -229,7 +179,7 @@ describe('slow consumers: Socket.IO', () => {
     const slowErrors: Array<{ code: string }> = [];
     slow.on('pb:error', (error: { code: string }) => slowErrors.push(error));
     const slowDisconnected = new Promise<string>((resolve) => slow.once('disconnect', resolve));
-    proxy.pause();
+    proxy.stall(true);
 
     await publishPaced(hub, () => received.length);
     await waitUntil('every message at the reader', () => received.length === TOTAL);
@@ -241,7 +191,7 @@ describe('slow consumers: Socket.IO', () => {
 
     // Forwarding again within the linger: the slow socket reads its backlog, the reason, and
     // the server's disconnect.
-    proxy.resume();
+    proxy.stall(false);
     expect(await slowDisconnected).toBe('io server disconnect');
     expect(slowErrors).toEqual([expect.objectContaining({ code: 'slow_consumer' })]);
   }, 60_000);

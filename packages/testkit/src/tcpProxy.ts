@@ -42,6 +42,12 @@ export interface TcpProxy {
   blackhole(on: boolean): void;
   /** While on, new connections are reset at once (the server looks down). */
   refuse(on: boolean): void;
+  /**
+   * While on, the proxy stops reading what servers send (a client that stopped reading its
+   * socket): their bytes back up into the server's own buffers, as its backpressure. Nothing is
+   * lost; it all follows when turned off. Client → server traffic flows meanwhile.
+   */
+  stall(on: boolean): void;
   /** Replace the upstream list for new connections. */
   setUpstream(upstream: TcpProxyOptions['upstream']): void;
   stats(): TcpProxyStats;
@@ -67,6 +73,7 @@ export async function createTcpProxy(options: TcpProxyOptions): Promise<TcpProxy
   let delayMs = 0;
   let blackholed = false;
   let refusing = false;
+  let stalled = false;
   const links = new Set<Link>();
   const stats = { accepted: 0, cut: 0 };
 
@@ -144,6 +151,7 @@ export async function createTcpProxy(options: TcpProxyOptions): Promise<TcpProxy
       pipe(client, server);
       pipe(server, client);
       client.resume();
+      if (stalled) server.pause();
     });
     server.on('error', () => {
       // Not reachable: try the next upstream. Once linked, 'close' handles the rest.
@@ -197,6 +205,13 @@ export async function createTcpProxy(options: TcpProxyOptions): Promise<TcpProxy
     },
     refuse(on) {
       refusing = on;
+    },
+    stall(on) {
+      stalled = on;
+      for (const link of links) {
+        if (on) link.server.pause();
+        else link.server.resume();
+      }
     },
     setUpstream(upstream) {
       targets = toTargets(upstream);

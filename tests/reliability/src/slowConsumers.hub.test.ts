@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
-import { connect, createServer, type Socket as NetSocket, type Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Hub } from '@patchbay/realtime-server';
-import { sleep, waitFor } from '@patchbay/realtime-testkit';
+import { createTcpProxy, sleep, waitFor } from '@patchbay/realtime-testkit';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { record, tally } from './summary/record.js';
@@ -17,6 +14,7 @@ import {
   HubScope,
   scenarioRandom,
 } from './support/hubKit.js';
+import { type HubProcess, startHubProcess } from './support/hubProcess.js';
 import { chaosSeed } from './support/seed.js';
 
 /**
@@ -29,48 +27,19 @@ import { chaosSeed } from './support/seed.js';
 const seed = chaosSeed();
 console.log(`slowConsumers.hub seed: ${seed} (replay with PATCHBAY_CHAOS_SEED=${seed})`);
 
-const cli = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import.meta.url));
 const CHANNEL = 'slow';
 const PAD = 'x'.repeat(1_000);
 const MB = 1024 * 1024;
 
 // A hub in a child process, so its memory can be measured ---------------------------------------
 
-const children: ChildProcess[] = [];
+const hubs: HubProcess[] = [];
 const cleanup: Array<() => unknown> = [];
 
 afterAll(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
-  for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await Promise.all(hubs.splice(0).map((hub) => hub.kill()));
 });
-
-async function startHubProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const match = /Patchbay hub listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => reject(new Error(`the hub exited early (${code}): ${out}`)));
-  });
-  return { child, url };
-}
 
 /** Resident set size of a process, from /proc (Linux). */
 function rssBytes(pid: number): number {
@@ -132,13 +101,11 @@ async function rawPublisher(url: string): Promise<Socket> {
 
 describe('a paused SSE reader (hub in a child process)', () => {
   it('200 000 × 1 KB published: the paused reader is closed, hub RSS stays bounded, another reader gets everything', async () => {
-    expect(
-      existsSync(cli),
-      'build the server first (pnpm --filter @patchbay/realtime-server build)',
-    ).toBe(true);
     const total = 200_000;
-    const { child, url } = await startHubProcess(['--rate-limit', 'off']);
-    const pid = child.pid as number;
+    const hub = await startHubProcess(['--rate-limit', 'off']);
+    hubs.push(hub);
+    const { url } = hub;
+    const pid = hub.child.pid as number;
     const reader = await countingStream(url, 'reader');
     const paused = await countingStream(url, 'paused');
     const publisher = await rawPublisher(url);
@@ -220,59 +187,6 @@ describe('a paused SSE reader (hub in a child process)', () => {
 
 // A Patchbay client slowed behind a proxy that stops forwarding ----------------------------------
 
-/**
- * A TCP proxy that can stop forwarding the server's bytes while keeping the connection open and
- * not reading them (a client that stopped reading). testkit's `createTcpProxy` reads on when it
- * blackholes or delays, so the server never feels it.
- */
-async function pausableProxy(
-  port: number,
-): Promise<{ url: string; pause(): void; resume(): void }> {
-  const links = new Set<{ client: NetSocket; upstream: NetSocket }>();
-  let paused = false;
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    const link = { client, upstream };
-    links.add(link);
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-    const drop = () => {
-      links.delete(link);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.once('close', drop);
-    upstream.once('close', drop);
-    client.pipe(upstream);
-    if (paused) upstream.pause();
-    else upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(async () => {
-    for (const { client, upstream } of links) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const address = server.address();
-  const proxyPort = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${proxyPort}`,
-    pause() {
-      paused = true;
-      for (const { client, upstream } of links) {
-        upstream.unpipe(client);
-        upstream.pause();
-      }
-    },
-    resume() {
-      paused = false;
-      for (const { client, upstream } of links) upstream.pipe(client);
-    },
-  };
-}
-
 describe.each(HUB_PROVIDERS)('%s: a Patchbay client that stops reading', (provider) => {
   const scope = new HubScope();
   afterEach(() => scope.dispose());
@@ -284,7 +198,8 @@ describe.each(HUB_PROVIDERS)('%s: a Patchbay client that stops reading', (provid
     const hub = scope.hub(new Hub({ rateLimit: false, historySize: 50_000, presenceGraceMs: 0 }));
     const server = scope.server(hub);
     await server.start();
-    const proxy = await pausableProxy(server.port);
+    // A proxy that stops reading the hub's bytes, as a client that stopped reading its socket.
+    const proxy = scope.proxy(await createTcpProxy({ upstream: server.port }));
     const subscriber = scope.client(
       createHubClient(provider, proxy.url, { clientId: 'slow-subscriber' }),
     );
@@ -309,14 +224,14 @@ describe.each(HUB_PROVIDERS)('%s: a Patchbay client that stops reading', (provid
           timeoutMs: 60_000,
           intervalMs: 10,
         });
-        proxy.pause();
+        proxy.stall(true);
         await waitFor(
           'the hub to close the slow consumer',
           async () => (await hub.stats()).slowConsumersClosed > index,
           { timeoutMs: 30_000, intervalMs: 20 },
         ).catch(() => {});
         await sleep(pause.holdAfterCloseMs);
-        proxy.resume();
+        proxy.stall(false);
       }
     })();
     pausing.catch(() => {});
