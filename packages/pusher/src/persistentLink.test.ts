@@ -147,6 +147,8 @@ describe('pusher: one long-lived pusher-js client', () => {
     const watched = carol.channel(name).presence;
     const carolSaw: PresenceEvent[] = [];
     watched.onEvent((event) => carolSaw.push(event));
+    // Carol watches before bob enters, so what she sees of him are events, not a first sync.
+    await waitFor('carol watching', () => carolSaw.some((event) => event.type === 'sync'));
     await bob.channel(name).presence.enter({ v: 1 });
     await bob.channel(name).presence.update({ v: 2 });
     await waitFor(
