@@ -6,6 +6,8 @@ export { describeTransportConformance } from './describeTransportConformance.js'
 export type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from './harness.js';
 export type { MemoryHarnessOptions } from './memoryHarness.js';
 export { createMemoryHarness } from './memoryHarness.js';
+export type { PostgresServerHandle, StartPostgresServerOptions } from './postgresServer.js';
+export { findPostgresBinDir, startPostgresServer } from './postgresServer.js';
 export type { RedisServerHandle, StartRedisServerOptions } from './redisServer.js';
 export { startRedisServer } from './redisServer.js';
 export type { TcpProxy, TcpProxyOptions, TcpProxyStats, TcpTarget } from './tcpProxy.js';
