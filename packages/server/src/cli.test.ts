@@ -118,6 +118,38 @@ describe('patchbay-server CLI', () => {
     expect(await hub.exited).toBe(0);
   });
 
+  it('--publish-secret (or PATCHBAY_PUBLISH_SECRET) turns on POST /patchbay/publish', async () => {
+    const secret = 'cli-publish-secret-0123456789';
+    const short = await runToExit(['--publish-secret', 'short']);
+    expect(short.code).toBe(2);
+    expect(short.err).toMatch(/at least 16 characters/);
+
+    const publish = (url: string, key: string) =>
+      fetch(`${url}/patchbay/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'room', event: 'note', data: 1 }),
+      });
+    const off = start([]);
+    expect((await publish(await off.url, secret)).status).toBe(404);
+    off.child.kill('SIGINT');
+    expect(await off.exited).toBe(0);
+
+    const flag = start(['--publish-secret', secret]);
+    const flagUrl = await flag.url;
+    expect((await publish(flagUrl, secret)).status).toBe(200);
+    expect((await publish(flagUrl, 'wrong-secret-0123456789')).status).toBe(401);
+    flag.child.kill('SIGINT');
+    expect(await flag.exited).toBe(0);
+
+    process.env.PATCHBAY_PUBLISH_SECRET = secret;
+    const env = start([]);
+    delete process.env.PATCHBAY_PUBLISH_SECRET;
+    expect((await publish(await env.url, secret)).status).toBe(200);
+    env.child.kill('SIGINT');
+    expect(await env.exited).toBe(0);
+  });
+
   it('rejects an invalid --redis URL with exit code 2', async () => {
     const { code, err } = await runToExit(['--redis', 'localhost:6379']);
     expect(code).toBe(2);

@@ -6,7 +6,7 @@ import { createRedisBroker } from './redisBroker.js';
 const usage = `Usage: patchbay-server [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
                       [--rate-limit 100/200 | off] [--max-buffered-bytes 1048576]
                       [--redis redis://127.0.0.1:6379] [--redis-prefix patchbay:]
-                      [--redis-node-ttl-ms 10000]
+                      [--redis-node-ttl-ms 10000] [--publish-secret <secret>]
 
 Runs the Patchbay hub (Socket.IO at /patchbay/socket.io, SSE at /patchbay/sse, health at /health).
 Without an authenticate hook any token is accepted as its user id: for local development only.
@@ -16,6 +16,11 @@ the rate), or off. Over the rate, requests wait their turn rather than fail.
 
 --max-buffered-bytes is how much may wait to be sent to one connection before the hub closes it
 as a slow consumer (default 1048576, 1 MiB); the client reconnects and resumes from its cursor.
+
+--publish-secret turns on POST /patchbay/publish, where app servers publish with
+"Authorization: Bearer <secret>" (JSON body { channel, event, data, id?, clientId? }). The
+PATCHBAY_PUBLISH_SECRET environment variable does the same and keeps the secret out of the
+process list. Without either the endpoint is off.
 
 --redis keeps channel state (history, sequence numbers, presence) in Redis and fans out through
 it, so several hub processes on one Redis serve the same channels. --redis-prefix namespaces the
@@ -31,6 +36,7 @@ async function main(): Promise<void> {
     redis?: string;
     'redis-prefix'?: string;
     'redis-node-ttl-ms'?: string;
+    'publish-secret'?: string;
     help?: boolean;
   };
   try {
@@ -44,6 +50,7 @@ async function main(): Promise<void> {
         redis: { type: 'string' },
         'redis-prefix': { type: 'string' },
         'redis-node-ttl-ms': { type: 'string' },
+        'publish-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +90,13 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  const publishSecret = values['publish-secret'] ?? process.env.PATCHBAY_PUBLISH_SECRET;
+  if (publishSecret !== undefined && publishSecret.length < 16) {
+    console.error(
+      `--publish-secret (or PATCHBAY_PUBLISH_SECRET) must be at least 16 characters; generate one with: node -e "console.log(crypto.randomUUID())".`,
+    );
+    process.exit(2);
+  }
   const broker = values.redis === undefined ? undefined : await redisBroker(values);
   const server = await createHubServer({
     port,
@@ -91,9 +105,10 @@ async function main(): Promise<void> {
     ...(rateLimit !== undefined ? { rateLimit } : {}),
     ...(maxBufferedBytes !== undefined ? { maxBufferedBytes } : {}),
     ...(broker ? { broker } : {}),
+    ...(publishSecret !== undefined ? { publishSecret } : {}),
   });
   console.log(
-    `Patchbay hub listening on ${server.url} (Socket.IO /patchbay/socket.io, SSE /patchbay/sse)${broker ? `, state in Redis ${redactUrl(values.redis ?? '')}` : ''}`,
+    `Patchbay hub listening on ${server.url} (Socket.IO /patchbay/socket.io, SSE /patchbay/sse, publish ${publishSecret !== undefined ? 'POST /patchbay/publish' : 'endpoint off: set --publish-secret'})${broker ? `, state in Redis ${redactUrl(values.redis ?? '')}` : ''}`,
   );
   const stop = (signal: string) => {
     console.log(`\n${signal} received, closing the hub…`);

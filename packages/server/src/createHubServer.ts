@@ -1,6 +1,8 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createPublishHandler, DEFAULT_PUBLISH_PATH } from './createPublishHandler.js';
 import { Hub, type HubOptions } from './hub.js';
+import { serveFetch } from './internal/serveFetch.js';
 import {
   attachSocketIO,
   DEFAULT_SOCKETIO_PATH,
@@ -19,6 +21,14 @@ export interface HubServerOptions extends HubOptions {
   socketioPath?: string;
   /** SSE endpoints' options (base path `/patchbay/sse`, heartbeat interval). */
   sse?: SseHandlerOptions;
+  /**
+   * Turns on `POST /patchbay/publish` for app servers in other processes, authorized by
+   * `Authorization: Bearer <publishSecret>` (see `createPublishHandler`). Without it the
+   * endpoint answers 404 saying how to turn it on.
+   */
+  publishSecret?: string;
+  /** Where the publish endpoint lives. Default `/patchbay/publish`. */
+  publishPath?: string;
 }
 
 export interface HubServer {
@@ -31,7 +41,10 @@ export interface HubServer {
   close(): Promise<void>;
 }
 
-/** A ready-to-run hub on its own HTTP server: Socket.IO and SSE endpoints plus `GET /health`. */
+/**
+ * A ready-to-run hub on its own HTTP server: Socket.IO and SSE endpoints, `GET /health`, and
+ * `POST /patchbay/publish` for app servers when `publishSecret` is set.
+ */
 export async function createHubServer(options: HubServerOptions = {}): Promise<HubServer> {
   const {
     port = 8787,
@@ -39,11 +52,18 @@ export async function createHubServer(options: HubServerOptions = {}): Promise<H
     hub: existing,
     socketioPath,
     sse,
+    publishSecret,
+    publishPath = DEFAULT_PUBLISH_PATH,
     ...hubOptions
   } = options;
   const hub = existing ?? new Hub(hubOptions);
   const sseHandler = createSseNodeHandler(hub, sse);
+  const publishHandler = createPublishHandler(hub, { secret: publishSecret });
   const http = createServer((req, res) => {
+    if (req.url === publishPath || req.url?.startsWith(`${publishPath}?`)) {
+      void serveFetch(publishHandler, req, res);
+      return;
+    }
     if (req.url?.startsWith(`${sse?.basePath ?? DEFAULT_SSE_PATH}/`)) {
       sseHandler(req, res);
       return;

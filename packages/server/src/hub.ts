@@ -56,6 +56,14 @@ export interface HubOptions {
   maxBufferedBytes?: number;
 }
 
+/** Options of a server-side `Hub.publish`. */
+export interface HubPublishOptions {
+  /** Idempotency key. Generated when absent; pass your own to make retries safe. */
+  id?: string;
+  /** The publisher's identity as receivers see it (`message.clientId`). */
+  clientId?: string;
+}
+
 export interface HubStats {
   connections: number;
   channels: number;
@@ -141,19 +149,25 @@ export class Hub {
     return this.#authenticate(token, clientId);
   }
 
-  /** Publish from the server: stored, sequenced and delivered like any client message. */
+  /**
+   * Publish from the server: stored, sequenced and delivered like any client message. Idempotent
+   * by `id` while that id is in the channel's history: a retry returns the stored message and
+   * delivers nothing again. `clientId` is who the message is from, as receivers see it (the app
+   * server vouches for it; the hub does not authenticate it).
+   */
   async publish(
     channel: string,
     event: string,
     data: unknown,
-    options: { id?: string } = {},
+    options: HubPublishOptions = {},
   ): Promise<StoredMessage> {
     const { message } = await this.broker.append({
       channel,
       id: options.id ?? randomUUID(),
       event,
-      data,
+      data: data === undefined ? null : data,
       timestamp: Date.now(),
+      ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
     });
     return message;
   }

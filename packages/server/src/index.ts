@@ -1,9 +1,15 @@
 export type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
 export type { HubServer, HubServerOptions } from './createHubServer.js';
 export { createHubServer } from './createHubServer.js';
+export type {
+  PublishHandlerOptions,
+  PublishReply,
+  PublishRequestBody,
+} from './createPublishHandler.js';
+export { createPublishHandler, DEFAULT_PUBLISH_PATH } from './createPublishHandler.js';
 export type { InboundFrame, OutboundFrame, Reply, WireError } from './frames.js';
 export { inboundFrame } from './frames.js';
-export type { HubAction, HubOptions, HubStats, SessionLink } from './hub.js';
+export type { HubAction, HubOptions, HubPublishOptions, HubStats, SessionLink } from './hub.js';
 export { Hub, HubSession } from './hub.js';
 export { HubError } from './hubError.js';
 export type { MemoryBrokerOptions } from './memoryBroker.js';
