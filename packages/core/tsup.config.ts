@@ -1,3 +1,7 @@
 import { defineLibraryConfig } from '../../tsup.config.base';
 
-export default defineLibraryConfig({ index: 'src/index.ts', config: 'src/config.ts' });
+export default defineLibraryConfig({
+  index: 'src/index.ts',
+  config: 'src/config.ts',
+  server: 'src/server/index.ts',
+});

@@ -1,3 +1,5 @@
+export type { AblyServerPublisherOptions } from './ablyServerPublisher.js';
+export { ablyServerPublisher } from './ablyServerPublisher.js';
 export type { AblyTokenHandlerOptions } from './createAblyTokenHandler.js';
 export { createAblyTokenHandler } from './createAblyTokenHandler.js';
 export type { AblyCapability, CreateTokenRequestOptions } from './createTokenRequest.js';

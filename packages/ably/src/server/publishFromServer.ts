@@ -12,13 +12,15 @@ export type AblyServerPublish = (
   channel: string,
   event: string,
   data: unknown,
-  options?: { id?: string },
+  options?: { id?: string; clientId?: string },
 ) => Promise<void>;
 
 /**
  * Publish to Patchbay clients from your backend over Ably REST. Data is encoded as the Ably
  * transport reads it (numbers, booleans and null arrive as such), and an `id` makes a retried
- * publish idempotent (Ably and Patchbay both drop the duplicate).
+ * publish idempotent (Ably and Patchbay both drop the duplicate). `clientId` is who the message
+ * is from, as receivers see it (a key with a wildcard identity may publish for any clientId).
+ * Refusals reject with `PublishRejectedError`: retryable for network failures, 5xx and 429.
  */
 export function publishFromServer(options: AblyServerPublishOptions): AblyServerPublish {
   if (typeof options?.rest?.channels?.get !== 'function') {
@@ -37,17 +39,18 @@ export function publishFromServer(options: AblyServerPublishOptions): AblyServer
       await options.rest.channels.get(channel).publish({
         name: event,
         ...(publishOptions?.id !== undefined ? { id: publishOptions.id } : {}),
+        ...(publishOptions?.clientId !== undefined ? { clientId: publishOptions.clientId } : {}),
         ...encodeData(data),
       });
     } catch (error) {
+      // Ably's ErrorInfo carries the HTTP status; without one the request never got an answer.
+      const status = (error as { statusCode?: unknown }).statusCode;
+      const code = typeof status === 'number' ? status : undefined;
       throw new PublishRejectedError(
         channel,
         event,
-        error instanceof Error ? error.message : String(error),
-        {
-          cause: error,
-          retryable: true,
-        },
+        `${code !== undefined ? `Ably answered ${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+        { cause: error, retryable: code === undefined || code >= 500 || code === 429 },
       );
     }
   };

@@ -11,3 +11,5 @@ export type { PusherPublishHandlerOptions } from './createPusherPublishHandler.j
 export { createPusherPublishHandler } from './createPusherPublishHandler.js';
 export type { ServerPublish } from './publishFromServer.js';
 export { publishFromServer } from './publishFromServer.js';
+export type { PusherServerPublisherOptions } from './pusherServerPublisher.js';
+export { pusherServerPublisher } from './pusherServerPublisher.js';
