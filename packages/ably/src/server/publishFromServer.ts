@@ -19,7 +19,7 @@ export type AblyServerPublish = (
  * Publish to Patchbay clients from your backend over Ably REST. Data is encoded as the Ably
  * transport reads it (numbers, booleans and null arrive as such), and an `id` makes a retried
  * publish idempotent (Ably and Patchbay both drop the duplicate). `clientId` is who the message
- * is from, as receivers see it (a key with a wildcard identity may publish for any clientId).
+ * is from, as receivers see it (a publish authenticated with an API key may carry any clientId).
  * Refusals reject with `PublishRejectedError`: retryable for network failures, 5xx and 429.
  */
 export function publishFromServer(options: AblyServerPublishOptions): AblyServerPublish {
