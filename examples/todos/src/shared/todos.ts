@@ -56,6 +56,10 @@ export type Viewer = z.infer<typeof viewerSchema>;
 
 export const DEFAULT_LIST = 'main';
 
+export const listIdSchema = z
+  .string({ message: 'is required (a list id such as "main")' })
+  .regex(/^[a-z0-9-]{1,40}$/, 'must be 1–40 lowercase letters, digits or "-"');
+
 export function listChannelName(listId: string): string {
   return `todos-${listId}`;
 }
