@@ -10,12 +10,18 @@ export type ListTodo = Todo & { pending?: true };
 export interface ListData {
   todos: ListTodo[];
   deleted: Record<string, number>;
+  /** When each todo last changed here (event, reply or local edit), in `performance.now()` ms. */
+  touched: Record<string, number>;
 }
 
 /** A delete this page made and the server has not confirmed yet: blocks every copy. */
 export const DELETING = Number.MAX_SAFE_INTEGER;
 
-export const emptyList: ListData = { todos: [], deleted: {} };
+export const emptyList: ListData = { todos: [], deleted: {}, touched: {} };
+
+function touch(data: ListData, id: string): Record<string, number> {
+  return { ...data.touched, [id]: performance.now() };
+}
 
 export function listKey(listId: string) {
   return ['todos', listId] as const;
@@ -40,7 +46,7 @@ export function mergeTodo(data: ListData | undefined, todo: Todo): ListData {
   const todos = current
     ? base.todos.map((t, i) => (i === index ? todo : t))
     : sorted([...base.todos, todo]);
-  return { ...base, todos };
+  return { ...base, todos, touched: touch(base, todo.id) };
 }
 
 export function applyDelete(
@@ -52,6 +58,7 @@ export function applyDelete(
   return {
     todos: base.todos.filter((t) => t.id !== tombstone.id || t.version > tombstone.version),
     deleted: { ...base.deleted, [tombstone.id]: Math.max(known, tombstone.version) },
+    touched: touch(base, tombstone.id),
   };
 }
 
@@ -65,13 +72,14 @@ export function applyLocal(
   return {
     ...base,
     todos: base.todos.map((t) => (t.id === id ? { ...t, ...change, pending: true } : t)),
+    touched: touch(base, id),
   };
 }
 
 export function addLocal(data: ListData | undefined, todo: ListTodo): ListData {
   const base = data ?? emptyList;
   if (base.todos.some((t) => t.id === todo.id)) return base;
-  return { ...base, todos: [...base.todos, todo] };
+  return { ...base, todos: [...base.todos, todo], touched: touch(base, todo.id) };
 }
 
 /** Undo a refused local edit: put back the copy it replaced, unless a newer one arrived since. */
@@ -84,31 +92,44 @@ export function restore(
   const current = base.todos.find((t) => t.id === id);
   const deleted = { ...base.deleted };
   if (deleted[id] === DELETING) delete deleted[id];
-  if (!previous) return { todos: base.todos.filter((t) => t.id !== id || !t.pending), deleted };
-  if (current && !current.pending) return { ...base, deleted };
+  const touched = touch(base, id);
+  if (!previous) {
+    return { todos: base.todos.filter((t) => t.id !== id || !t.pending), deleted, touched };
+  }
+  if (current && !current.pending) return { ...base, deleted, touched };
   const todos = current
     ? base.todos.map((t) => (t.id === id ? previous : t))
     : sorted([...base.todos, previous]);
-  return { todos, deleted };
+  return { todos, deleted, touched };
 }
 
 /**
- * A refetch is the database's list now; this page's unconfirmed edits and deletes stay on top of
- * it until their replies arrive, so an offline edit does not vanish when a reconnect refetches.
+ * A refetch is the database's list as of when the request started. What this page learned since
+ * (events, replies) and its unconfirmed edits and deletes stay on top of it, each by version: a
+ * slow response must not undo a newer change, and an offline edit must not vanish when a
+ * reconnect refetches. Deletes are remembered for good (ids are never reused).
  */
-export function withLocalEdits(current: ListData | undefined, fromServer: Todo[]): ListData {
-  const deleted: Record<string, number> = {};
-  for (const [id, version] of Object.entries(current?.deleted ?? {})) {
-    if (version === DELETING) deleted[id] = version;
+export function reconcile(
+  current: ListData | undefined,
+  fromServer: Todo[],
+  startedAt: number,
+): ListData {
+  const base = current ?? emptyList;
+  const todos = new Map<string, ListTodo>();
+  for (const todo of fromServer) {
+    if ((base.deleted[todo.id] ?? 0) < todo.version) todos.set(todo.id, todo);
   }
-  let data: ListData = { todos: sorted(fromServer), deleted: {} };
-  for (const todo of current?.todos ?? []) {
-    if (!todo.pending) continue;
-    const server = data.todos.find((t) => t.id === todo.id);
-    if (!server) data = { ...data, todos: [...data.todos, todo] };
-    else if (server.version <= todo.version) {
-      data = { ...data, todos: data.todos.map((t) => (t.id === todo.id ? todo : t)) };
-    }
+  for (const todo of base.todos) {
+    if (!todo.pending && (base.touched[todo.id] ?? 0) < startedAt) continue;
+    const server = todos.get(todo.id);
+    // A pending edit holds the version it was made on: it stays over that same version.
+    const keep =
+      !server || (todo.pending ? server.version <= todo.version : server.version < todo.version);
+    if (keep) todos.set(todo.id, todo);
   }
-  return { todos: data.todos.filter((t) => deleted[t.id] === undefined), deleted };
+  const touched: Record<string, number> = {};
+  for (const [id, at] of Object.entries(base.touched)) {
+    if (at >= startedAt) touched[id] = at;
+  }
+  return { todos: sorted([...todos.values()]), deleted: base.deleted, touched };
 }

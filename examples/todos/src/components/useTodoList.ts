@@ -15,8 +15,8 @@ import {
   type ListTodo,
   listKey,
   mergeTodo,
+  reconcile,
   restore,
-  withLocalEdits,
 } from './todoCache';
 
 /** The server said no (invalid input, deleted todo): roll back, do not retry. */
@@ -63,8 +63,12 @@ export function useTodoList(listId: string, initial: Todo[], user: string) {
 
   const query = useQuery({
     queryKey: key,
-    queryFn: async () => withLocalEdits(queryClient.getQueryData(key), await fetchList(listId)),
-    initialData: (): ListData => ({ todos: initial, deleted: {} }),
+    queryFn: async () => {
+      const startedAt = performance.now();
+      const todos = await fetchList(listId);
+      return reconcile(queryClient.getQueryData(key), todos, startedAt);
+    },
+    initialData: (): ListData => ({ todos: initial, deleted: {}, touched: {} }),
   });
 
   usePatchOnEvent(channel, 'todo.upserted', key, (current: ListData | undefined, message) =>
@@ -95,6 +99,7 @@ export function useTodoList(listId: string, initial: Todo[], user: string) {
     queryClient.setQueryData<ListData>(key, update);
   const refused = (error: Error) => {
     if (error instanceof Refusal) setProblem(error.message);
+    else setProblem(`Could not save: ${error.message}`);
   };
   const find = (id: string): ListTodo | undefined =>
     queryClient.getQueryData<ListData>(key)?.todos.find((t) => t.id === id);
