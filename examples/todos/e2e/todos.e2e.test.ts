@@ -1,3 +1,4 @@
+import { type PostgresServerHandle, startPostgresServer } from '@patchbay/realtime-testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Provider } from '../realtime.config';
@@ -58,19 +59,28 @@ async function rename(page: Page, from: string, to: string): Promise<void> {
 }
 
 for (const provider of PROVIDERS) {
-  describe(`todos example on ${provider} in Chromium`, () => {
+  // One provider runs on a real PostgreSQL server (DATABASE_URL), the others on embedded PGlite:
+  // the same app, no code change.
+  const onPostgres = provider === 'socketio';
+  describe(`todos example on ${provider} (${onPostgres ? 'PostgreSQL' : 'PGlite'}) in Chromium`, () => {
     let backend: Backend;
+    let database: PostgresServerHandle | undefined;
     let app: NextApp;
     const tabs: Tab[] = [];
 
     beforeAll(async () => {
       backend = await startBackend(provider, { port: 0 });
-      app = await startNextApp(backend.env);
+      database = onPostgres ? await startPostgresServer() : undefined;
+      app = await startNextApp({
+        ...backend.env,
+        ...(database ? { DATABASE_URL: database.url } : {}),
+      });
     });
 
     afterAll(async () => {
       for (const tab of tabs) await tab.context.close().catch(() => {});
       await app?.close();
+      await database?.stop();
       await backend?.close();
     });
 
@@ -181,9 +191,14 @@ for (const provider of PROVIDERS) {
       expect(await shown(bob)).toEqual(['rye bread|true', 'eggs|false', 'jam|false']);
       expect(await pending(bob)).toBe(3);
       expect(await inDatabase(list)).toEqual(['bread|false']);
+      // Meanwhile Alice adds one: committed before Bob's edits, so listed before them.
+      await add(alice, 'tea');
+      await expect
+        .poll(() => inDatabase(list), { timeout: 15_000 })
+        .toEqual(['bread|false', 'tea|false']);
 
       await bobTab.context.setOffline(false);
-      const expected = ['rye bread|true', 'eggs|false', 'jam|false'];
+      const expected = ['rye bread|true', 'tea|false', 'eggs|false', 'jam|false'];
       await expect.poll(() => inDatabase(list), { timeout: 30_000 }).toEqual(expected);
       await expect.poll(() => shown(alice), { timeout: 30_000 }).toEqual(expected);
       await expect.poll(() => shown(bob), { timeout: 30_000 }).toEqual(expected);

@@ -35,6 +35,10 @@ export async function startBackend(
         close: async () => {},
       };
     case 'socketio': {
+      // A hub you run yourself (`patchbay-server --publish-secret …`), or one started here.
+      if (process.env.PATCHBAY_HUB_URL && process.env.PATCHBAY_PUBLISH_SECRET) {
+        return passThrough(provider, `the Patchbay hub at ${process.env.PATCHBAY_HUB_URL}`);
+      }
       const publishSecret = randomBytes(24).toString('hex');
       const server = await createHubServer({
         port: options.port ?? 8787,
