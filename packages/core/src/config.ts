@@ -220,7 +220,10 @@ async function loadTransport(
   try {
     module = loader
       ? await loader()
-      : ((await import(/* @vite-ignore */ specifier)) as AdapterModule);
+      : // A runtime import bundlers leave alone (a bundle includes only what `loaders` names).
+        ((await import(
+          /* @vite-ignore */ /* webpackIgnore: true */ /* turbopackIgnore: true */ specifier
+        )) as AdapterModule);
   } catch (error) {
     throw new RealtimeError(
       ErrorCodes.AdapterMissing,
