@@ -103,18 +103,27 @@ export class MemoryHub {
 
   // Server-side API ----------------------------------------------------------------------------
 
-  /** Publish from the server: delivered to every subscriber, stored in history. */
+  /**
+   * Publish from the server: delivered to every subscriber, stored in history. `clientId` is who
+   * the message is from, as receivers see it (the server vouches for it).
+   */
   publish(
     channel: string,
     event: string,
     data: unknown,
-    options: { id?: string } = {},
+    options: { id?: string; clientId?: string } = {},
   ): TransportMessage {
     // Server-side publishes are relayed as given, duplicates included, as provider HTTP APIs do:
     // dropping a repeated id is the client's job.
     return this.#store(
       undefined,
-      { channel, id: options.id ?? createMessageId(), event, data },
+      {
+        channel,
+        id: options.id ?? createMessageId(),
+        event,
+        data,
+        ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
+      },
       false,
     );
   }
@@ -379,7 +388,7 @@ export class MemoryHub {
 
   #store(
     connection: Connection | undefined,
-    message: { channel: string; id: string; event: string; data: unknown },
+    message: { channel: string; id: string; event: string; data: unknown; clientId?: string },
     idempotent = true,
   ): TransportMessage {
     const state = this.#channel(message.channel);
@@ -393,7 +402,11 @@ export class MemoryHub {
       data: message.data,
       timestamp: Date.now(),
       seq: ++state.seq,
-      ...(connection ? { clientId: connection.clientId, connectionId: connection.id } : {}),
+      ...(connection
+        ? { clientId: connection.clientId, connectionId: connection.id }
+        : message.clientId !== undefined
+          ? { clientId: message.clientId }
+          : {}),
     };
     state.history.push(stored);
     state.ids.set(stored.id, stored);
