@@ -1,7 +1,7 @@
 'use server';
 
 import type { z } from 'zod';
-import { getTodoStore } from '@/db';
+import { getTodoStore, TodoIdTakenError } from '@/db';
 import { currentUser } from '@/server/identity';
 import { publisher } from '@/server/publisher';
 import {
@@ -52,7 +52,15 @@ export async function createTodo(listId: string, input: unknown): Promise<Action
   if (!parsed.success) return invalid(parsed.error);
   const user = await currentUser();
   if (!user) return signInFirst;
-  const todo = await (await getTodoStore()).create(list.data, parsed.data, user);
+  let todo: Todo;
+  try {
+    todo = await (await getTodoStore()).create(list.data, parsed.data, user);
+  } catch (error) {
+    // The id belongs to another list or to a deleted todo: a final answer, not worth a retry.
+    if (error instanceof TodoIdTakenError)
+      return { ok: false, code: 'invalid', message: error.message };
+    throw error;
+  }
   await announce(list.data, todo, user);
   return { ok: true, value: todo };
 }
