@@ -1,0 +1,12 @@
+export type {
+  BrowserLikeWebSocket,
+  SupabaseAuthorize,
+  SupabaseAuthRejection,
+  SupabaseChannelAction,
+  SupabaseClaims,
+  SupabaseEmulator,
+  SupabaseEmulatorClientOptions,
+  SupabaseEmulatorOptions,
+  SupabaseServicePublishOptions,
+} from './createSupabaseEmulator.js';
+export { createSupabaseEmulator, DEFAULT_SUPABASE_JWT_SECRET } from './createSupabaseEmulator.js';
