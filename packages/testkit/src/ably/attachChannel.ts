@@ -46,19 +46,25 @@ export function attachFrom(
   // A re-attach with a channelSerial asks for what was missed since: replay it when history
   // still covers the gap, and only then claim continuity (RESUMED). A re-attach without one (the
   // channel was empty when this connection attached and it has seen nothing since) missed
-  // everything the channel holds.
+  // everything the channel holds. Without continuity nothing is replayed, as on Ably: the client
+  // reads what it missed from history up to the attach point (`untilAttach`).
   const from = message.channelSerial ?? (wasAttached ? formatSerial(0) : undefined);
-  const replay = from ? channel.since(from) : undefined;
-  const continuity = replay !== undefined && !session.presenceLost;
+  const since = from ? channel.since(from) : undefined;
+  const continuity = since !== undefined && !session.presenceLost;
+  const replay = continuity ? since : [];
   let flags = modes | (continuity ? Flag.RESUMED : 0);
   if (channel.members.size > 0) flags |= Flag.HAS_PRESENCE;
+  // The ATTACHED that starts a replay carries the position the client resumed from; each replayed
+  // MESSAGE then moves it on. ably-js keeps the last channelSerial it received (RTL15b) and
+  // resumes from it: a link cut between ATTACHED and the replay must leave it before the
+  // messages it never got, or the next attach would claim continuity over them.
   session.send({
     action: Action.ATTACHED,
     channel: name,
-    channelSerial: channel.serial ?? null,
+    channelSerial: replay.length > 0 && from ? from : (channel.serial ?? null),
     flags,
   });
-  for (const missed of replay ?? []) {
+  for (const missed of replay) {
     if (!session.echo && missed.connectionId === session.id) continue;
     session.send({
       action: Action.MESSAGE,

@@ -75,6 +75,12 @@ export interface AblyEmulator {
   ): void;
   /** Forget a channel's history, so a re-attach cannot replay across the gap. */
   truncateHistory(channel: string): void;
+  /**
+   * Detach a channel from the service side (DETACHED with an error) for one connection or every
+   * one attached: ably-js re-attaches by itself, resuming from its channelSerial. Synchronous, so
+   * what a test publishes or truncates right after happens before that re-attach.
+   */
+  detachChannel(channel: string, connectionId?: string): void;
   /** An outage: close every socket and stop listening, keeping all state. */
   stop(): Promise<void>;
   /** Listen again on the same port after `stop()`. */
@@ -177,6 +183,10 @@ export async function createAblyEmulator(options: AblyEmulatorOptions = {}): Pro
       if (stored) ctx.deliver(channel, stored);
     },
     truncateHistory: (channel) => ctx.channel(channel).truncate(),
+    detachChannel: (channel, connectionId) => {
+      const sessions = connectionId !== undefined ? [session(connectionId)] : ctx.sessions.values();
+      for (const s of sessions) s.detachedByService(channel);
+    },
     stop: shutdown,
     start: listen,
     close: async () => {

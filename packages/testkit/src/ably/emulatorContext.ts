@@ -69,7 +69,8 @@ export class EmulatorContext {
       session.send({
         action: Action.MESSAGE,
         channel: channel.name,
-        channelSerial: channel.serial ?? null,
+        // The message's own position (the channel's for an ephemeral one, which has none).
+        channelSerial: message.serial ?? channel.serial ?? null,
         ...(message.connectionId !== undefined ? { connectionId: message.connectionId } : {}),
         timestamp: message.timestamp ?? Date.now(),
         messages: [message],

@@ -265,6 +265,21 @@ export class EmulatorSession {
     }
   }
 
+  /**
+   * The service detaches a channel it still holds for this connection (DETACHED with an error, as
+   * Ably sends when it moves a channel): live messages stop until the client attaches again,
+   * which ably-js does by itself (RTL13a) from its channelSerial. Presence is kept.
+   */
+  detachedByService(name: string): void {
+    if (!this.attachedHere.has(name)) return;
+    this.#ctx.channel(name).attached.delete(this.id);
+    this.send({
+      action: Action.DETACHED,
+      channel: name,
+      error: wireError(90198, 500, 'The service detached the channel (emulator fault).'),
+    });
+  }
+
   #detach(name: string): void {
     const channel = this.#ctx.channel(name);
     this.attachedHere.delete(name);

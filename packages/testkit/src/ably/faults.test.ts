@@ -1,6 +1,8 @@
 import * as Ably from 'ably';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { type AblyEmulator, createAblyEmulator } from './createAblyEmulator.js';
+import { Action, Flag, type ProtocolMessage } from './protocol.js';
 
 let emulator: AblyEmulator;
 const opened: Ably.Realtime[] = [];
@@ -92,5 +94,62 @@ describe('Ably emulator fault injection', () => {
     await emulator.start();
     await expect.poll(() => received).toEqual(['one', 'two']);
     expect(resumed).toEqual([true]);
+  });
+});
+
+/** A bare protocol client: the frames the emulator sends, and a way to send one. */
+async function rawConnection() {
+  const { endpoint, port, key } = emulator.clientOptions();
+  const socket = new WebSocket(
+    `ws://${endpoint}:${port}/?key=${encodeURIComponent(key)}&format=json`,
+  );
+  const frames: ProtocolMessage[] = [];
+  socket.on('message', (raw) => frames.push(JSON.parse(String(raw)) as ProtocolMessage));
+  await new Promise((resolve) => socket.once('open', resolve));
+  await expect.poll(() => frames.some((f) => f.action === Action.CONNECTED)).toBe(true);
+  return {
+    frames,
+    send: (frame: ProtocolMessage) => socket.send(JSON.stringify(frame)),
+    close: () => socket.terminate(),
+  };
+}
+
+describe('Ably emulator channel serials on a replaying re-attach', () => {
+  it('ATTACHED carries the serial the client resumed from and each replayed message moves it on', async () => {
+    const client = await rawConnection();
+    try {
+      const channel = 'serial-room';
+      client.send({ action: Action.ATTACH, channel });
+      await expect.poll(() => client.frames.some((f) => f.action === Action.ATTACHED)).toBe(true);
+      emulator.publish(channel, { name: 'n', data: 'one' });
+      await expect.poll(() => client.frames.at(-1)?.action).toBe(Action.MESSAGE);
+      const position = client.frames.at(-1)?.channelSerial as string;
+
+      // The service detaches the channel; two messages are published before the re-attach.
+      emulator.detachChannel(channel);
+      emulator.publish(channel, { name: 'n', data: 'two' });
+      emulator.publish(channel, { name: 'n', data: 'three' });
+      await expect.poll(() => client.frames.at(-1)?.action).toBe(Action.DETACHED);
+      const from = client.frames.length;
+      client.send({ action: Action.ATTACH, channel, channelSerial: position });
+      await expect.poll(() => client.frames.length - from).toBe(3);
+      const [attached, two, three] = client.frames.slice(from);
+      expect(attached?.action).toBe(Action.ATTACHED);
+      expect((attached?.flags ?? 0) & Flag.RESUMED).toBe(Flag.RESUMED);
+      // Were the link cut right after ATTACHED, a resume from its serial replays both again.
+      expect(attached?.channelSerial).toBe(position);
+      expect([two?.messages?.[0]?.data, two?.channelSerial]).toEqual([
+        'two',
+        two?.messages?.[0]?.serial,
+      ]);
+      expect([three?.messages?.[0]?.data, three?.channelSerial]).toEqual([
+        'three',
+        three?.messages?.[0]?.serial,
+      ]);
+      expect(two?.channelSerial).not.toBe(position);
+      expect(three?.channelSerial).not.toBe(two?.channelSerial);
+    } finally {
+      client.close();
+    }
   });
 });
