@@ -135,7 +135,9 @@ export class AblyTransport implements Transport {
         // Ably re-attaches by itself after a reconnect; wait for it, and repair only a gap.
         feed.awaited = true;
         await feed.channel.attach();
-        const recovered = feed.gap ? await feed.recover() : true;
+        const replayed = feed.gap ? await feed.recover() : true;
+        // Ably's own re-attach may have given a gap up while this attach was waiting.
+        const recovered = !feed.takeUnreported() && replayed;
         await feed.sync();
         return { recovered, seq: feed.cursor.seq };
       }
@@ -155,7 +157,9 @@ export class AblyTransport implements Transport {
       await channel.presence.subscribe(['enter', 'update', 'leave'], feed.onPresence);
       feed.live = true;
       await feed.sync();
-      return { recovered: previous ? await feed.recover() : false, seq: cursor.seq };
+      const recovered = previous ? await feed.recover() : false;
+      feed.takeUnreported();
+      return { recovered, seq: cursor.seq };
     } catch (error) {
       if (created) {
         this.#unlisten(created);

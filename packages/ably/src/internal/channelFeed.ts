@@ -6,7 +6,7 @@ import {
 } from '@patchbay/realtime-core';
 import type * as Ably from 'ably';
 import { decodePresence, isEphemeral, toTransportMessage } from './codec.js';
-import { isAuthError } from './errors.js';
+import { channelError, isAuthError } from './errors.js';
 import { type ChannelCursor, type Replay, replayMissed } from './replayMissed.js';
 
 /** Pause before reading history again after a failed read, long enough to see the link drop. */
@@ -42,6 +42,8 @@ export class ChannelFeed {
   live = false;
   /** Core is re-attaching and reports the outcome itself (`recovered: false` → discontinuity). */
   awaited = false;
+  /** A gap given up while core was re-attaching, not yet reported (see `takeUnreported`). */
+  #unreported = false;
 
   constructor(name: string, channel: Ably.RealtimeChannel, cursor: ChannelCursor, host: FeedHost) {
     this.name = name;
@@ -72,17 +74,36 @@ export class ChannelFeed {
   };
 
   readonly onAttach = (change: Ably.ChannelStateChange): void => {
-    if (!this.live || change.resumed) return;
+    if (!this.live) return;
+    // A resumed attach continues the stream from where it stood, which is still behind a gap
+    // whose replay failed (the link or the channel went down during the read): replay it now.
+    if (change.resumed && !this.gap) return;
     this.open();
-    // Ably re-attached on its own: repair now. When core is re-attaching too it reports the result.
-    this.recover().then(
-      (complete) => {
-        if (!complete && !this.awaited)
-          this.#host.sink.discontinuity(this.name, 'history-unavailable');
-      },
-      () => {},
-    );
+    void this.#repair();
   };
+
+  /**
+   * Ably re-attached on its own: replay the open gap. A read that failed because the link or the
+   * channel went down is left to the next attach, unless that attach already happened while the
+   * read was failing (it joined the failing read): then read again now. A refused read (the
+   * token may not read history) cannot succeed later: the channel goes live and reports the gap.
+   */
+  async #repair(): Promise<void> {
+    while (this.gap) {
+      try {
+        await this.recover();
+        return;
+      } catch (error) {
+        if (!this.gap || this.awaited) return; // core is re-attaching: it gets the error itself
+        if (isAuthError(error)) {
+          this.#host.sink.error?.(channelError(error, this.name, 'read history'));
+          this.#goLive({ messages: [], complete: false });
+          return;
+        }
+        if (!this.#host.connected() || this.channel.state !== 'attached') return;
+      }
+    }
+  }
 
   /** Tell core who is here (Ably's own presence map, synced on attach). */
   async sync(): Promise<void> {
@@ -93,13 +114,24 @@ export class ChannelFeed {
   /**
    * Replay the open gap from history, then the held live messages (minus those history already
    * had). Resolves whether the replay was complete. Rejects, keeping the gap open, when the read
-   * failed because the link is down: the next re-attach replays the same gap.
+   * failed because the link or the channel is down (the next re-attach, resumed or not, replays
+   * the same gap) or was refused.
    */
   recover(): Promise<boolean> {
     this.#recovering ??= this.#replay().finally(() => {
       this.#recovering = undefined;
     });
     return this.#recovering;
+  }
+
+  /**
+   * Whether a gap was given up while core was re-attaching and is not reported yet: core reports
+   * it (`recovered: false`). Reading it clears it.
+   */
+  takeUnreported(): boolean {
+    const unreported = this.#unreported;
+    this.#unreported = false;
+    return unreported;
   }
 
   async #replay(): Promise<boolean> {
@@ -125,6 +157,16 @@ export class ChannelFeed {
         replay = { messages: [], complete: false };
       }
     }
+    this.#goLive(replay);
+    return replay.complete;
+  }
+
+  /**
+   * Close the gap: deliver the replay when it is complete, then the held live messages (minus
+   * those the replay had). An incomplete replay is reported once: by core when it is
+   * re-attaching (it reads `recovered`), otherwise here.
+   */
+  #goLive(replay: Replay): void {
     const held = this.#held ?? [];
     this.#held = undefined;
     if (replay.complete) for (const message of replay.messages) this.#deliver(message);
@@ -132,7 +174,9 @@ export class ChannelFeed {
     else this.cursor.serial = replay.messages.at(-1)?.serial ?? this.cursor.serial;
     const replayed = new Set(replay.messages.map((message) => message.id));
     for (const message of held) if (!replayed.has(message.id)) this.#deliver(message);
-    return replay.complete;
+    if (replay.complete) return;
+    if (this.awaited) this.#unreported = true;
+    else this.#host.sink.discontinuity(this.name, 'history-unavailable');
   }
 
   #deliver(message: Ably.InboundMessage): void {
