@@ -120,13 +120,16 @@ export class EmulatorSocket {
       return;
     }
     const sub = this.#subs.get(message.topic);
-    if (!sub || (message.joinRef && message.joinRef !== sub.joinRef)) {
+    if (!sub) {
       // Phoenix answers a leave for an unknown channel with ok, anything else with an error.
       if (message.event === 'phx_leave') this.send(replyMessage(message, 'ok'));
-      else this.send(replyMessage(message, 'error', { reason: 'unmatched topic' }));
+      else this.send(unmatched(message));
       return;
     }
     if (message.event === 'phx_leave') {
+      // A leave from an older join raced a server close: Phoenix ignores it.
+      if (message.joinRef !== null && sub.joinRef !== null && message.joinRef !== sub.joinRef)
+        return;
       this.send(replyMessage(message, 'ok'));
       this.#close(sub);
       return;
@@ -136,7 +139,7 @@ export class EmulatorSocket {
 
   async #join(message: PhoenixMessage): Promise<void> {
     if (!message.topic.startsWith('realtime:')) {
-      this.send(replyMessage(message, 'error', { reason: 'unmatched topic' }));
+      this.send(unmatched(message));
       return;
     }
     // A second join of a joined topic replaces the first, which Phoenix closes.
@@ -214,4 +217,9 @@ export class EmulatorSocket {
     this.#subs.clear();
     this.#onClose(this);
   }
+}
+
+/** Phoenix's answer to a message for a topic it has no channel for (no join_ref). */
+function unmatched(message: PhoenixMessage): PhoenixMessage {
+  return replyMessage({ ...message, joinRef: null }, 'error', { reason: 'unmatched topic' });
 }
