@@ -1,0 +1,224 @@
+import {
+  ConfigError,
+  type Transport,
+  type TransportCapabilities,
+  type TransportConnection,
+  type TransportConnectRequest,
+  type TransportPublish,
+  type TransportSubscribeOptions,
+  type TransportSubscribeResult,
+} from '@patchbay/realtime-core';
+import type {
+  RealtimeChannel,
+  RealtimeClient,
+  WebSocketLikeConstructor,
+} from '@supabase/realtime-js';
+import type { SupabaseTransportOptions } from '../supabaseTransport.js';
+import { ChannelFeed, type FeedHost } from './channelFeed.js';
+import { realtimeEndpoint } from './endpoint.js';
+import { toEnvelope } from './envelope.js';
+import { lostError } from './errors.js';
+import { Link } from './link.js';
+import { watchSocket } from './watchSocket.js';
+
+export type SupabaseTransportSettings = SupabaseTransportOptions &
+  Required<Pick<SupabaseTransportOptions, 'maxMessageBytes' | 'RealtimeClient'>>;
+
+/** The longest delay a timer takes (≈ 24.8 days): realtime-js then never drops an idle socket. */
+const NEVER_MS = 2 ** 31 - 1;
+
+/**
+ * The Supabase transport (`linkMode: 'persistent'`): one realtime-js client per transport (its
+ * own, reused by every `connect()`, or the app's), one realtime-js channel per Patchbay channel.
+ * See `supabaseTransport` for the behaviour; `Link` follows the socket, `ChannelFeed` a channel.
+ */
+export class SupabaseTransport implements Transport {
+  readonly provider = 'supabase';
+  readonly linkMode = 'persistent';
+  readonly capabilities: TransportCapabilities;
+  readonly #options: SupabaseTransportSettings;
+  /** The client this transport built: realtime-js adds page listeners per client, so one is kept. */
+  #own: RealtimeClient | undefined;
+  #link: Link | undefined;
+  readonly #feeds = new Map<string, ChannelFeed>();
+  /** Every realtime-js channel Patchbay made, so a stale one of ours is never taken for the app's. */
+  readonly #ours = new WeakSet<RealtimeChannel>();
+  #echo = true;
+
+  constructor(options: SupabaseTransportSettings) {
+    this.#options = options;
+    this.capabilities = Object.freeze({
+      clientPublish: true,
+      // `broadcast: { ack: true }`: Supabase answers each broadcast.
+      publishAck: true,
+      presence: true,
+      // Tracking again replaces the connection's meta in place (Phoenix Presence update).
+      presenceUpdate: true,
+      // Broadcast keeps no history for client channels: nothing to read or replay.
+      history: false,
+      recovery: false,
+      // `broadcast: { self }` decides whether a connection gets its own broadcasts.
+      echoControl: true,
+      maxMessageBytes: options.maxMessageBytes,
+      // Supabase removes a member as soon as its socket goes: core holds that leave for the grace.
+      presenceGrace: false,
+    });
+  }
+
+  async connect(request: TransportConnectRequest): Promise<TransportConnection> {
+    this.disconnect();
+    this.#echo = request.echo;
+    const shared = this.#options.client;
+    const client = shared ?? this.#ownClient();
+    const link = new Link(client, request, shared === undefined);
+    this.#link = link;
+    if (shared && request.token !== undefined) {
+      // The app's client: Patchbay's token is set once; refreshing it stays with the app.
+      await client.setAuth(request.token);
+    }
+    return link.open();
+  }
+
+  /** Leaves Patchbay's channels (members leave at once); the app's client stays connected. */
+  disconnect(): void {
+    const link = this.#link;
+    this.#link = undefined;
+    const feeds = [...this.#feeds.values()];
+    this.#feeds.clear();
+    if (!link) return;
+    link.close();
+    // Announced first: others show these leaves now, not after their grace.
+    for (const feed of feeds) feed.signalLeave();
+    for (const feed of feeds) void feed.release();
+    if (link.owned) void link.client.disconnect();
+  }
+
+  reconnectNow(): void {
+    this.#link?.reconnectNow();
+  }
+
+  async subscribe(
+    name: string,
+    _options: TransportSubscribeOptions,
+  ): Promise<TransportSubscribeResult> {
+    const feed = await this.#feed(name);
+    feed.held = true;
+    feed.awaited = true;
+    try {
+      await feed.ready();
+    } catch (error) {
+      if (this.#feeds.get(name) === feed) {
+        this.#feeds.delete(name);
+        void feed.release();
+      }
+      throw error;
+    } finally {
+      feed.awaited = false;
+    }
+    // Broadcast has no history: a re-attach after a reconnect cannot replay (core reports it).
+    return { recovered: false };
+  }
+
+  async unsubscribe(name: string): Promise<void> {
+    const feed = this.#feeds.get(name);
+    this.#feeds.delete(name);
+    if (!feed) return;
+    feed.signalLeave();
+    await feed.release();
+  }
+
+  async publish(message: TransportPublish): Promise<void> {
+    const link = this.#live();
+    const feed = await this.#feed(message.channel);
+    await feed.send(message.event, toEnvelope(message, link.clientId), message.ephemeral === true);
+  }
+
+  async presenceEnter(channel: string, data: unknown): Promise<void> {
+    await (await this.#feed(channel)).track(data);
+  }
+
+  /** Tracking again replaces this connection's data in place: others see one update. */
+  async presenceUpdate(channel: string, data: unknown): Promise<void> {
+    await (await this.#feed(channel)).track(data);
+  }
+
+  async presenceLeave(channel: string): Promise<void> {
+    await this.#feeds.get(channel)?.untrack();
+  }
+
+  /**
+   * The feed of a channel, joining it if needed (a channel published to or entered without a
+   * subscription is joined too: the publish then has Supabase's ack on this socket).
+   */
+  async #feed(name: string): Promise<ChannelFeed> {
+    const link = this.#live();
+    const existing = this.#feeds.get(name);
+    if (existing) return existing;
+    const stale = link.client.getChannels().find((channel) => channel.topic === `realtime:${name}`);
+    if (stale) {
+      if (!this.#ours.has(stale)) {
+        throw new ConfigError(
+          `supabaseTransport: the app's own client already uses the channel "${name}"; give Patchbay channels names of their own.`,
+        );
+      }
+      // Ours, still leaving after a release or a close: finish that before joining again.
+      await link.client.removeChannel(stale).catch(() => {});
+      const raced = this.#feeds.get(name);
+      if (raced) return raced;
+      if (this.#link !== link) throw lostError('the client was closed');
+    }
+    const host: FeedHost = {
+      sink: link.request.sink,
+      clientId: link.clientId,
+      connectionId: link.connectionId,
+      socketUp: () => link.client.isConnected(),
+      tokenRefused: (error) => link.fail(error),
+      channelDown: (error) => link.channelDown(error),
+      channelUp: () => link.channelUp(),
+    };
+    const feed = new ChannelFeed(
+      link.client,
+      name,
+      { echo: this.#echo, private: this.#options.private === true },
+      host,
+    );
+    this.#ours.add(feed.channel);
+    this.#feeds.set(name, feed);
+    return feed;
+  }
+
+  #ownClient(): RealtimeClient {
+    if (this.#own) return this.#own;
+    const options = this.#options;
+    const { transport, ...clientOptions } = options.clientOptions ?? {};
+    const Base = (transport ?? globalThis.WebSocket) as WebSocketLikeConstructor | undefined;
+    if (typeof Base !== 'function') {
+      throw new ConfigError(
+        'supabaseTransport: this runtime has no global WebSocket (Node 20): pass clientOptions.transport = WebSocket from "ws".',
+      );
+    }
+    try {
+      this.#own = new options.RealtimeClient(realtimeEndpoint(options.url as string), {
+        // A realtime-js client with no channels left disconnects its socket after a while: the
+        // Patchbay link stays up until the app closes it.
+        disconnectOnEmptyChannelsAfterMs: NEVER_MS,
+        ...clientOptions,
+        params: { ...options.params, apikey: options.apiKey as string },
+        transport: watchSocket(Base, () => this.#link?.events),
+        reconnectAfterMs: (tries) => this.#link?.retryIn(tries) ?? 1_000 * tries,
+        accessToken: () => this.#link?.token() ?? Promise.resolve(null),
+      });
+    } catch (error) {
+      throw new ConfigError(
+        `supabaseTransport: realtime-js refused its options (${(error as Error).message ?? error}). Check "url", "apiKey" and "clientOptions".`,
+        { cause: error },
+      );
+    }
+    return this.#own;
+  }
+
+  #live(): Link {
+    if (!this.#link) throw lostError('not connected');
+    return this.#link;
+  }
+}

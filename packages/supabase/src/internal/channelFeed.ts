@@ -1,0 +1,264 @@
+import {
+  AuthError,
+  ErrorCodes,
+  malformedFrameError,
+  PublishRejectedError,
+  RealtimeError,
+  type TransportSink,
+} from '@patchbay/realtime-core';
+import type { RealtimeChannel, RealtimeClient } from '@supabase/realtime-js';
+import { fromBroadcast, LEAVE_SIGNAL, type SupabaseEnvelope } from './envelope.js';
+import { joinError, lostError, refusalReason } from './errors.js';
+import { membersOf, type PresenceMeta } from './presence.js';
+
+/** What a feed needs from the transport that owns it. */
+export interface FeedHost {
+  sink: TransportSink;
+  /** This connection's identity and Patchbay connection id. */
+  clientId: string | undefined;
+  connectionId: string;
+  /** The socket is open (a channel error then is the channel's, not the link's). */
+  socketUp(): boolean;
+  /** A rejoin was refused for the token: the link cannot continue with it. */
+  tokenRefused(error: RealtimeError): void;
+  /** Shared clients: a channel saw the socket go down, or joined again. */
+  channelDown(error: RealtimeError): void;
+  channelUp(): void;
+}
+
+export interface FeedConfig {
+  echo: boolean;
+  private: boolean;
+}
+
+type Status = 'SUBSCRIBED' | 'TIMED_OUT' | 'CLOSED' | 'CHANNEL_ERROR';
+
+/**
+ * One Patchbay channel on one realtime-js channel (topic = the portable name). realtime-js joins
+ * it, and after a dropped socket or a channel error rejoins it by itself; the feed turns its
+ * subscribe statuses into attach outcomes, broadcasts into messages, and presence syncs into
+ * member lists. Broadcast keeps no history, so a rejoin after joined is a gap: core reports it
+ * when it re-attaches after a reconnect, the feed itself when only the channel was rejoined.
+ */
+export class ChannelFeed {
+  readonly name: string;
+  readonly channel: RealtimeChannel;
+  /** Core holds the channel (subscribed): its messages and members are delivered. */
+  held = false;
+  /** Core is re-attaching and reports the gap itself. */
+  awaited = false;
+  /** The presence data this connection tracks here, if it entered. */
+  entered: { data: unknown } | undefined;
+  readonly #client: RealtimeClient;
+  readonly #host: FeedHost;
+  #joined = false;
+  #everJoined = false;
+  /** Lost continuity while the socket stayed up: reported on the next join. */
+  #channelGap = false;
+  #waiters = new Set<{ resolve(): void; reject(error: unknown): void }>();
+  /** presence_refs whose owners announced a deliberate leave not yet applied by the server. */
+  readonly #hidden = new Set<string>();
+  #failed: RealtimeError | undefined;
+  #released = false;
+
+  constructor(client: RealtimeClient, name: string, config: FeedConfig, host: FeedHost) {
+    this.name = name;
+    this.#client = client;
+    this.#host = host;
+    this.channel = client.channel(name, {
+      config: {
+        // Acks make publish resolve on Supabase's word; `self` is core's echo option.
+        broadcast: { ack: true, self: config.echo },
+        presence: { key: host.clientId ?? host.connectionId, enabled: true },
+        private: config.private,
+      },
+    });
+    this.channel.on('broadcast', { event: '*' }, (message) =>
+      this.#onBroadcast(message.event, message.payload),
+    );
+    this.channel.on('presence', { event: 'sync' }, () => this.#onSync());
+    this.channel.subscribe((status, error) => this.#onStatus(status as Status, error));
+  }
+
+  get joined(): boolean {
+    return this.#joined;
+  }
+
+  /** Resolves once the channel is joined (now, or at the next join); rejects when it cannot be. */
+  ready(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#joined && this.channel.state === 'joined') return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.add({ resolve, reject }));
+  }
+
+  /** Broadcast one envelope; resolves on Supabase's ack (ephemeral: when handed over). */
+  async send(event: string, envelope: SupabaseEnvelope, ephemeral: boolean): Promise<void> {
+    await this.ready();
+    const sent = this.channel.send({ type: 'broadcast', event, payload: envelope });
+    if (ephemeral) {
+      sent.catch(() => {});
+      return;
+    }
+    const status = await sent;
+    if (status === 'ok') return;
+    if (status === 'timed out') {
+      throw lostError(`no ack for "${event}" within ${this.#client.timeout} ms`);
+    }
+    throw new PublishRejectedError(
+      this.name,
+      event,
+      'Supabase Realtime refused the broadcast (an RLS policy on realtime.messages that does not allow this user to send, or the project’s message rate limit)',
+    );
+  }
+
+  async track(data: unknown): Promise<void> {
+    await this.ready();
+    const meta: PresenceMeta = {
+      clientId: this.#host.clientId ?? this.#host.connectionId,
+      connectionId: this.#host.connectionId,
+      data: data === undefined ? null : data,
+    };
+    const status = await this.channel.track(meta as unknown as Record<string, unknown>);
+    if (status === 'ok') {
+      this.entered = { data: meta.data };
+      return;
+    }
+    if (status === 'timed out') throw lostError(`no answer to presence on "${this.name}"`);
+    throw new AuthError(
+      `Supabase Realtime refused presence on "${this.name}": allow presence for this user with an RLS policy on realtime.messages (extension = 'presence'), or stay under the project's presence rate limit.`,
+    );
+  }
+
+  /** Announce a deliberate leave (others show it at once), then stop tracking. */
+  async untrack(): Promise<void> {
+    this.signalLeave();
+    this.entered = undefined;
+    if (!this.#joined) return;
+    await this.channel.untrack();
+  }
+
+  /** Tell the others this connection leaves on purpose (not a dropped link). */
+  signalLeave(): void {
+    if (!this.entered || !this.#joined) return;
+    const mine = Object.values(this.channel.presenceState())
+      .flat()
+      .find((meta) => (meta as Record<string, unknown>).connectionId === this.#host.connectionId);
+    const envelope: SupabaseEnvelope = {
+      patchbay: 1,
+      id: globalThis.crypto.randomUUID(),
+      data: { connectionId: this.#host.connectionId, ref: mine?.presence_ref ?? null },
+      ...(this.#host.clientId !== undefined ? { clientId: this.#host.clientId } : {}),
+      timestamp: Date.now(),
+    };
+    this.channel
+      .send({ type: 'broadcast', event: LEAVE_SIGNAL, payload: envelope })
+      .catch(() => {});
+  }
+
+  /** Leave the channel for good (realtime-js stops rejoining it). */
+  release(): Promise<unknown> {
+    this.#released = true;
+    this.#fail(lostError(`"${this.name}" was released`));
+    return this.#client.removeChannel(this.channel).catch(() => {});
+  }
+
+  #onStatus(status: Status, error: Error | undefined): void {
+    if (this.#released) return;
+    if (status === 'SUBSCRIBED') {
+      const rejoin = this.#everJoined;
+      this.#joined = true;
+      this.#everJoined = true;
+      const waiters = [...this.#waiters];
+      this.#waiters.clear();
+      for (const waiter of waiters) waiter.resolve();
+      this.#host.channelUp();
+      if (rejoin && this.#channelGap && !this.awaited) {
+        // Rejoined while the socket stayed up: core did not see a reconnect, so report here.
+        this.#channelGap = false;
+        if (this.held) this.#host.sink.discontinuity(this.name, 'provider-cannot-replay');
+        if (this.entered) this.track(this.entered.data).catch(() => {});
+      }
+      this.#channelGap = false;
+      return;
+    }
+    if (status === 'CHANNEL_ERROR') {
+      const reason = refusalReason(error);
+      if (reason !== undefined) {
+        // Supabase refused the join: realtime-js would retry it forever, so stop here.
+        const refusal = joinError(reason, this.name);
+        if (this.#everJoined && refusal instanceof AuthError && /token/i.test(refusal.message)) {
+          this.#host.tokenRefused(refusal);
+        } else if (this.#everJoined && this.held && this.#waiters.size === 0) {
+          this.#host.sink.error?.(refusal);
+        }
+        this.#released = true;
+        this.#fail(refusal);
+        this.#client.removeChannel(this.channel).catch(() => {});
+        return;
+      }
+      const wasJoined = this.#joined;
+      this.#joined = false;
+      if (this.#host.socketUp()) {
+        if (wasJoined) this.#channelGap = true;
+      } else {
+        this.#host.channelDown(lostError(error?.message ?? 'the socket closed', error));
+      }
+      return;
+    }
+    if (status === 'CLOSED') {
+      // Closed by the server (e.g. its token checks), not by `release()`.
+      this.#joined = false;
+      this.#released = true;
+      const closed = new RealtimeError(
+        ErrorCodes.TransportError,
+        `Supabase Realtime closed "${this.name}"; resubscribe to join it again.`,
+        { retryable: true },
+      );
+      if (this.held && this.#waiters.size === 0) this.#host.sink.error?.(closed);
+      this.#fail(closed);
+    }
+    // TIMED_OUT: realtime-js tries the join again by itself.
+  }
+
+  #fail(error: RealtimeError): void {
+    this.#failed = error;
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  #onBroadcast(event: string, payload: unknown): void {
+    if (event === LEAVE_SIGNAL) {
+      this.#onLeaveSignal(payload);
+      return;
+    }
+    if (!this.held) return;
+    const inbound = fromBroadcast(this.name, event, payload);
+    if (inbound.kind === 'malformed') {
+      this.#host.sink.error?.(malformedFrameError('Supabase Realtime', 'broadcast', payload));
+      return;
+    }
+    this.#host.sink.message(inbound.message);
+  }
+
+  /** A member announced a deliberate leave: show it now, and hide it until the server applies it. */
+  #onLeaveSignal(payload: unknown): void {
+    const inbound = fromBroadcast(this.name, LEAVE_SIGNAL, payload);
+    if (inbound.kind !== 'message' || !inbound.message.clientId) return;
+    const body = inbound.message.data as { connectionId?: unknown; ref?: unknown } | null;
+    if (typeof body?.connectionId !== 'string') return;
+    if (typeof body.ref === 'string') this.#hidden.add(body.ref);
+    if (!this.held) return;
+    this.#host.sink.presence(this.name, {
+      type: 'leave',
+      member: { clientId: inbound.message.clientId, connectionId: body.connectionId, data: null },
+      deliberate: true,
+    });
+  }
+
+  #onSync(): void {
+    const { members, refs } = membersOf(this.channel.presenceState(), this.#hidden);
+    for (const ref of this.#hidden) if (!refs.has(ref)) this.#hidden.delete(ref);
+    if (this.held) this.#host.sink.presence(this.name, { type: 'sync', members });
+  }
+}

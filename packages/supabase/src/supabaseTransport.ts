@@ -1,0 +1,137 @@
+import { ConfigError, type Transport } from '@patchbay/realtime-core';
+import {
+  RealtimeClient,
+  type RealtimeClientOptions,
+  type WebSocketLikeConstructor,
+} from '@supabase/realtime-js';
+import { SupabaseTransport } from './internal/SupabaseTransport.js';
+
+/** realtime-js's client constructor (`RealtimeClient` from `@supabase/realtime-js`), or a compatible build. */
+export type RealtimeClientConstructor = new (
+  endPoint: string,
+  options?: RealtimeClientOptions,
+) => RealtimeClient;
+
+/**
+ * realtime-js options the transport passes through. Patchbay sets `accessToken` (from
+ * `createRealtime`'s `auth()`), `reconnectAfterMs` (from its reconnect policy) and the API key;
+ * `transport` is the WebSocket constructor (`ws` on Node 20, which has no global WebSocket).
+ */
+export type SupabaseClientOptions = Omit<
+  RealtimeClientOptions,
+  'accessToken' | 'reconnectAfterMs' | 'params' | 'transport'
+> & { transport?: WebSocketLikeConstructor | typeof WebSocket };
+
+export interface SupabaseTransportOptions {
+  /**
+   * Your project URL (`https://<ref>.supabase.co`, as for supabase-js) or the Realtime endpoint
+   * (`wss://<ref>.supabase.co/realtime/v1`). Not with `client`.
+   */
+  url?: string;
+  /** Your project's anon (publishable) key: public, safe in the browser. Not with `client`. */
+  apiKey?: string;
+  /** Extra socket params (`log_level`…), sent as the socket URL's query. */
+  params?: Record<string, string>;
+  /** More realtime-js options (`transport`, `timeout`, `heartbeatIntervalMs`, `logger`, `vsn`…). */
+  clientOptions?: SupabaseClientOptions;
+  /**
+   * The app's own realtime-js client (`supabase.realtime` from supabase-js, or a
+   * `RealtimeClient`), so the app keeps one socket. Patchbay joins and leaves only its own
+   * channels on it, never disconnects it, and leaves its auth and retry timings to the app
+   * (supabase-js keeps the user's session token on it; give `createRealtime` no `auth()`).
+   */
+  client?: RealtimeClient;
+  /**
+   * Join Patchbay channels as Supabase private channels (Realtime Authorization): each join,
+   * send and presence is checked against your RLS policies on `realtime.messages`. Default false.
+   */
+  private?: boolean;
+  /**
+   * Largest message, in bytes of JSON. Default 261 120: Supabase's 256 KB broadcast payload
+   * limit (Free plan) minus room for Patchbay's envelope; raise it on plans with a larger limit.
+   */
+  maxMessageBytes?: number;
+  /** Inject realtime-js's client constructor (a specific build). Default: the installed peer. */
+  RealtimeClient?: RealtimeClientConstructor;
+}
+
+/** Supabase's Free-plan broadcast payload limit (256 KB) minus 1 KB for the envelope. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 - 1024;
+
+/**
+ * The Supabase Realtime transport: Patchbay channels on Broadcast, members on Presence, over one
+ * long-lived realtime-js client per Patchbay client (or the app's own). realtime-js reconnects and
+ * rejoins channels by itself; the transport reports that to core (`reconnecting` → `connected`).
+ * Broadcast keeps no history here, so a channel that was rejoined emits `discontinuity`.
+ *
+ * ```ts
+ * createRealtime({
+ *   transport: supabaseTransport({ url: 'https://<ref>.supabase.co', apiKey: ANON_KEY }),
+ *   auth: async () => (await supabase.auth.getSession()).data.session?.access_token ?? '',
+ * });
+ * ```
+ */
+export function supabaseTransport(options: SupabaseTransportOptions): Transport {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError(
+      'supabaseTransport: pass { url, apiKey } (your project URL and anon key) or { client }.',
+    );
+  }
+  const { client } = options;
+  if (client !== undefined) {
+    if (typeof client?.channel !== 'function' || typeof client?.removeChannel !== 'function') {
+      throw new ConfigError(
+        'supabaseTransport: "client" must be a RealtimeClient from @supabase/realtime-js (e.g. supabase.realtime).',
+      );
+    }
+    for (const field of ['url', 'apiKey', 'params', 'clientOptions', 'RealtimeClient'] as const) {
+      if (options[field] !== undefined) {
+        throw new ConfigError(
+          `supabaseTransport: "${field}" is unused with "client" (the app's client keeps its own settings); remove one of them.`,
+        );
+      }
+    }
+  } else {
+    if (typeof options.url !== 'string' || !/^(https?|wss?):\/\/[^/]/.test(options.url)) {
+      throw new ConfigError(
+        `supabaseTransport: "url" must be your project URL (https://<ref>.supabase.co) or its Realtime endpoint (wss://…/realtime/v1); got ${JSON.stringify(options.url)}.`,
+      );
+    }
+    if (typeof options.apiKey !== 'string' || options.apiKey.length === 0) {
+      throw new ConfigError(
+        'supabaseTransport: "apiKey" must be your project\'s anon (publishable) key, from the dashboard\'s API settings (or pass "client").',
+      );
+    }
+    if (
+      options.params !== undefined &&
+      (typeof options.params !== 'object' ||
+        Object.values(options.params).some((value) => typeof value !== 'string'))
+    ) {
+      throw new ConfigError(
+        'supabaseTransport: "params" must be an object of string values (socket URL query parameters).',
+      );
+    }
+    const Constructor = options.RealtimeClient ?? RealtimeClient;
+    if (typeof Constructor !== 'function') {
+      throw new ConfigError(
+        'supabaseTransport: "RealtimeClient" must be a constructor (RealtimeClient from "@supabase/realtime-js").',
+      );
+    }
+  }
+  const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (!(Number.isInteger(max) && max >= 1024)) {
+    throw new ConfigError(
+      `supabaseTransport: "maxMessageBytes" must be a whole number of bytes ≥ 1024 (your plan's broadcast payload limit); got ${JSON.stringify(options.maxMessageBytes)}.`,
+    );
+  }
+  if (options.private !== undefined && typeof options.private !== 'boolean') {
+    throw new ConfigError(
+      `supabaseTransport: "private" must be true or false; got ${JSON.stringify(options.private)}.`,
+    );
+  }
+  return new SupabaseTransport({
+    ...options,
+    maxMessageBytes: max,
+    RealtimeClient: options.RealtimeClient ?? RealtimeClient,
+  });
+}
