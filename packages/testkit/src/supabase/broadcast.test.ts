@@ -1,19 +1,16 @@
 import {
   REALTIME_SUBSCRIBE_STATES,
   type RealtimeChannel,
-  RealtimeClient,
+  type RealtimeClient,
 } from '@supabase/realtime-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSupabaseEmulator, type SupabaseEmulator } from './createSupabaseEmulator.js';
+import { testClients } from './internal/testClients.js';
 
 let emulator: SupabaseEmulator;
-const opened: RealtimeClient[] = [];
-
-function client(options: Record<string, unknown> = {}): RealtimeClient {
-  const realtime = new RealtimeClient(emulator.url, { ...emulator.clientOptions(), ...options });
-  opened.push(realtime);
-  return realtime;
-}
+const clients = testClients(() => emulator);
+const client = (options: Parameters<typeof clients.client>[0] = {}): RealtimeClient =>
+  clients.client(options);
 
 /** Subscribe and resolve with the first terminal status (and its error, if any). */
 function subscribed(channel: RealtimeChannel): Promise<{ status: string; error?: Error }> {
@@ -25,11 +22,7 @@ function subscribed(channel: RealtimeChannel): Promise<{ status: string; error?:
 beforeAll(async () => {
   emulator = await createSupabaseEmulator();
 });
-afterEach(async () => {
-  for (const realtime of opened.splice(0)) {
-    await realtime.removeAllChannels();
-  }
-});
+afterEach(() => clients.closeAll());
 afterAll(async () => {
   await emulator.close();
 });
