@@ -1,3 +1,9 @@
+/**
+ * A local Supabase Realtime emulator for tests and offline development — never a production
+ * server. See `createSupabaseEmulator`.
+ *
+ * @module
+ */
 export type {
   BrowserLikeWebSocket,
   SupabaseAuthorize,

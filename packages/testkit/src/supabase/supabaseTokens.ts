@@ -83,15 +83,13 @@ export async function signSupabaseToken(
   secret: Uint8Array,
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const withDefaults: Record<string, unknown> = {
-    role: 'authenticated',
-    iat: now,
-    exp: now + 3600,
-  };
-  for (const [key, value] of Object.entries(claims)) {
-    if (value === undefined) delete withDefaults[key];
-    else withDefaults[key] = value;
-  }
+  const defaults: Record<string, unknown> = { role: 'authenticated', iat: now, exp: now + 3600 };
+  // The caller's claims keep their order (so the demo keys come out byte for byte as the CLI's).
+  const withDefaults: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(claims))
+    if (value !== undefined) withDefaults[key] = value;
+  for (const [key, value] of Object.entries(defaults))
+    if (!(key in claims)) withDefaults[key] = value;
   return new SignJWT(withDefaults as JWTPayload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .sign(secret);
