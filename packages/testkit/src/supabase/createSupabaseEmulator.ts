@@ -1,13 +1,12 @@
-import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { acceptUpgrade } from './acceptUpgrade.js';
 import { EmulatorHub, type SupabaseAuthorize, type SupabaseAuthRejection } from './emulatorHub.js';
-import { EmulatorSocket } from './emulatorSocket.js';
+import type { EmulatorSocket } from './emulatorSocket.js';
 import type { EmulatorSettings } from './joinChannel.js';
-import type { Vsn } from './phoenixProtocol.js';
-import { connectRefusal } from './refusals.js';
 import { createRestHandler } from './restBroadcast.js';
-import { demoKeyClaims, signSupabaseToken, verifySupabaseToken } from './supabaseTokens.js';
+import { demoKeyClaims, signSupabaseToken } from './supabaseTokens.js';
 
 export type {
   SupabaseAuthorize,
@@ -158,43 +157,14 @@ export async function createSupabaseEmulator(
   let server: Server | undefined;
   let wss: WebSocketServer | undefined;
 
-  const accept = async (req: IncomingMessage, raw: Socket, head: Buffer, ws: WebSocketServer) => {
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    if (!/^(?:\/realtime\/v1|\/socket)\/websocket\/?$/.test(url.pathname)) {
-      return refuseUpgrade(raw, 404, { error: 'Not Found' });
-    }
-    const vsn = url.searchParams.get('vsn') ?? '1.0.0';
-    if (vsn !== '1.0.0' && vsn !== '2.0.0') {
-      return refuseUpgrade(raw, 403, {
-        error: `The client's requested transport version "${vsn}" is not supported`,
-      });
-    }
-    const header = req.headers['x-api-key'];
-    const apiToken = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('apikey');
-    if (!apiToken) return refuseUpgrade(raw, ...asHttp(connectRefusal('missing_api_key')));
-    const check = await verifySupabaseToken(apiToken, secret);
-    if (!check.ok) return refuseUpgrade(raw, ...asHttp(connectRefusal(check.refusal)));
-    if (hub.refused('connect', check.claims)) {
-      return refuseUpgrade(raw, ...asHttp(connectRefusal({ reason: 'signature_error' })));
-    }
-    ws.handleUpgrade(req, raw, head, (socket) => {
-      const session = new EmulatorSocket(
-        socket,
-        settings,
-        vsn as Vsn,
-        check.claims,
-        apiToken,
-        (s) => sockets.delete(s.id),
-      );
-      sockets.set(session.id, session);
-    });
-  };
-
   const listen = async () => {
     const http = createServer(createRestHandler(settings));
     const upgrades = new WebSocketServer({ noServer: true });
     http.on('upgrade', (req, raw: Socket, head: Buffer) => {
-      void accept(req, raw, head, upgrades).catch(() => raw.destroy());
+      void acceptUpgrade(settings, req, raw, head, upgrades, (session) => {
+        sockets.set(session.id, session);
+        return () => sockets.delete(session.id);
+      }).catch(() => raw.destroy());
     });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -283,20 +253,4 @@ export async function createSupabaseEmulator(
     start: listen,
     close: shutdown,
   };
-}
-
-function asHttp(refusal: { status: number; error: string }): [number, { error: string }] {
-  return [refusal.status, { error: refusal.error }];
-}
-
-/** Answer a WebSocket upgrade with a plain HTTP error, as Phoenix's `handle_error` does. */
-function refuseUpgrade(raw: Socket, status: number, body: { error: string }): void {
-  const text = JSON.stringify(body);
-  raw.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-      'content-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(text)}\r\n` +
-      'connection: close\r\n\r\n' +
-      text,
-  );
 }
