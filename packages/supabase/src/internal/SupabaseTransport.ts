@@ -44,6 +44,8 @@ export class SupabaseTransport implements Transport {
   /** Every realtime-js channel Patchbay made, so a stale one of ours is never taken for the app's. */
   readonly #ours = new WeakSet<RealtimeChannel>();
   #echo = true;
+  /** Our client's disconnect in progress: realtime-js ignores `connect()` until it is done. */
+  #closing: Promise<unknown> = Promise.resolve();
 
   constructor(options: SupabaseTransportSettings) {
     this.#options = options;
@@ -72,6 +74,7 @@ export class SupabaseTransport implements Transport {
     const client = shared ?? this.#ownClient();
     const link = new Link(client, request, shared === undefined);
     this.#link = link;
+    if (!shared) await this.#closing;
     if (shared && request.token !== undefined) {
       // The app's client: Patchbay's token is set once; refreshing it stays with the app.
       await client.setAuth(request.token);
@@ -90,7 +93,7 @@ export class SupabaseTransport implements Transport {
     // Announced first: others show these leaves now, not after their grace.
     for (const feed of feeds) feed.signalLeave();
     for (const feed of feeds) void feed.release();
-    if (link.owned) void link.client.disconnect();
+    if (link.owned) this.#closing = link.client.disconnect().catch(() => {});
   }
 
   reconnectNow(): void {
@@ -175,6 +178,7 @@ export class SupabaseTransport implements Transport {
       tokenRefused: (error) => link.fail(error),
       channelDown: (error) => link.channelDown(error),
       channelUp: () => link.channelUp(),
+      alive: () => link.alive(),
     };
     const feed = new ChannelFeed(
       link.client,
@@ -206,6 +210,10 @@ export class SupabaseTransport implements Transport {
         params: { ...options.params, apikey: options.apiKey as string },
         transport: watchSocket(Base, () => this.#link?.events),
         reconnectAfterMs: (tries) => this.#link?.retryIn(tries) ?? 1_000 * tries,
+        heartbeatCallback: (status, latency) => {
+          this.#link?.heartbeat(status);
+          clientOptions.heartbeatCallback?.(status, latency);
+        },
         accessToken: () => this.#link?.token() ?? Promise.resolve(null),
       });
     } catch (error) {

@@ -9,7 +9,7 @@ import {
 import type { RealtimeChannel, RealtimeClient } from '@supabase/realtime-js';
 import { fromBroadcast, LEAVE_SIGNAL, type SupabaseEnvelope } from './envelope.js';
 import { joinError, lostError, refusalReason } from './errors.js';
-import { membersOf, type PresenceMeta } from './presence.js';
+import { type PresenceMeta, PresenceMirror } from './presence.js';
 
 /** What a feed needs from the transport that owns it. */
 export interface FeedHost {
@@ -24,7 +24,16 @@ export interface FeedHost {
   /** Shared clients: a channel saw the socket go down, or joined again. */
   channelDown(error: RealtimeError): void;
   channelUp(): void;
+  /** The server answers this socket right now (a heartbeat round trip); false when unknown. */
+  alive(): Promise<boolean>;
 }
+
+/**
+ * How long a broadcast on a private channel may go unacknowledged before the transport asks
+ * whether the server is there at all. Supabase drops a broadcast that RLS does not allow without
+ * a reply; one that is still unanswered when a later heartbeat is answered was refused.
+ */
+const REFUSAL_CHECK_MS = 1_000;
 
 export interface FeedConfig {
   echo: boolean;
@@ -51,6 +60,7 @@ export class ChannelFeed {
   entered: { data: unknown } | undefined;
   readonly #client: RealtimeClient;
   readonly #host: FeedHost;
+  readonly #private: boolean;
   #joined = false;
   #everJoined = false;
   /** Lost continuity while the socket stayed up: reported on the next join. */
@@ -58,6 +68,7 @@ export class ChannelFeed {
   #waiters = new Set<{ resolve(): void; reject(error: unknown): void }>();
   /** presence_refs whose owners announced a deliberate leave not yet applied by the server. */
   readonly #hidden = new Set<string>();
+  readonly #presence = new PresenceMirror();
   #failed: RealtimeError | undefined;
   #released = false;
 
@@ -65,16 +76,23 @@ export class ChannelFeed {
     this.name = name;
     this.#client = client;
     this.#host = host;
+    this.#private = config.private;
     this.channel = client.channel(name, {
       config: {
         // Acks make publish resolve on Supabase's word; `self` is core's echo option.
         broadcast: { ack: true, self: config.echo },
-        presence: { key: host.clientId ?? host.connectionId, enabled: true },
+        presence: { key: host.connectionId, enabled: true },
         private: config.private,
       },
     });
     this.channel.on('broadcast', { event: '*' }, (message) =>
       this.#onBroadcast(message.event, message.payload),
+    );
+    this.channel.on('presence', { event: 'join' }, ({ key, newPresences }) =>
+      this.#presence.join(key, newPresences),
+    );
+    this.channel.on('presence', { event: 'leave' }, ({ key, leftPresences, currentPresences }) =>
+      this.#presence.leave(key, leftPresences, currentPresences),
     );
     this.channel.on('presence', { event: 'sync' }, () => this.#onSync());
     this.channel.subscribe((status, error) => this.#onStatus(status as Status, error));
@@ -99,7 +117,7 @@ export class ChannelFeed {
       sent.catch(() => {});
       return;
     }
-    const status = await sent;
+    const status = this.#private ? await this.#refusable(sent) : await sent;
     if (status === 'ok') return;
     if (status === 'timed out') {
       throw lostError(`no ack for "${event}" within ${this.#client.timeout} ms`);
@@ -107,8 +125,27 @@ export class ChannelFeed {
     throw new PublishRejectedError(
       this.name,
       event,
-      'Supabase Realtime refused the broadcast (an RLS policy on realtime.messages that does not allow this user to send, or the project’s message rate limit)',
+      status === 'refused'
+        ? 'Supabase Realtime dropped the broadcast unanswered while answering heartbeats: an RLS policy on realtime.messages does not let this user send on this channel'
+        : 'Supabase Realtime refused the broadcast',
     );
+  }
+
+  /** The broadcast's answer, or `refused` when the server answers heartbeats but not it. */
+  #refusable(sent: Promise<string>): Promise<string> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        void this.#host.alive().then((alive) => {
+          if (alive && !settled) resolve('refused');
+        });
+      }, REFUSAL_CHECK_MS);
+      void sent.then((status) => {
+        settled = true;
+        clearTimeout(timer);
+        resolve(status);
+      });
+    });
   }
 
   async track(data: unknown): Promise<void> {
@@ -140,13 +177,11 @@ export class ChannelFeed {
   /** Tell the others this connection leaves on purpose (not a dropped link). */
   signalLeave(): void {
     if (!this.entered || !this.#joined) return;
-    const mine = Object.values(this.channel.presenceState())
-      .flat()
-      .find((meta) => (meta as Record<string, unknown>).connectionId === this.#host.connectionId);
+    const ref = this.#presence.refOf(this.#host.connectionId);
     const envelope: SupabaseEnvelope = {
       patchbay: 1,
       id: globalThis.crypto.randomUUID(),
-      data: { connectionId: this.#host.connectionId, ref: mine?.presence_ref ?? null },
+      data: { connectionId: this.#host.connectionId, ref: ref ?? null },
       ...(this.#host.clientId !== undefined ? { clientId: this.#host.clientId } : {}),
       timestamp: Date.now(),
     };
@@ -257,7 +292,7 @@ export class ChannelFeed {
   }
 
   #onSync(): void {
-    const { members, refs } = membersOf(this.channel.presenceState(), this.#hidden);
+    const { members, refs } = this.#presence.members(this.#hidden);
     for (const ref of this.#hidden) if (!refs.has(ref)) this.#hidden.delete(ref);
     if (this.held) this.#host.sink.presence(this.name, { type: 'sync', members });
   }

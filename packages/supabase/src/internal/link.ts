@@ -43,6 +43,8 @@ export class Link {
   #token: string | undefined;
   #stale = false;
   #refreshing: Promise<void> | undefined;
+  /** Waiting for the answer to a heartbeat (see `alive`). */
+  #beats: Array<(answered: boolean) => void> = [];
 
   constructor(client: RealtimeClient, request: TransportConnectRequest, owned: boolean) {
     this.client = client;
@@ -80,6 +82,7 @@ export class Link {
 
   close(): void {
     this.#closed = true;
+    this.heartbeat('closed');
     this.#first?.reject(lostError('the client was closed'));
     this.#first = undefined;
   }
@@ -157,6 +160,27 @@ export class Link {
       await this.#refreshing;
     }
     return this.#token ?? null;
+  }
+
+  /**
+   * Whether the server answers this socket now: the answer to a heartbeat (the pending one, or one
+   * sent now). Unknown (false) on the app's client, whose heartbeat callback is the app's.
+   */
+  alive(): Promise<boolean> {
+    if (!this.owned || this.#closed || !this.client.isConnected()) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.#beats.push(resolve);
+      // A second heartbeat while one is pending would count as a timeout: wait for that one.
+      if (this.client.pendingHeartbeatRef === null) void this.client.sendHeartbeat();
+    });
+  }
+
+  /** realtime-js reported on a heartbeat (its `heartbeatCallback`). */
+  heartbeat(status: string): void {
+    if (status === 'sent') return;
+    const beats = this.#beats;
+    this.#beats = [];
+    for (const beat of beats) beat(status === 'ok');
   }
 
   /** Shared clients: a Patchbay channel saw the socket go down. */
