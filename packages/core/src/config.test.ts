@@ -73,11 +73,54 @@ describe('parseRealtimeConfig', () => {
     ).not.toThrow();
   });
 
+  it('names a missing "url" or "apiKey" for supabase, with where to find them', () => {
+    expect(configError({ provider: 'supabase', apiKey: 'anon' }).message).toContain(
+      '"url" is required',
+    );
+    expect(
+      configError({ provider: 'supabase', url: 'ref.supabase.co', apiKey: 'a' }).message,
+    ).toContain('https://<ref>.supabase.co');
+    expect(
+      configError({ provider: 'supabase', url: 'https://ref.supabase.co', apiKey: '' }).message,
+    ).toContain('anon (publishable) key');
+    expect(
+      configError({
+        provider: 'supabase',
+        url: 'https://ref.supabase.co',
+        apiKey: 'anon',
+        params: { log_level: 1 },
+      }).message,
+    ).toContain('"params.log_level"');
+    expect(() =>
+      parseRealtimeConfig({
+        provider: 'supabase',
+        url: 'https://ref.supabase.co',
+        apiKey: 'anon',
+        private: true,
+        params: { log_level: 'info' },
+        clientOptions: { timeout: 5_000 },
+      }),
+    ).not.toThrow();
+  });
+
+  it('loads @patchbay/realtime-supabase for provider "supabase" with the config as its options', async () => {
+    const supabaseTransport = vi.fn(() => ({}));
+    await createRealtimeFromConfig(
+      { provider: 'supabase', url: 'https://ref.supabase.co', apiKey: 'anon', private: true },
+      { loaders: { supabase: async () => ({ supabaseTransport }) } },
+    ).catch(() => {});
+    expect(supabaseTransport).toHaveBeenCalledWith({
+      url: 'https://ref.supabase.co',
+      apiKey: 'anon',
+      private: true,
+    });
+  });
+
   it('names an unknown provider and lists the known ones', () => {
     const message = configError({ provider: 'mqtt', url: 'http://x' }).message;
     expect(message).toContain('"mqtt"');
     expect(message).toContain('"provider"');
-    expect(message).toContain('"socketio", "sse", "pusher", "ably" or "memory"');
+    expect(message).toContain('"socketio", "sse", "pusher", "ably", "supabase" or "memory"');
     expect(configError({}).message).toContain('"provider"');
     expect(configError(undefined).message).toContain('Invalid realtime config');
   });

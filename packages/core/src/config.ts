@@ -80,8 +80,25 @@ export const realtimeConfigSchema = z.discriminatedUnion(
         ...common,
       })
       .strict(),
+    z
+      .object({
+        provider: z.literal('supabase'),
+        url: z.url({ message: 'must be your project URL, such as https://<ref>.supabase.co' }),
+        apiKey: z
+          .string()
+          .min(1, "is your project's anon (publishable) key from the dashboard's API settings"),
+        /** Join channels as Supabase private channels (Realtime Authorization, RLS). */
+        private: z.boolean().optional(),
+        /** Socket URL query parameters, e.g. `log_level`. */
+        params: z.record(z.string(), z.string()).optional(),
+        /** Any other realtime-js client options (JSON only), e.g. `timeout`, `heartbeatIntervalMs`. */
+        clientOptions: z.record(z.string(), z.unknown()).optional(),
+        maxMessageBytes: z.number().int().min(1024).optional(),
+        ...common,
+      })
+      .strict(),
   ],
-  { error: () => 'must be one of "socketio", "sse", "pusher", "ably" or "memory"' },
+  { error: () => 'must be one of "socketio", "sse", "pusher", "ably", "supabase" or "memory"' },
 );
 
 export type RealtimeConfig = z.input<typeof realtimeConfigSchema>;
@@ -106,6 +123,7 @@ const PACKAGES: Record<Exclude<ProviderName, 'memory'>, string> = {
   sse: '@patchbay/realtime-sse',
   pusher: '@patchbay/realtime-pusher',
   ably: '@patchbay/realtime-ably',
+  supabase: '@patchbay/realtime-supabase',
 };
 
 /**

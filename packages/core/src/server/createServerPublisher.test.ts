@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ErrorCodes } from '../codes.js';
 import { createRealtimeFromConfig, type RealtimeConfig } from '../config.js';
@@ -157,6 +157,30 @@ describe('createServerPublisher config and secrets', () => {
       'extras.ably',
       'ABLY_API_KEY',
     );
+    await configError(
+      createServerPublisher({ provider: 'supabase', url: 'https://ref.supabase.co', apiKey: 'a' }),
+      'extras.supabase',
+      'SUPABASE_SERVICE_ROLE_KEY',
+    );
+  });
+
+  it('hands provider "supabase" the config URL, "private" and the service key', async () => {
+    const publish = vi.fn(async () => {});
+    const supabaseServerPublisher = vi.fn(async () => ({ publish }));
+    const publisher = await createServerPublisher(
+      { provider: 'supabase', url: 'https://ref.supabase.co', apiKey: 'anon', private: true },
+      {
+        supabase: { serviceKey: 'service' },
+        loaders: { supabase: async () => ({ supabaseServerPublisher }) },
+      },
+    );
+    expect(supabaseServerPublisher).toHaveBeenCalledWith({
+      url: 'https://ref.supabase.co',
+      serviceKey: 'service',
+      private: true,
+    });
+    const { id } = await publisher.publish('room', 'e', 1);
+    expect(publish).toHaveBeenCalledWith({ channel: 'room', event: 'e', data: 1, id });
   });
 
   it('says which package to install when the provider’s server module cannot load', async () => {

@@ -25,6 +25,7 @@ type Parsed = ReturnType<typeof parseRealtimeConfig>;
 const SERVER_MODULES = {
   pusher: '@patchbay/realtime-pusher/server',
   ably: '@patchbay/realtime-ably/server',
+  supabase: '@patchbay/realtime-supabase/server',
 } as const;
 
 /**
@@ -174,6 +175,24 @@ async function backendFor(
         'channels' in given ? { rest: given } : { rest: ablyRestOptions(parsed, given.key) };
       return loadBackend('ably', options, extras.loaders?.ably);
     }
+    case 'supabase': {
+      const serviceKey = extras.supabase?.serviceKey;
+      if (typeof serviceKey !== 'string' || serviceKey.length === 0) {
+        throw new ConfigError(
+          'createServerPublisher: provider "supabase" sends through Supabase\'s REST broadcast endpoint with the project\'s service-role key: pass extras.supabase = { serviceKey } (e.g. from process.env.SUPABASE_SERVICE_ROLE_KEY; the URL and "private" come from the config).',
+        );
+      }
+      return loadBackend(
+        'supabase',
+        {
+          url: parsed.url,
+          serviceKey,
+          ...(parsed.private !== undefined ? { private: parsed.private } : {}),
+          ...(extras.fetch ? { fetch: extras.fetch } : {}),
+        },
+        extras.loaders?.supabase,
+      );
+    }
   }
 }
 
@@ -237,7 +256,7 @@ function ablyRestOptions(
 }
 
 async function loadBackend(
-  provider: 'pusher' | 'ably',
+  provider: 'pusher' | 'ably' | 'supabase',
   options: Record<string, unknown>,
   loader: (() => Promise<AdapterModule>) | undefined,
 ): Promise<ServerPublishBackend> {

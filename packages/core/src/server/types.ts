@@ -112,14 +112,19 @@ export interface ServerPublisherExtras {
   pusher?: PusherServerCredentials | PusherServerInstance;
   /** `ably`: the API key (with endpoint, port and TLS from the config), or a ready `Ably.Rest`. */
   ably?: { key: string } | AblyRestInstance;
-  /** The fetch used to reach the hub. Default `globalThis.fetch`. */
+  /**
+   * `supabase`: the project's service-role key, sent to the REST broadcast endpoint (the URL
+   * comes from the config). Keep it on your server.
+   */
+  supabase?: { serviceKey: string };
+  /** The fetch used to reach the hub (and Supabase's REST endpoint). Default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
   /**
    * How to load each provider's server module. Defaults to
    * `import('@patchbay/realtime-<provider>/server')`. Bundlers need literal specifiers: pass
    * `{ pusher: () => import('@patchbay/realtime-pusher/server') }` for the providers you ship.
    */
-  loaders?: Partial<Record<'pusher' | 'ably', () => Promise<AdapterModule>>>;
+  loaders?: Partial<Record<'pusher' | 'ably' | 'supabase', () => Promise<AdapterModule>>>;
 }
 
 /** One message as a provider's server module sends it: validated, with its id chosen. */

@@ -1,1 +1,9 @@
-export {};
+export type {
+  SupabaseServerPublish,
+  SupabaseServerPublishOptions,
+} from './publishFromServer.js';
+export { publishFromServer } from './publishFromServer.js';
+export type { SignSupabaseTokenOptions } from './signSupabaseToken.js';
+export { signSupabaseToken } from './signSupabaseToken.js';
+export type { SupabaseServerPublisherOptions } from './supabaseServerPublisher.js';
+export { supabaseServerPublisher } from './supabaseServerPublisher.js';
