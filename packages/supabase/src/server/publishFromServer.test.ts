@@ -68,7 +68,10 @@ it('a refused REST publish says what happened and whether to retry', async () =>
 it('createServerPublisher with provider supabase publishes through the REST endpoint', async () => {
   const publisher = await createServerPublisher(
     { provider: 'supabase', url: emulator.httpUrl, apiKey: emulator.anonKey },
-    { supabase: { serviceKey: emulator.serviceKey } },
+    {
+      supabase: { serviceKey: emulator.serviceKey },
+      loaders: { supabase: () => import('./index.js') },
+    },
   );
   await expect(publisher.publish('news', 'posted', { n: 2 })).resolves.toMatchObject({
     id: expect.any(String),
