@@ -58,6 +58,8 @@ interface Column {
   factory: string;
   /** How the column's transport is constructed, as shown under the matrix. */
   call: string;
+  /** Resolve the package from this folder (relative to the root) instead of examples/chat. */
+  from?: string;
   /** A remark on the construction, shown after it. */
   remark?: string;
   make(factory: Factory, module: AnyModule): ReturnType<Factory>;
@@ -127,6 +129,16 @@ const COLUMNS: readonly Column[] = [
     call: "ablyTransport({ clientOptions: { key: 'app.key:secret' } })",
     make: (factory) => factory({ clientOptions: { key: 'app.key:secret' } }),
   },
+  {
+    heading: 'supabase',
+    provider: 'supabase',
+    pkg: '@patchbay/realtime-supabase',
+    factory: 'supabaseTransport',
+    call: "supabaseTransport({ url: 'https://ref.supabase.co', apiKey: 'anon-key' })",
+    make: (factory) => factory({ url: 'https://ref.supabase.co', apiKey: 'anon-key' }),
+    // Not a dependency of examples/chat: resolved from its own package folder.
+    from: 'packages/supabase',
+  },
 ];
 
 /** What core does when a capability is false (packages/core/src: createRealtime.ts, channel.ts, channelPresence.ts). */
@@ -183,6 +195,8 @@ const NOTES: Record<string, string> = {
   sse: '**sse** — the same hub over a fetch stream plus HTTP `POST`s. Publishes travel in ordered batches, one batch in flight. Set `maxMessageBytes` to the hub’s if you change it.',
   pusher:
     '**pusher** — `publishEndpoint` decides two flags: with it (a `createPusherPublishHandler` route on your server) publishes are acknowledged by Pusher’s HTTP API, go one request at a time (`maxPublishesInFlight: 1`, so `publishTimeoutMs` counts each request alone) and `echo: false` uses Pusher’s socket exclusion; without it, publishes are client events (enable client events in the Pusher app), not acknowledged, and never echoed by Pusher — the transport hands your own message back to you locally so `echo: true` behaves as elsewhere. Either way, typing signals and emulated presence updates are client events, which Pusher rate-limits (about 10 per second per connection). Pusher keeps no history: expect `discontinuity` after every reconnect. Default `maxMessageBytes` is 9 216 (Pusher’s 10 KB minus the envelope). One pusher-js client lives as long as the Patchbay client (or pass your own, `pusher`); pusher-js reconnects and subscribes its channels again, and each attempt is bounded by `connectTimeoutMs` and spaced by the app’s `reconnect` policy. `presence-<name>` is joined only while presence or typing is used on the channel (client-events mode: always, since messages travel there); Pusher caps presence channels at 100 members. Pusher removes a member as soon as its socket closes, so core holds that leave for `presence.leaveGraceMs`; a deliberate leave is signalled first and shows at once.',
+  supabase:
+    '**supabase** — Broadcast and Presence over `@supabase/realtime-js`. One `RealtimeClient` lives as long as the Patchbay client (or pass the app’s own, `client`, e.g. `supabase.realtime`); realtime-js reconnects and rejoins its channels, spaced by the app’s `reconnect` policy, and asks `auth()` for a fresh token after each drop and before the token expires. Broadcast keeps no history for client channels: expect `discontinuity` after every rejoin. Publishes are acknowledged (`broadcast: { ack: true }`); on private channels Supabase drops a broadcast your RLS does not allow without answering, and the transport reports it as `PublishRejectedError` once the socket answers a heartbeat but not the broadcast. Supabase does not stamp senders: `clientId` is the `sub` of the token the sender connected with, written by its transport. Supabase removes a member as soon as its socket closes, so core holds that leave for `presence.leaveGraceMs`; a deliberate leave is signalled first and shows at once. Default `maxMessageBytes` is 261 120 (the Free plan’s 256 KB broadcast payload minus the envelope).',
   ably: '**ably** — every capability is native. One `Ably.Realtime` lives as long as the Patchbay client (or pass your own, `client`, or a constructor such as ably-js’s modular `BaseRealtime` through `@patchbay/realtime-ably/modular`); ably-js reconnects, resumes the connection and re-attaches its channels, and the app’s `reconnect` policy sets its retry timeouts. A resumed channel needs nothing more; history is read only for a channel Ably re-attached without resuming, back to the last delivered serial (at most `maxRecoveryPages`, 10 pages of 100), else `discontinuity`. Ably holds a dropped member for 15 s. `auth()` is called when ably-js needs a token (a new connection, a renewal), not on a resumed session. `channel.history()` reads Ably history; its `afterSeq` option is ignored (Ably’s cursor is its serial). Set `maxMessageBytes` to your account’s limit.',
 };
 
@@ -193,10 +207,12 @@ const RUN = 'pnpm --filter @patchbay/example-chat exec tsx ../../scripts/capabil
 
 class SetupError extends Error {}
 
-async function loadBuilt(pkg: string): Promise<AnyModule> {
+async function loadBuilt(pkg: string, from?: string): Promise<AnyModule> {
   let manifestPath: string;
   try {
-    manifestPath = fromExample.resolve(`${pkg}/package.json`);
+    manifestPath = (from ? createRequire(join(root, from, 'package.json')) : fromExample).resolve(
+      `${pkg}/package.json`,
+    );
   } catch {
     throw new SetupError(
       `${pkg} is not installed for examples/chat (it resolves the transports). Run \`pnpm install\` at the repository root.`,
@@ -369,7 +385,7 @@ async function main(): Promise<number> {
   for (const column of COLUMNS) {
     let module = modules.get(column.pkg);
     if (!module) {
-      module = await loadBuilt(column.pkg);
+      module = await loadBuilt(column.pkg, column.from);
       modules.set(column.pkg, module);
     }
     results.push({ column, ...readTransport(column, module) });

@@ -18,6 +18,7 @@ const TARGETS: Record<string, number> = {
   'socketio adapter (socket.io-client and core external)': 2_000,
   'pusher adapter (pusher-js and core external)': 2_000,
   'ably adapter (ably and core external)': 2_000,
+  'supabase adapter (@supabase/realtime-js and core external)': 2_000,
   'sse adapter (core external; eventsource-parser included)': 2_000,
 };
 
