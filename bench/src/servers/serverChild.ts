@@ -32,6 +32,8 @@ async function start(kind: ServerKind, heartbeatMs?: number): Promise<[unknown, 
       const server = await createHubServer({
         port: 0,
         host: '127.0.0.1',
+        // The benchmark's clients name themselves; identity checks are not what it measures.
+        allowAnonymous: true,
         // Request rate limiting is a per-client policy; the benchmark measures the data path.
         rateLimit: false,
         ...(heartbeatMs !== undefined ? { sse: { heartbeatMs } } : {}),

@@ -26,7 +26,7 @@ import { useTyping } from './useTyping.js';
 let server: HubServer;
 const clients: RealtimeClient[] = [];
 beforeAll(async () => {
-  server = await createHubServer({ port: 0, presenceGraceMs: 200 });
+  server = await createHubServer({ port: 0, allowAnonymous: true, presenceGraceMs: 200 });
 });
 afterEach(() => cleanup());
 afterAll(async () => {

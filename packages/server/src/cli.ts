@@ -99,6 +99,7 @@ async function main(): Promise<void> {
   }
   const broker = values.redis === undefined ? undefined : await redisBroker(values);
   const server = await createHubServer({
+    allowAnonymous: true,
     port,
     host: values.host ?? '127.0.0.1',
     ...(grace !== undefined ? { presenceGraceMs: grace } : {}),

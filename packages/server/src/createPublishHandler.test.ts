@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function start(options: { publishSecret?: string; maxMessageBytes?: number } = {}) {
-  const server = await createHubServer({ port: 0, ...options });
+  const server = await createHubServer({ port: 0, allowAnonymous: true, ...options });
   servers.push(server);
   return server;
 }
@@ -178,7 +178,7 @@ describe('POST /patchbay/publish', () => {
   });
 
   it('works as a web-standard handler (e.g. a Next.js route), publishing into its hub', async () => {
-    const hub = new Hub();
+    const hub = new Hub({ allowAnonymous: true });
     const handler = createPublishHandler(hub, { secret: SECRET });
     const response = await handler(
       new Request('http://app.test/api/publish', {

@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 async function startHub(options: HubOptions = {}): Promise<HubServer> {
-  const server = await createHubServer({ port: 0, ...options });
+  const server = await createHubServer({ port: 0, allowAnonymous: true, ...options });
   servers.push(server);
   return server;
 }
@@ -268,7 +268,7 @@ describe('hub: a publish refused with a retryable error', () => {
         return memory.append(message);
       },
     };
-    const hub = new Hub({ broker, rateLimit: false });
+    const hub = new Hub({ allowAnonymous: true, broker, rateLimit: false });
     const session = await hub.openSession(
       { token: 'alice', clientId: undefined, echo: true },
       { send: () => {}, terminate: () => {} },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCodes, type TransportPresenceMember } from '@patchbay/realtime-core';
+import { ConfigError, ErrorCodes, type TransportPresenceMember } from '@patchbay/realtime-core';
 import type { Broker, BrokerEvent, StoredMessage } from './broker.js';
 import type { OutboundFrame } from './frames.js';
 import { HubError } from './hubError.js';
@@ -14,13 +14,20 @@ export type HubAction = 'subscribe' | 'publish' | 'presence';
 export interface HubOptions {
   /**
    * Turn a token into an identity; throw (or return null) to refuse. Called on every connect.
-   * Default (development only): a token `alice` or `alice.<anything>` is user `alice`; without a
-   * token the client's requested clientId is trusted. Always set this in production.
+   * Required unless `allowAnonymous` is `true`: without it the hub refuses to start, because the
+   * identity is what presence, `authorize` and `message.clientId` rest on.
    */
   authenticate?(request: {
     token: string | undefined;
     clientId: string | undefined;
   }): { clientId: string } | null | Promise<{ clientId: string } | null>;
+  /**
+   * Development only: run without `authenticate`, where any token becomes an identity (a token
+   * `alice` or `alice.<anything>` is user `alice`; without a token the client's requested clientId
+   * is trusted). Anyone can then connect as anyone, so a hub refuses to start without either this
+   * or `authenticate`. Ignored when `authenticate` is set.
+   */
+  allowAnonymous?: boolean;
   /** Allow or refuse an action on a channel. Default: allow everything. */
   authorize?(request: {
     clientId: string;
@@ -108,6 +115,11 @@ export class Hub {
   #slowConsumersClosed = 0;
 
   constructor(options: HubOptions = {}) {
+    if (!options.authenticate && options.allowAnonymous !== true) {
+      throw new ConfigError(
+        "The hub has no authenticate hook, so it cannot tell who a connection is. Pass authenticate({ token, clientId }) => ({ clientId }) | null to verify your app's tokens (a session cookie, a JWT), or, for local development only, allowAnonymous: true to accept any token as a user id and trust the client's requested clientId. The CLI's equivalents are --jwt-secret and --dev.",
+      );
+    }
     this.#options = options;
     this.broker =
       options.broker ?? createMemoryBroker({ historySize: options.historySize ?? 1_000 });

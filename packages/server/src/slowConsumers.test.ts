@@ -39,7 +39,7 @@ async function waitUntil(
 }
 
 async function startHub(): Promise<HubServer> {
-  const server = await createHubServer({ port: 0, rateLimit: false });
+  const server = await createHubServer({ port: 0, allowAnonymous: true, rateLimit: false });
   cleanup.push(() => server.close());
   return server;
 }
@@ -221,7 +221,7 @@ describe('slow consumers: SSE (fetch handler)', () => {
   const count = (text: string) => text.split('event: message\n').length - 1;
 
   it('closes a stream whose reader stops pulling (desiredSize in bytes), while a pulling reader gets everything', async () => {
-    const hub = new Hub({ rateLimit: false });
+    const hub = new Hub({ allowAnonymous: true, rateLimit: false });
     cleanup.push(() => hub.close());
     const slow = await openFetchStream(hub, 'slow');
     const pulling = await openFetchStream(hub, 'reader');
@@ -261,7 +261,7 @@ describe('slow consumers: SSE (fetch handler)', () => {
 
   it('cuts a reader that never pulls again after the linger, dropping its queue', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const hub = new Hub({ rateLimit: false, maxBufferedBytes: 64 * 1024 });
+    const hub = new Hub({ allowAnonymous: true, rateLimit: false, maxBufferedBytes: 64 * 1024 });
     cleanup.push(() => hub.close());
     const slow = await openFetchStream(hub, 'slow');
     await slow.read(); // the welcome
@@ -277,7 +277,7 @@ describe('slow consumers: SSE (fetch handler)', () => {
   });
 
   it('closes at once a connection more than 4 × its bound behind', async () => {
-    const hub = new Hub({ rateLimit: false, maxBufferedBytes: 16 * 1024 });
+    const hub = new Hub({ allowAnonymous: true, rateLimit: false, maxBufferedBytes: 16 * 1024 });
     cleanup.push(() => hub.close());
     const slow = await openFetchStream(hub, 'slow');
     await slow.read(); // the welcome
@@ -324,10 +324,13 @@ describe('slow consumers: bursts and the hard limit', () => {
 
 describe('slow consumers: configuration', () => {
   it('refuses a maxBufferedBytes that is not a positive number, saying what it takes', () => {
-    expect(() => new Hub({ maxBufferedBytes: 0 })).toThrow(/positive number of bytes/);
-    expect(new Hub({ maxBufferedBytes: Number.POSITIVE_INFINITY }).maxBufferedBytes).toBe(
-      Number.POSITIVE_INFINITY,
+    expect(() => new Hub({ allowAnonymous: true, maxBufferedBytes: 0 })).toThrow(
+      /positive number of bytes/,
     );
-    expect(new Hub().maxBufferedBytes).toBe(1024 * 1024);
+    expect(
+      new Hub({ allowAnonymous: true, maxBufferedBytes: Number.POSITIVE_INFINITY })
+        .maxBufferedBytes,
+    ).toBe(Number.POSITIVE_INFINITY);
+    expect(new Hub({ allowAnonymous: true }).maxBufferedBytes).toBe(1024 * 1024);
   });
 });

@@ -30,7 +30,9 @@ describe.each(HUB_PROVIDERS)('%s through a faulty network', (provider) => {
     const random = scenarioRandom(seed, scenario, provider);
     const total = 10_000;
     // History deep enough to cover any outage here, so every resume must recover.
-    const hub = scope.hub(new Hub({ rateLimit: false, historySize: 50_000, presenceGraceMs: 0 }));
+    const hub = scope.hub(
+      new Hub({ allowAnonymous: true, rateLimit: false, historySize: 50_000, presenceGraceMs: 0 }),
+    );
     const server = scope.server(hub);
     await server.start();
     const publisherLink = scope.proxy(await createTcpProxy({ upstream: server.port }));
@@ -80,7 +82,9 @@ describe.each(HUB_PROVIDERS)('%s through a faulty network', (provider) => {
     const scenario = 'chaos: delay + blackhole';
     const random = scenarioRandom(seed, scenario, provider);
     const total = 1_000;
-    const hub = scope.hub(new Hub({ rateLimit: false, historySize: 50_000, presenceGraceMs: 0 }));
+    const hub = scope.hub(
+      new Hub({ allowAnonymous: true, rateLimit: false, historySize: 50_000, presenceGraceMs: 0 }),
+    );
     // Heartbeat 500 ms: Socket.IO declares the link dead after 1.5 s without a ping, SSE after
     // 1.25 s without a byte. Blackholes last 2.5–3.5 s, so each one is detected by the heartbeat.
     const server = scope.server(hub, { heartbeatMs: 500 });

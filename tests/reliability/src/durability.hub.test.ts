@@ -22,7 +22,8 @@ import { chaosSeed } from './support/seed.js';
 const seed = chaosSeed();
 console.log(`durability.hub seed: ${seed} (replay with PATCHBAY_CHAOS_SEED=${seed})`);
 
-const newHub = () => new Hub({ rateLimit: false, historySize: 10_000, presenceGraceMs: 0 });
+const newHub = () =>
+  new Hub({ allowAnonymous: true, rateLimit: false, historySize: 10_000, presenceGraceMs: 0 });
 
 describe.each(HUB_PROVIDERS)('%s: outages and restarts', (provider) => {
   const scope = new HubScope();

@@ -152,7 +152,7 @@ describe('fuzz: clients', () => {
     const seed = FUZZ_SEED + 30;
     console.log(`[fuzz: client socketio] seed=${seed} numRuns=${numRuns}`);
     const watch = watchProcess();
-    const server = await createHubServer({ port: 0, presenceGraceMs: 0 });
+    const server = await createHubServer({ port: 0, allowAnonymous: true, presenceGraceMs: 0 });
     const client = newClient(
       socketioTransport({ url: server.url, transports: ['websocket'] }),
       'sio',

@@ -147,6 +147,7 @@ describe('fuzz: hub', () => {
   beforeAll(async () => {
     server = await createHubServer({
       port: 0,
+      allowAnonymous: true,
       maxMessageBytes: MAX_MESSAGE_BYTES,
       presenceGraceMs: 0,
     });

@@ -54,10 +54,13 @@ let ably: AblyEmulator;
 const memory = new MemoryHub();
 
 beforeAll(async () => {
-  hub = setup.add(await createHubServer({ port: 0, publishSecret: SECRET }), async (server) => {
-    await server.close();
-    await server.hub.close();
-  });
+  hub = setup.add(
+    await createHubServer({ port: 0, allowAnonymous: true, publishSecret: SECRET }),
+    async (server) => {
+      await server.close();
+      await server.hub.close();
+    },
+  );
   pusher = setup.add(await createPusherEmulator({ ...PUSHER_APP, port: 0 }), (e) => e.close());
   const app = await startPusherAppServer({
     pusher: new PusherServer(pusher.serverOptions()),
@@ -197,10 +200,13 @@ describe('server publish refusals', () => {
   });
 
   it('a hub without a publish secret is refused with how to turn the endpoint on', async () => {
-    const off = teardown.add(await createHubServer({ port: 0 }), async (server) => {
-      await server.close();
-      await server.hub.close();
-    });
+    const off = teardown.add(
+      await createHubServer({ port: 0, allowAnonymous: true }),
+      async (server) => {
+        await server.close();
+        await server.hub.close();
+      },
+    );
     const publisher = await createServerPublisher(
       { provider: 'socketio', url: off.url },
       { hubSecret: SECRET },
@@ -221,7 +227,7 @@ describe('server publish refusals', () => {
   });
 
   it('an unreachable hub is a retryable refusal naming the address', async () => {
-    const gone = await createHubServer({ port: 0, publishSecret: SECRET });
+    const gone = await createHubServer({ port: 0, allowAnonymous: true, publishSecret: SECRET });
     await gone.close();
     await gone.hub.close();
     const publisher = await createServerPublisher(

@@ -195,7 +195,9 @@ describe.each(HUB_PROVIDERS)('%s: a Patchbay client that stops reading', (provid
     const scenario = 'slow consumer: client paused behind a proxy';
     const random = scenarioRandom(seed, scenario, provider);
     const total = 30_000;
-    const hub = scope.hub(new Hub({ rateLimit: false, historySize: 50_000, presenceGraceMs: 0 }));
+    const hub = scope.hub(
+      new Hub({ allowAnonymous: true, rateLimit: false, historySize: 50_000, presenceGraceMs: 0 }),
+    );
     const server = scope.server(hub);
     await server.start();
     // A proxy that stops reading the hub's bytes, as a client that stopped reading its socket.

@@ -79,7 +79,7 @@ export function activeResources(): Record<string, number> {
 
 /** A hub over HTTP with rate limiting off (the leak runs make many requests per second). */
 export async function startLeakHub(): Promise<{ hub: Hub; server: HubServer }> {
-  const hub = new Hub({ rateLimit: false, presenceGraceMs: 0 });
+  const hub = new Hub({ allowAnonymous: true, rateLimit: false, presenceGraceMs: 0 });
   const server = await createHubServer({ hub, port: 0, host: '127.0.0.1' });
   return { hub, server };
 }
