@@ -139,9 +139,11 @@ export function wireFailure(
  * each session the same broker event), so endpoints can cache its wire form on it. Frames are
  * read-only: links must not change them.
  */
-const messageFrames = new WeakMap<TransportMessage, OutboundFrame>();
+const messageFrames = new WeakMap<TransportMessage, MessageFrame>();
 
-export function messageFrame(message: TransportMessage): OutboundFrame {
+export type MessageFrame = Extract<OutboundFrame, { type: 'message' }>;
+
+export function messageFrame(message: TransportMessage): MessageFrame {
   let frame = messageFrames.get(message);
   if (!frame) {
     frame = { type: 'message', ...message };

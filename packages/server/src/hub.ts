@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError, ErrorCodes, type TransportPresenceMember } from '@patchbay/realtime-core';
 import type { Broker, BrokerEvent, StoredMessage } from './broker.js';
-import type { OutboundFrame } from './frames.js';
+import { type MessageFrame, messageFrame, type OutboundFrame } from './frames.js';
 import { HubError } from './hubError.js';
 import { HubSession } from './hubSession.js';
 import { TokenBucket } from './internal/tokenBucket.js';
@@ -90,6 +90,32 @@ export interface SessionLink {
    * (kept under half of `maxBufferedBytes`), so a long replay is not itself a slow-consumer burst.
    */
   unsent?(): number;
+  /**
+   * Delivery shared by the endpoint's connections (Socket.IO rooms). When given, a connection whose
+   * subscription is live (its replay sent) joins the channel, and the hub hands each live message to
+   * `rooms.delivery` once for all joined connections of that endpoint instead of calling `send` per
+   * connection, so the endpoint can encode it once.
+   */
+  rooms?: LinkRooms;
+}
+
+/** A connection's membership in its endpoint's shared channel delivery (see `SessionLink.rooms`). */
+export interface LinkRooms {
+  /** Receive `channel`'s broadcasts from now on: in effect before it returns. */
+  join(channel: string): void;
+  /** Stop receiving them: in effect before it returns. */
+  leave(channel: string): void;
+  /** The same object for every link of one endpoint. */
+  readonly delivery: RoomDelivery;
+}
+
+export interface RoomDelivery {
+  /**
+   * Send a live message to every connection joined to its channel, in the order the hub calls this,
+   * except the connections (hub connection ids) in `except`: those the hub will not deliver it to
+   * (the publisher with echo off, or one that already has it).
+   */
+  broadcast(frame: MessageFrame, except: readonly string[]): void;
 }
 
 interface LocalChannel {
@@ -316,7 +342,27 @@ export class Hub {
   #fanOut(channel: string, event: BrokerEvent): void {
     const local = this.#channels.get(channel);
     if (!local) return;
-    for (const session of local.sessions) session.deliver(event);
+    // Each session decides (replay order, duplicates, echo); one broadcast per endpoint then
+    // reaches every joined connection that takes the message.
+    let rooms: Map<RoomDelivery, { takers: number; except: string[] }> | undefined;
+    for (const session of local.sessions) {
+      const outcome = session.deliver(event);
+      const delivery = session.link.rooms?.delivery;
+      if (outcome === 'direct' || !delivery) continue;
+      rooms ??= new Map();
+      let room = rooms.get(delivery);
+      if (!room) {
+        room = { takers: 0, except: [] };
+        rooms.set(delivery, room);
+      }
+      if (outcome === 'room') room.takers++;
+      else room.except.push(session.id);
+    }
+    if (!rooms || event.kind !== 'message') return;
+    const frame = messageFrame(event.message);
+    for (const [delivery, room] of rooms) {
+      if (room.takers > 0) delivery.broadcast(frame, room.except);
+    }
   }
 
   async #authenticate(

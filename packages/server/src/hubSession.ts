@@ -23,7 +23,16 @@ interface ChannelFeed {
   sentTo: number;
   /** The epoch `sentTo` belongs to. */
   epoch: string | undefined;
+  /** Joined to the link's shared delivery (`SessionLink.rooms`): live messages come from there. */
+  inRoom: boolean;
 }
+
+/**
+ * What `HubSession.deliver` did with a broker event: `direct` — sent through the link's `send`, or
+ * held or dropped (the connection is not in the channel's room); `room` — the connection is in the
+ * room and takes the message from its broadcast; `skip` — it is in the room and must not get it.
+ */
+export type DeliveryOutcome = 'direct' | 'room' | 'skip';
 
 /** What `Hub.openSession` gives a new session. */
 export interface SessionInit {
@@ -181,6 +190,7 @@ export class HubSession {
         };
       }
       case 'unsubscribe': {
+        this.#leaveRoom(frame.channel);
         this.#channels.delete(frame.channel);
         hub.leave(this, frame.channel);
         if (this.#presence.delete(frame.channel))
@@ -268,8 +278,11 @@ export class HubSession {
     ) {
       resumeFrom = previous.sentTo;
     }
-    // Join first and buffer, so nothing published while history is read falls in between.
-    const entry: ChannelFeed = { buffer: [], sentTo: 0, epoch: undefined };
+    // Join first and buffer, so nothing published while history is read falls in between. The
+    // connection leaves the channel's room meanwhile: it joins it again once the replay is sent,
+    // so no live message overtakes the history it follows.
+    this.#leaveRoom(channel);
+    const entry: ChannelFeed = { buffer: [], sentTo: 0, epoch: undefined, inRoom: false };
     this.#channels.set(channel, entry);
     hub.join(this, channel);
     try {
@@ -345,6 +358,10 @@ export class HubSession {
     const buffered = entry.buffer ?? [];
     entry.buffer = undefined;
     for (const event of buffered) this.deliver(event);
+    if (this.link.rooms) {
+      this.link.rooms.join(channel);
+      entry.inRoom = true;
+    }
     return reply;
   }
 
@@ -361,31 +378,47 @@ export class HubSession {
     }
   }
 
-  /** @internal A broker event for a channel this session joined. */
-  deliver(event: BrokerEvent): void {
+  /**
+   * @internal A broker event for a channel this session joined. A message for a connection in the
+   * channel's room is not sent here: the hub broadcasts it once to the room (see `DeliveryOutcome`).
+   */
+  deliver(event: BrokerEvent): DeliveryOutcome {
     const channel = event.kind === 'message' ? event.message.channel : event.channel;
     const entry = this.#channels.get(channel);
-    if (!entry) return;
+    if (!entry) return 'direct';
     if (entry.buffer) {
       entry.buffer.push(event);
-      return;
+      return 'direct';
     }
     if (event.kind === 'presence') {
       this.#send({ type: 'presence', channel, event: event.event });
-      return;
+      return 'direct';
     }
     const { message } = event;
+    const skip = entry.inRoom ? 'skip' : 'direct';
     if (message.seq !== undefined) {
       if (event.epoch !== undefined && entry.epoch !== undefined && event.epoch !== entry.epoch) {
         this.#resync(channel, entry);
-        return;
+        return 'direct';
       }
       // Replay (or an earlier delivery) already sent everything up to sentTo.
-      if (message.seq <= entry.sentTo) return;
+      if (message.seq <= entry.sentTo) return skip;
       entry.sentTo = message.seq;
     }
-    if (message.ephemeral && message.connectionId === this.id) return;
-    this.#sendMessage(message);
+    const own = message.connectionId === this.id;
+    if (own && (message.ephemeral || !this.echo)) return skip;
+    if (!entry.inRoom) {
+      this.#send(messageFrame(message));
+      return 'direct';
+    }
+    return this.#closed || this.blackholed ? 'skip' : 'room';
+  }
+
+  #leaveRoom(channel: string): void {
+    const entry = this.#channels.get(channel);
+    if (!entry?.inRoom) return;
+    entry.inRoom = false;
+    this.link.rooms?.leave(channel);
   }
 
   /**
@@ -395,6 +428,7 @@ export class HubSession {
    * link is cut: the client reconnects and resumes from its own position.
    */
   #resync(channel: string, entry: ChannelFeed): void {
+    this.#leaveRoom(channel);
     entry.buffer = [];
     const { sentTo, epoch } = entry;
     this.#queue = this.#queue.then(async () => {
@@ -426,7 +460,10 @@ export class HubSession {
     this.#closed = true;
     const hub = this.#hub;
     hub.forget(this);
-    for (const channel of this.#channels.keys()) hub.leave(this, channel);
+    for (const channel of this.#channels.keys()) {
+      this.#leaveRoom(channel);
+      hub.leave(this, channel);
+    }
     this.#channels.clear();
     for (const channel of this.#presence) {
       if (reason === 'client' || hub.presenceGraceMs === 0) {
