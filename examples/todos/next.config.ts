@@ -9,6 +9,7 @@ const config: NextConfig = {
     'pg',
     'pusher',
     'ably',
+    'jose',
   ],
   // Type-checked by the package's own `typecheck` task (tsc over the app, scripts and tests) and
   // linted by Biome; `next build` does not repeat it.

@@ -1,15 +1,15 @@
 import type { RealtimeConfig } from '@patchbay/realtime-core/config';
 
-export type Provider = 'sse' | 'socketio' | 'pusher' | 'ably';
-export const providers: readonly Provider[] = ['sse', 'socketio', 'pusher', 'ably'];
+export type Provider = 'sse' | 'socketio' | 'pusher' | 'ably' | 'supabase';
+export const providers: readonly Provider[] = ['sse', 'socketio', 'pusher', 'ably', 'supabase'];
 
 /**
  * The one line that picks the realtime provider for this app (clients and the server's publisher
- * alike). Override it per run with PATCHBAY_PROVIDER=sse|socketio|pusher|ably.
+ * alike). Override it per run with PATCHBAY_PROVIDER=sse|socketio|pusher|ably|supabase.
  *
  * - `sse`: the Patchbay hub runs inside this Next.js app (a route handler); nothing else to start.
  * - `socketio`: the Patchbay hub process (`pnpm dev` starts one; PATCHBAY_HUB_URL points elsewhere).
- * - `pusher`, `ably`: the local emulators (`pnpm dev` starts them) or the real services when their
+ * - `pusher`, `ably`, `supabase`: the local emulators (`pnpm dev` starts them) or the real services when their
  *   credentials are set (see README.md).
  */
 export const provider: Provider = 'sse';
@@ -55,6 +55,12 @@ export function realtimeConfig(
         ...(env.ABLY_CLIENT_OPTIONS
           ? { clientOptions: JSON.parse(env.ABLY_CLIENT_OPTIONS) as Record<string, unknown> }
           : {}),
+      };
+    case 'supabase':
+      return {
+        provider: 'supabase',
+        url: required(env, 'SUPABASE_URL', 'your project URL, e.g. https://<ref>.supabase.co'),
+        apiKey: required(env, 'SUPABASE_ANON_KEY', "your project's anon (publishable) key"),
       };
   }
 }

@@ -11,6 +11,7 @@ const PROVIDERS: Provider[] = (process.env.E2E_PROVIDERS?.split(',') as Provider
   'socketio',
   'pusher',
   'ably',
+  'supabase',
 ];
 
 let browser: Browser;

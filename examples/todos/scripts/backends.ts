@@ -103,7 +103,31 @@ export async function startBackend(
         close: () => emulator.close(),
       };
     }
+    case 'supabase':
+      return startSupabase(options);
   }
+}
+
+async function startSupabase(options: BackendOptions): Promise<Backend> {
+  const { SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_KEY, SUPABASE_JWT_SECRET } =
+    process.env;
+  if (SUPABASE_URL && SUPABASE_ANON_KEY && SUPABASE_SERVICE_KEY && SUPABASE_JWT_SECRET) {
+    return passThrough('supabase', `the Supabase project at ${SUPABASE_URL}`);
+  }
+  const { createSupabaseEmulator } = await import('@patchbay/realtime-testkit/supabase');
+  const emulator = await createSupabaseEmulator({ port: options.port ?? 54321 });
+  return {
+    provider: 'supabase',
+    env: {
+      PATCHBAY_PROVIDER: 'supabase',
+      SUPABASE_URL: emulator.httpUrl,
+      SUPABASE_ANON_KEY: emulator.anonKey,
+      SUPABASE_SERVICE_KEY: emulator.serviceKey,
+      SUPABASE_JWT_SECRET: emulator.jwtSecret,
+    },
+    describe: `Supabase Realtime emulator on ${emulator.httpUrl} (for tests and offline development only)`,
+    close: () => emulator.close(),
+  };
 }
 
 function passThrough(provider: Provider, describe: string): Backend {

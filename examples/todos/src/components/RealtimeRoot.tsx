@@ -39,13 +39,19 @@ export function RealtimeRoot({
     () => ({
       clientId: user,
       // The hub and the Pusher auth endpoint take the user name as the token (development auth);
-      // Ably fetches its token from `authUrl`, which reads the cookie.
-      ...(config.provider === 'ably' ? {} : { auth: () => user }),
+      // Ably fetches its token from `authUrl`, and Supabase a signed JWT from this app, both for
+      // the cookie's user.
+      ...(config.provider === 'ably'
+        ? {}
+        : config.provider === 'supabase'
+          ? { auth: fetchSupabaseToken }
+          : { auth: () => user }),
       loaders: {
         socketio: () => import('@patchbay/realtime-socketio'),
         sse: () => import('@patchbay/realtime-sse'),
         pusher: () => import('@patchbay/realtime-pusher'),
         ably: () => import('@patchbay/realtime-ably'),
+        supabase: () => import('@patchbay/realtime-supabase'),
       },
     }),
     [user, config.provider],
@@ -64,6 +70,12 @@ export function RealtimeRoot({
       </StartupProblem>
     </QueryClientProvider>
   );
+}
+
+async function fetchSupabaseToken(): Promise<string> {
+  const response = await fetch('/api/supabase/token', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`The token endpoint answered ${response.status}.`);
+  return response.text();
 }
 
 /** A bad config or a missing adapter: say so instead of a blank page. */

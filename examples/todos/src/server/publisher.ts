@@ -38,6 +38,7 @@ function open(): Promise<ServerPublisher> {
   const loaders = {
     pusher: () => import('@patchbay/realtime-pusher/server'),
     ably: () => import('@patchbay/realtime-ably/server'),
+    supabase: () => import('@patchbay/realtime-supabase/server'),
   };
   switch (selectedProvider()) {
     case 'sse':
@@ -59,6 +60,11 @@ function open(): Promise<ServerPublisher> {
       return createServerPublisher(config, {
         loaders,
         ably: { key: secret('ABLY_API_KEY', 'an Ably API key') },
+      });
+    case 'supabase':
+      return createServerPublisher(config, {
+        loaders,
+        supabase: { serviceKey: secret('SUPABASE_SERVICE_KEY', "the project's service-role key") },
       });
   }
 }

@@ -1,5 +1,6 @@
 import { createAblyTokenHandler } from '@patchbay/realtime-ably/server';
 import { createPusherAuthHandler } from '@patchbay/realtime-pusher/server';
+import { signSupabaseToken } from '@patchbay/realtime-supabase/server';
 import * as Ably from 'ably';
 import Pusher from 'pusher';
 import { userFromRequest } from './identity';
@@ -54,4 +55,19 @@ export function ablyTokenHandler(): Handler {
     },
   });
   return handlers.ably;
+}
+
+/**
+ * A Supabase access token for the session's user (`sub` = the user name), signed with the
+ * project's JWT secret: what Supabase Auth would issue. With Supabase Auth, return the session's
+ * `access_token` instead and drop the secret.
+ */
+export async function supabaseTokenHandler(request: Request): Promise<Response> {
+  const user = userFromRequest(request);
+  if (!user) return new Response('No user: open the page with ?user=<name>.', { status: 401 });
+  const token = await signSupabaseToken({
+    jwtSecret: env('SUPABASE_JWT_SECRET', "the project's JWT secret"),
+    userId: user,
+  });
+  return new Response(token, { headers: { 'cache-control': 'no-store' } });
 }
