@@ -17,7 +17,7 @@ export { createMemoryBroker } from './memoryBroker.js';
 export type { RedisBroker, RedisBrokerOptions } from './redisBroker.js';
 export { createRedisBroker } from './redisBroker.js';
 export type { AttachSocketIOOptions, SocketIOEndpoint } from './socketio/attachSocketIO.js';
-export { attachSocketIO, DEFAULT_SOCKETIO_PATH } from './socketio/attachSocketIO.js';
+export { attachSocketIO, DEFAULT_SOCKETIO_PATH, socketIORoom } from './socketio/attachSocketIO.js';
 export type { FetchHandler, SseHandlerOptions } from './sse/createSseHandler.js';
 export { createSseHandler, DEFAULT_SSE_PATH } from './sse/createSseHandler.js';
 export type { NodeHandler } from './sse/createSseNodeHandler.js';

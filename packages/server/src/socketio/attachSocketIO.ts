@@ -1,8 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import { ErrorCodes } from '@patchbay/realtime-core';
 import { type ServerOptions, type Socket, Server as SocketIOServer } from 'socket.io';
-import type { OutboundFrame } from '../frames.js';
-import type { Hub, HubSession } from '../hub.js';
+import type { MessageFrame, OutboundFrame } from '../frames.js';
+import type { Hub, HubSession, RoomDelivery } from '../hub.js';
 import { HubError } from '../hubError.js';
 import {
   SLOW_CONSUMER_LINGER_MS,
@@ -12,6 +12,15 @@ import {
 
 /** The default path of the hub's Socket.IO endpoint (the client transport uses the same). */
 export const DEFAULT_SOCKETIO_PATH = '/patchbay/socket.io';
+
+/**
+ * The Socket.IO room of a Patchbay channel, where its live messages are broadcast. The prefix
+ * keeps channels apart from the rooms Socket.IO names after socket ids and from the app's own
+ * rooms (`:` is not a channel-name character).
+ */
+export function socketIORoom(channel: string): string {
+  return `pb:${channel}`;
+}
 
 export interface AttachSocketIOOptions {
   /** Socket.IO path on the HTTP server. Default `/patchbay/socket.io`. */
@@ -26,7 +35,6 @@ export interface SocketIOEndpoint {
   close(): Promise<void>;
 }
 
-type MessageFrame = Extract<OutboundFrame, { type: 'message' }>;
 type MessagePayload = Omit<MessageFrame, 'type'>;
 
 /** `pb:message` payloads, one per frame: the hub shares a message's frame across its sessions. */
@@ -42,44 +50,20 @@ function messagePayload(frame: MessageFrame): MessagePayload {
   return payload;
 }
 
-interface PreEncodedOptions {
-  preEncoded: true;
-  volatile: boolean;
-  compress: boolean;
-}
-
-interface PreEncoded {
-  packet: object;
-  encodedPackets: unknown;
-  opts: PreEncodedOptions;
-}
-
-/** Socket.IO internals used by its own broadcast (socket.io-adapter), feature-detected. */
-interface PreEncodingAdapter {
-  _encode(packet: object, opts: PreEncodedOptions): unknown;
-}
-
-interface PreEncodedClient {
-  conn: { readyState: string };
-  writeToEngine(encodedPackets: unknown, opts: PreEncodedOptions): void;
-}
-
-interface OutgoingNotifier {
-  notifyOutgoingListeners(packet: object): void;
-}
-
 /**
  * The bytes emitted to one socket that the network has not taken yet, from engine.io's public
- * events: `packetCreate` puts a packet in the connection's write buffer, `flush` hands the whole
- * buffer to the transport, which stays busy (`transport.writable` false) until the socket took it
- * — a WebSocket whose client stopped reading never gets there, and the next packets wait in the
- * buffer. Unsent = the buffer, plus the batch in flight while the transport is busy.
+ * socket events: `packetCreate` puts a packet in the connection's write buffer, `flush` hands the
+ * whole buffer to the transport, which stays busy (`transport.writable` false) until the socket
+ * took it — a WebSocket whose client stopped reading never gets there, and the next packets wait
+ * in the buffer. Unsent = the buffer, plus the batch in flight while the transport is busy.
+ * `onQueued` runs after each packet is created, whoever wrote it (a room broadcast included).
  */
-function unsentBytes(conn: Socket['conn']): () => number {
+function unsentBytes(conn: Socket['conn'], onQueued: () => void): () => number {
   let queued = 0;
   let inFlight = 0;
   conn.on('packetCreate', (packet: { data?: unknown }) => {
     queued += packetBytes(packet.data);
+    onQueued();
   });
   conn.on('flush', () => {
     inFlight = queued;
@@ -104,7 +88,11 @@ interface HandshakeAuth {
  * Serve the hub over Socket.IO: on an `http.Server` (a new Socket.IO server is created on it), or
  * on an existing Socket.IO server. Protocol: the handshake's `auth` carries `{ token, clientId,
  * echo }`; requests are `pb` events `{ op, … }` answered through the ack; the hub pushes
- * `pb:message`, `pb:presence` and `pb:error` events.
+ * `pb:message`, `pb:presence`, `pb:discontinuity` and `pb:error` events.
+ *
+ * Every channel is a Socket.IO room (`socketIORoom(channel)`): a connection joins it once the
+ * history it asked for is sent, and live messages are broadcast to the room with Socket.IO's
+ * public emit API (encoded once per message), so Socket.IO's own tooling sees them.
  */
 export function attachSocketIO(
   hub: Hub,
@@ -123,40 +111,25 @@ export function attachSocketIO(
       })
     : (target as SocketIOServer);
 
-  // A message goes to many sockets: encode its `pb:message` packet (and, with `ws`, its WebSocket
-  // frame) once per message, as Socket.IO's own broadcast does, instead of once per socket. This
-  // uses the adapter's encoder and `client.writeToEngine` (what `io.to(room).emit` uses); when
-  // they are missing, or with connection state recovery (emits go through the adapter there), it
-  // falls back to `socket.emit`.
-  const encoded = new WeakMap<MessageFrame, PreEncoded>();
-  const sendPreEncoded = (socket: Socket, frame: MessageFrame): boolean => {
-    const adapter = socket.nsp.adapter as unknown as Partial<PreEncodingAdapter>;
-    const client = socket.client as unknown as Partial<PreEncodedClient>;
-    if (
-      typeof adapter._encode !== 'function' ||
-      typeof client.writeToEngine !== 'function' ||
-      (io as unknown as { opts?: { connectionStateRecovery?: unknown } }).opts
-        ?.connectionStateRecovery
-    ) {
-      return false;
-    }
-    let ready = encoded.get(frame);
-    if (!ready) {
+  // Hub connection id → socket id, to leave out the sockets the hub names in a broadcast.
+  const socketIds = new Map<string, string>();
+  // Room broadcasts reach this process's sockets only: other hub processes get the message from
+  // the hub's broker, and deliver it to their own sockets.
+  const delivery: RoomDelivery = {
+    broadcast(frame, except) {
       const payload = messagePayload(frame);
-      // 2 is Socket.IO's EVENT packet type.
-      const packet = { type: 2, data: ['pb:message', payload], nsp: socket.nsp.name };
-      const opts: PreEncodedOptions = {
-        preEncoded: true,
-        volatile: payload.ephemeral === true,
-        compress: true,
-      };
-      ready = { packet, encodedPackets: adapter._encode(packet, opts), opts };
-      encoded.set(frame, ready);
-    }
-    if (client.conn?.readyState !== 'open') return true;
-    (socket as unknown as Partial<OutgoingNotifier>).notifyOutgoingListeners?.(ready.packet);
-    client.writeToEngine(ready.encodedPackets, ready.opts);
-    return true;
+      let to = io.local.to(socketIORoom(frame.channel));
+      if (except.length > 0) {
+        const skipped: string[] = [];
+        for (const connectionId of except) {
+          const socketId = socketIds.get(connectionId);
+          if (socketId !== undefined) skipped.push(socketId);
+        }
+        to = to.except(skipped);
+      }
+      if (payload.ephemeral) to = to.volatile;
+      to.emit('pb:message', payload);
+    },
   };
 
   io.use((socket, next) => {
@@ -164,12 +137,23 @@ export function attachSocketIO(
     const token = typeof auth.token === 'string' ? auth.token : undefined;
     const clientId =
       typeof auth.clientId === 'string' && auth.clientId.length > 0 ? auth.clientId : undefined;
-    const unsent = unsentBytes(socket.conn);
+    // Checked once per event-loop turn with writes: after a room broadcast, or a burst of frames,
+    // has been queued whole.
+    let checkPending = false;
+    const unsent = unsentBytes(socket.conn, () => {
+      if (checkPending) return;
+      checkPending = true;
+      queueMicrotask(() => {
+        checkPending = false;
+        backlog.check();
+      });
+    });
     let slow = false;
     // Over the bound: stop buffering for this socket. The goodbye waits behind what is queued (a
-    // slow reader still gets it, then the disconnect); the socket disconnects now, so the session
-    // closes as `lost` and the client resumes from its cursor when it reconnects; after a linger
-    // the engine connection is closed discarding its buffer, so a stopped reader frees it.
+    // slow reader still gets it, then the disconnect); the socket disconnects now (leaving its
+    // rooms), so the session closes as `lost` and the client resumes from its cursor when it
+    // reconnects; after a linger the engine connection is closed discarding its buffer, so a
+    // stopped reader frees it.
     const closeSlowConsumer = () => {
       slow = true;
       hub.noteSlowConsumer();
@@ -184,7 +168,6 @@ export function attachSocketIO(
     socket.on('disconnect', () => backlog.stop());
     const sendFrame = (frame: OutboundFrame): void => {
       if (frame.type === 'message') {
-        if (sendPreEncoded(socket, frame)) return;
         const message = messagePayload(frame);
         if (message.ephemeral) socket.volatile.emit('pb:message', message);
         else socket.emit('pb:message', message);
@@ -202,19 +185,27 @@ export function attachSocketIO(
         { token, clientId, echo: auth.echo !== false },
         {
           send: (frame) => {
-            if (slow) return;
-            sendFrame(frame);
-            // Emits reach engine.io synchronously: the count includes this frame.
-            backlog.check();
+            if (!slow) sendFrame(frame);
           },
           // Close the engine connection without a goodbye: the client sees a network-style drop.
           terminate: () => socket.conn.close(),
           unsent,
+          rooms: {
+            delivery,
+            join: (channel) => {
+              // A socket that already disconnected must not be added back to a room.
+              if (socket.connected) void socket.join(socketIORoom(channel));
+            },
+            leave: (channel) => {
+              void socket.leave(socketIORoom(channel));
+            },
+          },
         },
       )
       .then(
         (session) => {
           socket.data.session = session;
+          socketIds.set(session.id, socket.id);
           next();
         },
         (error: unknown) => {
@@ -222,9 +213,9 @@ export function attachSocketIO(
             error instanceof HubError
               ? error.toWire()
               : { code: ErrorCodes.TransportError, message: String(error), retryable: true };
-          const refusal = new Error(wire.message) as Error & { data?: unknown };
-          refusal.data = wire;
-          next(refusal);
+          const refused = new Error(wire.message) as Error & { data?: unknown };
+          refused.data = wire;
+          next(refused);
         },
       );
   });
@@ -247,6 +238,7 @@ export function attachSocketIO(
       });
     });
     socket.on('disconnect', (reason) => {
+      socketIds.delete(session.id);
       // The app closed it: leave at once. Anything else is a drop: presence waits out the grace.
       void session.close(reason === 'client namespace disconnect' ? 'client' : 'lost');
     });
