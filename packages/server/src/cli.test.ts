@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type RedisServerHandle, startRedisServer } from '@patchbay/realtime-testkit';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { signToken } from './signedToken.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -70,7 +71,7 @@ async function connect(url: string, token: string): Promise<Socket> {
 
 describe('patchbay-server CLI', () => {
   it('serves on the port it prints, accepts a client, and exits 0 on SIGINT', async () => {
-    const hub = start([]);
+    const hub = start(['--dev']);
     const url = await hub.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const socket = io(url, {
@@ -105,7 +106,7 @@ describe('patchbay-server CLI', () => {
 
     // One request every 5 s with a burst of 1: the second request would wait past the hub's
     // 2 s limit, so it is refused at once with a retryable rate_limited.
-    const hub = start(['--rate-limit', '0.2/1']);
+    const hub = start(['--dev', '--rate-limit', '0.2/1']);
     const socket = await connect(await hub.url, 'alice');
     const request = () =>
       new Promise<{ ok: boolean; error?: { code: string } }>((resolve) =>
@@ -130,12 +131,12 @@ describe('patchbay-server CLI', () => {
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ channel: 'room', event: 'note', data: 1 }),
       });
-    const off = start([]);
+    const off = start(['--dev']);
     expect((await publish(await off.url, secret)).status).toBe(404);
     off.child.kill('SIGINT');
     expect(await off.exited).toBe(0);
 
-    const flag = start(['--publish-secret', secret]);
+    const flag = start(['--dev', '--publish-secret', secret]);
     const flagUrl = await flag.url;
     expect((await publish(flagUrl, secret)).status).toBe(200);
     expect((await publish(flagUrl, 'wrong-secret-0123456789')).status).toBe(401);
@@ -143,7 +144,7 @@ describe('patchbay-server CLI', () => {
     expect(await flag.exited).toBe(0);
 
     process.env.PATCHBAY_PUBLISH_SECRET = secret;
-    const env = start([]);
+    const env = start(['--dev']);
     delete process.env.PATCHBAY_PUBLISH_SECRET;
     expect((await publish(await env.url, secret)).status).toBe(200);
     env.child.kill('SIGINT');
@@ -151,9 +152,89 @@ describe('patchbay-server CLI', () => {
   });
 
   it('rejects an invalid --redis URL with exit code 2', async () => {
-    const { code, err } = await runToExit(['--redis', 'localhost:6379']);
+    const { code, err } = await runToExit(['--dev', '--redis', 'localhost:6379']);
     expect(code).toBe(2);
     expect(err).toMatch(/--redis must be a Redis URL such as redis:\/\//);
+  });
+});
+
+describe('patchbay-server CLI security', () => {
+  it('without --token-secret or --dev refuses to start, naming both (exit 2)', async () => {
+    const { code, err } = await runToExit([]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--token-secret <secret>/);
+    expect(err).toMatch(/PATCHBAY_TOKEN_SECRET/);
+    expect(err).toMatch(/--dev/);
+  });
+
+  it('--token-secret accepts tokens signed with it as their user, whatever clientId is asked, and refuses others', async () => {
+    const short = await runToExit(['--token-secret', 'too-short']);
+    expect(short.code).toBe(2);
+    expect(short.err).toMatch(/at least 32 characters/);
+
+    const secret = 'cli-token-secret-0123456789abcdefghij';
+    const hub = start(['--token-secret', secret]);
+    const url = await hub.url;
+    const signed = io(url, {
+      path: '/patchbay/socket.io',
+      transports: ['websocket'],
+      auth: { token: signToken('alice', secret), clientId: 'mallory' },
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(signed);
+    const welcome = await new Promise<{ clientId: string }>((resolve, reject) => {
+      signed.once('pb:welcome', resolve);
+      signed.once('connect_error', reject);
+    });
+    expect(welcome.clientId).toBe('alice');
+    await expect(connect(url, 'alice')).rejects.toThrow(/refused/);
+    await expect(
+      connect(url, signToken('alice', 'another-secret-0123456789abcdefghij')),
+    ).rejects.toThrow(/refused/);
+    const stream = await fetch(`${url}/patchbay/sse/stream?token=alice`);
+    expect(stream.status).toBe(401);
+    await stream.body?.cancel();
+    signed.close();
+    hub.child.kill('SIGINT');
+    expect(await hub.exited).toBe(0);
+  });
+
+  it('--dev warns on stderr, accepts any token and lets the local dev servers in; --allow-origin adds one', async () => {
+    const hub = start(['--dev', '--allow-origin', 'https://app.example.com']);
+    let err = '';
+    hub.child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const url = await hub.url;
+    await expect.poll(() => err).toMatch(/development mode: any token is accepted as an identity/);
+    const socket = await connect(url, 'anyone');
+    socket.close();
+    const history = (origin: string) =>
+      fetch(`${url}/patchbay/sse/history`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'text/plain' },
+        body: '{}',
+      });
+    for (const origin of ['http://localhost:5173', 'https://app.example.com']) {
+      const listed = await history(origin);
+      // Let through (no stream named: 410), with CORS headers for the page.
+      expect(listed.status).toBe(410);
+      expect(listed.headers.get('access-control-allow-origin')).toBe(origin);
+    }
+    const other = await history('https://evil.example');
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({
+      error: { message: expect.stringMatching(/--allow-origin/) },
+    });
+    hub.child.kill('SIGINT');
+    expect(await hub.exited).toBe(0);
+  });
+
+  it('rejects an --allow-origin that is not an origin (exit 2)', async () => {
+    const { code, err } = await runToExit(['--dev', '--allow-origin', 'app.example.com/path']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/"app.example.com\/path" is not an origin/);
   });
 });
 
@@ -167,8 +248,8 @@ describe('patchbay-server CLI with --redis', () => {
   it('two processes on one Redis share history and live messages', async () => {
     redis = await startRedisServer();
     const prefix = `cli-${process.pid}:`;
-    const a = start(['--redis', redis.url, '--redis-prefix', prefix]);
-    const b = start(['--redis', redis.url, '--redis-prefix', prefix]);
+    const a = start(['--dev', '--redis', redis.url, '--redis-prefix', prefix]);
+    const b = start(['--dev', '--redis', redis.url, '--redis-prefix', prefix]);
     const [urlA, urlB] = await Promise.all([a.url, b.url]);
     expect(urlA).not.toBe(urlB);
 

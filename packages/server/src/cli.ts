@@ -1,15 +1,39 @@
 import { parseArgs } from 'node:util';
 import type { Broker } from './broker.js';
 import { createHubServer } from './createHubServer.js';
+import type { HubOptions } from './hub.js';
+import { normalizeOrigins } from './internal/allowedOrigins.js';
 import { createRedisBroker } from './redisBroker.js';
+import { signedTokenAuthenticator } from './signedToken.js';
 
-const usage = `Usage: patchbay-server [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
+/** The origins `--dev` allows: Vite's and Next.js's (and most dev servers') default ports. */
+const DEV_ORIGINS = [
+  'http://localhost:5173',
+  'http://127.0.0.1:5173',
+  'http://localhost:3000',
+  'http://127.0.0.1:3000',
+];
+
+const usage = `Usage: patchbay-server (--token-secret <secret> | --dev) [--allow-origin <origin>]...
+                      [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
                       [--rate-limit 100/200 | off] [--max-buffered-bytes 1048576]
                       [--redis redis://127.0.0.1:6379] [--redis-prefix patchbay:]
                       [--redis-node-ttl-ms 10000] [--publish-secret <secret>]
 
 Runs the Patchbay hub (Socket.IO at /patchbay/socket.io, SSE at /patchbay/sse, health at /health).
-Without an authenticate hook any token is accepted as its user id: for local development only.
+
+--token-secret (or the PATCHBAY_TOKEN_SECRET environment variable, which keeps it out of the
+process list) is how connections authenticate: a token is "<userId>.<signature>", the signature
+being the base64url HMAC-SHA256 of userId under the secret (signToken(userId, secret) from
+@patchbay/realtime-server), and the connection is userId. At least 32 characters. For any other
+scheme (JWTs, sessions) run the hub from code with an authenticate hook (createHubServer).
+
+--dev is for local development: any token is accepted as its user id (a token "alice" or
+"alice.<anything>" is user alice; no token: the client's requested clientId), and pages on
+${DEV_ORIGINS.join(', ')} may connect. Never expose a --dev hub.
+
+--allow-origin lets browser pages on that origin (scheme://host[:port]) use the hub; repeat it
+for several. Pages on other origins are refused, except the hub's own. "*" allows any origin.
 
 --rate-limit is each connection's request budget: <per second>/<burst> (burst defaults to twice
 the rate), or off. Over the rate, requests wait their turn rather than fail.
@@ -37,6 +61,9 @@ async function main(): Promise<void> {
     'redis-prefix'?: string;
     'redis-node-ttl-ms'?: string;
     'publish-secret'?: string;
+    'token-secret'?: string;
+    dev?: boolean;
+    'allow-origin'?: string[];
     help?: boolean;
   };
   try {
@@ -51,6 +78,9 @@ async function main(): Promise<void> {
         'redis-prefix': { type: 'string' },
         'redis-node-ttl-ms': { type: 'string' },
         'publish-secret': { type: 'string' },
+        'token-secret': { type: 'string' },
+        dev: { type: 'boolean' },
+        'allow-origin': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -97,9 +127,35 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  const tokenSecret = values['token-secret'] ?? process.env.PATCHBAY_TOKEN_SECRET;
+  if (tokenSecret === undefined && !values.dev) {
+    console.error(
+      `The hub needs a way to know who connects. Pass --token-secret <secret> (or set PATCHBAY_TOKEN_SECRET) to accept tokens signed with it, or --dev for local development, where any token is accepted as an identity.\n\n${usage}`,
+    );
+    process.exit(2);
+  }
+  if (tokenSecret !== undefined && tokenSecret.length < 32) {
+    console.error(
+      `--token-secret (or PATCHBAY_TOKEN_SECRET) must be at least 32 characters; generate one with: node -e "console.log(crypto.randomBytes(32).toString('base64url'))".`,
+    );
+    process.exit(2);
+  }
+  const identity: Pick<HubOptions, 'authenticate' | 'allowAnonymous'> =
+    tokenSecret !== undefined
+      ? { authenticate: signedTokenAuthenticator(tokenSecret) }
+      : { allowAnonymous: true };
+  const allowedOrigins = parseOrigins(values['allow-origin'] ?? [], values.dev === true);
+  if (values.dev) {
+    console.error(
+      tokenSecret === undefined
+        ? `WARNING: development mode: any token is accepted as an identity, so anyone who can reach this hub can connect as any user; pages on ${allowedOrigins === true ? 'any origin' : allowedOrigins.join(', ')} may connect. Never expose it: use --token-secret in production.`
+        : `WARNING: development mode: pages on ${allowedOrigins === true ? 'any origin' : allowedOrigins.join(', ')} may connect.`,
+    );
+  }
   const broker = values.redis === undefined ? undefined : await redisBroker(values);
   const server = await createHubServer({
-    allowAnonymous: true,
+    ...identity,
+    allowedOrigins,
     port,
     host: values.host ?? '127.0.0.1',
     ...(grace !== undefined ? { presenceGraceMs: grace } : {}),
@@ -127,6 +183,18 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `--allow-origin` values (`*` = any), plus the local dev servers with `--dev`. Exits 2 on a bad one. */
+function parseOrigins(values: readonly string[], dev: boolean): string[] | true {
+  if (values.includes('*')) return true;
+  try {
+    const listed = normalizeOrigins(values, '--allow-origin');
+    return [...new Set([...(dev ? DEV_ORIGINS : []), ...(listed === true ? [] : listed)])];
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
 }
 
 /** `off`, `<perSecond>` or `<perSecond>/<burst>`. Exits 2 on anything else. */

@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublishHandler, DEFAULT_PUBLISH_PATH } from './createPublishHandler.js';
 import { Hub, type HubOptions } from './hub.js';
+import { normalizeOrigins } from './internal/allowedOrigins.js';
 import { serveFetch } from './internal/serveFetch.js';
 import {
   attachSocketIO,
@@ -19,8 +20,15 @@ export interface HubServerOptions extends HubOptions {
   /** An existing hub to serve (for example to restart the HTTP side while keeping state). */
   hub?: Hub;
   socketioPath?: string;
-  /** SSE endpoints' options (base path `/patchbay/sse`, heartbeat interval). */
-  sse?: SseHandlerOptions;
+  /**
+   * Browser origins, besides the hub's own, that may use the Socket.IO and SSE endpoints:
+   * `['https://app.example.com']`, or `true` for any origin (development only: any page the
+   * user visits could then talk to the hub with the user's tokens). Default: none — a page on
+   * another origin is refused (Socket.IO handshake refused, SSE requests answered 403).
+   */
+  allowedOrigins?: readonly string[] | true;
+  /** SSE endpoints' options (base path `/patchbay/sse`, heartbeat interval); origins: `allowedOrigins`. */
+  sse?: Omit<SseHandlerOptions, 'cors'>;
   /**
    * Turns on `POST /patchbay/publish` for app servers in other processes, authorized by
    * `Authorization: Bearer <publishSecret>` (see `createPublishHandler`). Without it the
@@ -52,12 +60,14 @@ export async function createHubServer(options: HubServerOptions = {}): Promise<H
     hub: existing,
     socketioPath,
     sse,
+    allowedOrigins = [],
     publishSecret,
     publishPath = DEFAULT_PUBLISH_PATH,
     ...hubOptions
   } = options;
   const hub = existing ?? new Hub(hubOptions);
-  const sseHandler = createSseNodeHandler(hub, sse);
+  const origin = normalizeOrigins(allowedOrigins, 'createHubServer allowedOrigins');
+  const sseHandler = createSseNodeHandler(hub, { ...sse, cors: { origin } });
   const publishHandler = createPublishHandler(hub, { secret: publishSecret });
   const http = createServer((req, res) => {
     if (req.url === publishPath || req.url?.startsWith(`${publishPath}?`)) {
@@ -80,7 +90,8 @@ export async function createHubServer(options: HubServerOptions = {}): Promise<H
       'Not found. The Patchbay hub serves Socket.IO at ' + (socketioPath ?? DEFAULT_SOCKETIO_PATH),
     );
   });
-  const socketio = attachSocketIO(hub, http, socketioPath ? { path: socketioPath } : {});
+  const socketioOptions = { ...(socketioPath ? { path: socketioPath } : {}), cors: { origin } };
+  const socketio = attachSocketIO(hub, http, socketioOptions);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(port, host, () => {

@@ -16,6 +16,7 @@ export type { MemoryBrokerOptions } from './memoryBroker.js';
 export { createMemoryBroker } from './memoryBroker.js';
 export type { RedisBroker, RedisBrokerOptions } from './redisBroker.js';
 export { createRedisBroker } from './redisBroker.js';
+export { signedTokenAuthenticator, signToken, verifySignedToken } from './signedToken.js';
 export type { AttachSocketIOOptions, SocketIOEndpoint } from './socketio/attachSocketIO.js';
 export { attachSocketIO, DEFAULT_SOCKETIO_PATH, socketIORoom } from './socketio/attachSocketIO.js';
 export type { FetchHandler, SseHandlerOptions } from './sse/createSseHandler.js';

@@ -216,20 +216,41 @@ describe('sse: publish batches', () => {
 });
 
 describe('sse: cross-origin use and token expiry', () => {
-  it('answers a CORS preflight and marks responses for the calling origin', async () => {
-    const preflight = await fetch(`${base()}/publish`, {
-      method: 'OPTIONS',
-      headers: {
-        origin: 'http://app.example',
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization, content-type, x-patchbay-connection',
-      },
-    });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example');
-    expect(preflight.headers.get('access-control-allow-headers')).toContain(
-      'x-patchbay-connection',
+  it('answers a CORS preflight for a listed origin, and refuses an unlisted one', async () => {
+    const preflightFrom = (url: string, origin: string) =>
+      fetch(`${url}/publish`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type, x-patchbay-connection',
+        },
+      });
+    // The shared hub lists no origins: a page elsewhere is refused.
+    expect((await preflightFrom(base(), 'http://app.example')).status).toBe(403);
+
+    const { createServer } = await import('node:http');
+    const { Hub, createSseNodeHandler } = await import('@patchbay/realtime-server');
+    const hub = new Hub({ authenticate: ({ token }) => (token ? { clientId: token } : null) });
+    const server = createServer(
+      createSseNodeHandler(hub, { cors: { origin: ['http://app.example'] } }),
     );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const url = `http://127.0.0.1:${port}/patchbay/sse`;
+      const preflight = await preflightFrom(url, 'http://app.example');
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain(
+        'x-patchbay-connection',
+      );
+      expect((await preflightFrom(url, 'http://other.example')).status).toBe(403);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.close();
+    }
   });
 
   it('a token that expires while the stream is open makes the client reconnect with a fresh one', async () => {

@@ -1,11 +1,13 @@
 import { ErrorCodes } from '@patchbay/realtime-core';
 import { type Reply, type WireError, wireFailure as wire } from '../frames.js';
 import type { Hub } from '../hub.js';
+import { normalizeOrigins, originAllowed } from '../internal/allowedOrigins.js';
 import {
   bearerToken,
   corsHeaders,
   EVENT_STREAM_HEADERS,
   parseStreamRequest,
+  refusedOrigin,
   SseStream,
 } from './sseStream.js';
 
@@ -17,8 +19,11 @@ export interface SseHandlerOptions {
   /** Interval of `: ping` comments that keep proxies from closing an idle stream. Default 15 000 ms. */
   heartbeatMs?: number;
   /**
-   * Which browser origins may call the endpoints from another origin. Default `true` (any
-   * origin, as the development hub needs); list your app's origins in production.
+   * Browser origins, besides the hub's own, that may call the endpoints: a list of origins
+   * (`https://app.example.com`), or `true` for any origin (development only). Default: none. A
+   * request whose `Origin` is neither the hub's own (its `Host`) nor listed is refused with 403
+   * before it runs — CORS headers alone would not stop it, since a `text/plain` POST needs no
+   * preflight. Behind a proxy that rewrites `Host`, list the public origin.
    */
   cors?: { origin: true | string | readonly string[] };
 }
@@ -41,7 +46,7 @@ const OPS = new Set(['subscribe', 'unsubscribe', 'publish', 'presence', 'history
 export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): FetchHandler {
   const base = (options.basePath ?? DEFAULT_SSE_PATH).replace(/\/$/, '');
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const allowOrigin = options.cors?.origin ?? true;
+  const allowOrigin = normalizeOrigins(options.cors?.origin ?? [], 'createSseHandler cors.origin');
 
   const route = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -60,8 +65,13 @@ export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): Fet
   };
 
   return async (request) => {
+    const origin = request.headers.get('origin');
+    const host = request.headers.get('host') ?? new URL(request.url).host;
+    if (origin !== null && !originAllowed(allowOrigin, origin, host)) {
+      return json(403, refusedOrigin(origin));
+    }
     const response = await route(request);
-    const cors = corsHeaders(allowOrigin, request.headers.get('origin'));
+    const cors = corsHeaders(allowOrigin, origin);
     if (cors) {
       for (const [name, value] of Object.entries(cors)) {
         if (name === 'vary') response.headers.append(name, value);

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from '../hub.js';
+import { normalizeOrigins, originAllowed } from '../internal/allowedOrigins.js';
 import { serveFetch } from '../internal/serveFetch.js';
 import { createSseHandler, DEFAULT_SSE_PATH, type SseHandlerOptions } from './createSseHandler.js';
 import {
   corsHeaders,
   EVENT_STREAM_HEADERS,
   parseStreamRequest,
+  refusedOrigin,
   type SseSink,
   SseStream,
 } from './sseStream.js';
@@ -24,7 +26,10 @@ export function createSseNodeHandler(hub: Hub, options: SseHandlerOptions = {}):
   const handle = createSseHandler(hub, options);
   const base = (options.basePath ?? DEFAULT_SSE_PATH).replace(/\/$/, '');
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const allowOrigin = options.cors?.origin ?? true;
+  const allowOrigin = normalizeOrigins(
+    options.cors?.origin ?? [],
+    'createSseNodeHandler cors.origin',
+  );
   return (req, res, next) => {
     if (!(req.url ?? '/').startsWith(`${base}/`)) {
       if (next) next();
@@ -60,8 +65,14 @@ async function stream(
   res: ServerResponse,
   url: URL,
   heartbeatMs: number,
-  allowOrigin: true | string | readonly string[],
+  allowOrigin: true | readonly string[],
 ): Promise<void> {
+  const origin = req.headers.origin;
+  if (origin !== undefined && !originAllowed(allowOrigin, origin, req.headers.host)) {
+    res.writeHead(403, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(refusedOrigin(origin)));
+    return;
+  }
   let gone = false;
   let opened: SseStream | undefined;
   // `close` on the response fires when the client goes away, before or after the end.
@@ -75,7 +86,7 @@ async function stream(
     req.headers.authorization,
     Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
   );
-  const cors = corsHeaders(allowOrigin, req.headers.origin);
+  const cors = corsHeaders(allowOrigin, origin);
   const opening = await SseStream.open(hub, params);
   if (!opening.ok) {
     res.writeHead(opening.status, { 'content-type': 'application/json', ...cors });

@@ -69,17 +69,17 @@ export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
   'x-accel-buffering': 'no',
 };
 
-export type SseCorsRule = true | string | readonly string[];
-
-/** The CORS response headers for a request from `origin`, or none when it is not allowed. */
+/**
+ * The CORS response headers for a request from `origin`, or none when it is not listed. A
+ * same-origin request needs none; a cross-origin one that is not listed is refused before this
+ * (`refusedOrigin`), since a `text/plain` POST reaches the server without a preflight.
+ */
 export function corsHeaders(
-  rule: SseCorsRule,
+  rule: true | readonly string[],
   origin: string | null | undefined,
 ): Record<string, string> | undefined {
   if (!origin) return undefined;
-  const allowed =
-    rule === true || (typeof rule === 'string' ? rule === origin : rule.includes(origin));
-  if (!allowed) return undefined;
+  if (rule !== true && !rule.includes(origin)) return undefined;
   // Tokens travel in the Authorization header, not cookies: no credentials mode is needed.
   return {
     'access-control-allow-origin': origin,
@@ -89,6 +89,14 @@ export function corsHeaders(
     'access-control-allow-methods': 'GET, POST, OPTIONS',
     'access-control-max-age': '600',
   };
+}
+
+/** The 403 body for a browser request from an origin that is neither the hub's own nor listed. */
+export function refusedOrigin(origin: string): { ok: false; error: WireError } {
+  return wireFailure(
+    ErrorCodes.AuthRejected,
+    `Requests from origin ${origin} are refused: the hub allows cross-origin browser access only from listed origins. List it with createHubServer({ allowedOrigins: ['${origin}'] }), patchbay-server --allow-origin ${origin}, or createSseHandler(hub, { cors: { origin: ['${origin}'] } }).`,
+  );
 }
 
 export function bearerToken(header: string | null | undefined): string | undefined {

@@ -17,7 +17,8 @@ export interface HubProcess {
 
 /**
  * Start the hub CLI with `args` (add `--port N` to come back where clients expect it; default a
- * free port) and resolve once it listens.
+ * free port) and resolve once it listens. Without `--token-secret` it runs with `--dev`, so the
+ * suite's clients name themselves as they do against an in-process hub.
  */
 export async function startHubProcess(args: readonly string[]): Promise<HubProcess> {
   if (!existsSync(cli)) {
@@ -25,7 +26,9 @@ export async function startHubProcess(args: readonly string[]): Promise<HubProce
       `${cli} is missing: build the server first (pnpm --filter @patchbay/realtime-server build).`,
     );
   }
-  const withPort = args.includes('--port') ? args : ['--port', '0', ...args];
+  const withAuth =
+    args.includes('--token-secret') || args.includes('--dev') ? args : ['--dev', ...args];
+  const withPort = withAuth.includes('--port') ? withAuth : ['--port', '0', ...withAuth];
   const child = spawn(process.execPath, [cli, ...withPort], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const append = (chunk: Buffer) => {
