@@ -4,6 +4,7 @@ import {
   type RealtimeClientOptions,
   type WebSocketLikeConstructor,
 } from '@supabase/realtime-js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './internal/limits.js';
 import { SupabaseTransport } from './internal/SupabaseTransport.js';
 
 /** realtime-js's client constructor (`RealtimeClient` from `@supabase/realtime-js`), or a compatible build. */
@@ -51,18 +52,31 @@ export interface SupabaseTransportOptions {
    * limit (Free plan) minus room for Patchbay's envelope; raise it on plans with a larger limit.
    */
   maxMessageBytes?: number;
+  /**
+   * URL (absolute, or a path on the page's origin) of `createSupabasePublishHandler` on your
+   * server. With it, every message is POSTed there (`{ channel, event, data, id }` with
+   * `Authorization: Bearer <token from auth()>`) and your server broadcasts it over Supabase's REST
+   * API: it passes through your server, which can record it as history, and carries the sender
+   * your server authenticated. The publish resolves when Supabase accepted the broadcast. Typing
+   * and presence stay on the socket. Without it, messages are broadcast from the socket.
+   */
+  publishEndpoint?: string;
+  /** How long one publish request to `publishEndpoint` may take. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** Inject `fetch` for `publishEndpoint`. Default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch;
   /** Inject realtime-js's client constructor (a specific build). Default: the installed peer. */
   RealtimeClient?: RealtimeClientConstructor;
 }
 
-/** Supabase's Free-plan broadcast payload limit (256 KB) minus 1 KB for the envelope. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 - 1024;
+export { DEFAULT_MAX_MESSAGE_BYTES };
 
 /**
  * The Supabase Realtime transport: Patchbay channels on Broadcast, members on Presence, over one
  * long-lived realtime-js client per Patchbay client (or the app's own). realtime-js reconnects and
  * rejoins channels by itself; the transport reports that to core (`reconnecting` → `connected`).
- * Broadcast keeps no history here, so a channel that was rejoined emits `discontinuity`.
+ * Broadcast keeps no history here, so a channel that was rejoined emits `discontinuity`; with
+ * `publishEndpoint`, messages pass through your server, which can keep that history.
  *
  * ```ts
  * createRealtime({
@@ -123,6 +137,24 @@ export function supabaseTransport(options: SupabaseTransportOptions): Transport 
     throw new ConfigError(
       `supabaseTransport: "maxMessageBytes" must be a whole number of bytes ≥ 1024 (your plan's broadcast payload limit); got ${JSON.stringify(options.maxMessageBytes)}.`,
     );
+  }
+  const endpoint = options.publishEndpoint;
+  if (
+    endpoint !== undefined &&
+    (typeof endpoint !== 'string' || !/^(https?:\/\/[^/]|\/(?!\/))/.test(endpoint))
+  ) {
+    throw new ConfigError(
+      `supabaseTransport: "publishEndpoint" must be the absolute URL (https://…) or the path (/api/…) of createSupabasePublishHandler on your server; got ${JSON.stringify(endpoint)}.`,
+    );
+  }
+  const timeout = options.requestTimeoutMs;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout < 2 ** 31)) {
+    throw new ConfigError(
+      `supabaseTransport: "requestTimeoutMs" must be a positive number of milliseconds; got ${JSON.stringify(timeout)}.`,
+    );
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new ConfigError('supabaseTransport: "fetch" must be a fetch function.');
   }
   if (options.private !== undefined && typeof options.private !== 'boolean') {
     throw new ConfigError(

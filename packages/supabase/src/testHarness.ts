@@ -14,7 +14,10 @@ import {
   type SupabaseChannelAction,
   type SupabaseEmulator,
 } from '@patchbay/realtime-testkit/supabase';
+import { jwtVerify } from 'jose';
+import { createSupabasePublishHandler } from './server/index.js';
 import { type SupabaseTransportOptions, supabaseTransport } from './supabaseTransport.js';
+import { serveHandler, type TestAppServer } from './testAppServer.js';
 
 /** The Patchbay action a Supabase policy check stands for. */
 const ACTIONS: Record<SupabaseChannelAction, string> = {
@@ -24,21 +27,36 @@ const ACTIONS: Record<SupabaseChannelAction, string> = {
   'presence.write': 'presence',
 };
 
+export interface SupabaseHarnessOptions {
+  /**
+   * `socket` (default): messages are broadcast from each client's socket. `endpoint`: they are
+   * POSTed to an app server running `createSupabasePublishHandler` (`publishEndpoint`), which
+   * broadcasts them over the emulator's REST API.
+   */
+  publish?: 'socket' | 'endpoint';
+  transport?: Partial<SupabaseTransportOptions>;
+}
+
 /**
  * Test-only: the real `@supabase/realtime-js` against the Supabase emulator on 127.0.0.1 (port
  * 0), each client's socket through its own TCP proxy (so one client's network can be cut or
  * silenced). Channels are private, so every join, broadcast and presence call goes through the
  * emulator's RLS stand-in, where `rejectAuth` refuses them. When the suite passes `auth`, its
  * token names the user (`user.v1`); the harness signs a JWT with that `sub` and the project's
- * secret, as Supabase Auth would.
+ * secret, as Supabase Auth would. With `publish: 'endpoint'` the app server verifies that JWT and
+ * `rejectAuth` refuses there too.
  */
 export function createSupabaseHarness(
-  transport: Partial<SupabaseTransportOptions> = {},
+  options: SupabaseHarnessOptions = {},
 ): ConformanceHarness & { emulator(): SupabaseEmulator } {
+  const { publish = 'socket', transport = {} } = options;
   const rules = createAuthRules();
   const networks = createClientNetworks();
   const proxies = new WeakMap<RealtimeClient, TcpProxy>();
+  /** Clients whose HTTP to the app server hangs (a half-open network), for `blackholeLink`. */
+  const silenced = new WeakSet<RealtimeClient>();
   let emulator: SupabaseEmulator | undefined;
+  let app: TestAppServer | undefined;
   const live = (): SupabaseEmulator => {
     if (!emulator) throw new Error('The Supabase emulator is not running: call setup() first.');
     return emulator;
@@ -60,18 +78,48 @@ export function createSupabaseHarness(
         // The suite enters and updates presence more often than Supabase's 5 per 30 s allows.
         presenceRateLimit: false,
       });
+      if (publish === 'endpoint') {
+        const secret = new TextEncoder().encode(emulator.jwtSecret);
+        app = await serveHandler(
+          createSupabasePublishHandler({
+            url: emulator.httpUrl,
+            serviceKey: emulator.serviceKey,
+            private: true,
+            authenticate: async (token) => {
+              if (!token) return null;
+              const sub = await jwtVerify(token, secret).then(
+                ({ payload }) => payload.sub,
+                () => undefined,
+              );
+              return sub && !rules.rejects(sub, undefined, 'connect') ? { userId: sub } : null;
+            },
+            authorize: ({ userId, channel }) => !rules.rejects(userId, channel, 'publish'),
+          }),
+        );
+      }
     },
     teardown: async () => {
+      await app?.close();
+      app = undefined;
       await networks.closeAll();
       await emulator?.close();
       emulator = undefined;
     },
-    createClient: async ({ auth, ...options }) => {
+    createClient: async ({ auth, ...clientOptions }) => {
       const network = await networks.open(live().port);
-      const issue = auth ?? (() => `${options.clientId}.token`);
-      const client = createRealtime({
+      const issue = auth ?? (() => `${clientOptions.clientId}.token`);
+      let client: RealtimeClient | undefined;
+      const endpoint =
+        publish === 'endpoint'
+          ? {
+              publishEndpoint: `${app?.url}/publish`,
+              fetch: (input: RequestInfo | URL, init?: RequestInit) =>
+                client && silenced.has(client) ? hang(init?.signal) : fetch(input, init),
+            }
+          : {};
+      client = createRealtime({
         connectivity: noConnectivitySignals,
-        ...options,
+        ...clientOptions,
         auth: async () => {
           const issued = await issue();
           return live().signToken({ sub: issued.split('.')[0] ?? issued });
@@ -81,6 +129,7 @@ export function createSupabaseHarness(
           apiKey: live().anonKey,
           clientOptions: { transport: live().clientOptions().transport },
           private: true,
+          ...endpoint,
           ...transport,
         }),
       });
@@ -117,7 +166,10 @@ export function createSupabaseHarness(
     // A network cut: both ends see the socket die; realtime-js reconnects at once.
     dropLink: async (client) => proxyOf(client).cut(),
     interruptLink: (client, ms) => networks.interrupt(client, ms),
-    blackholeLink: async (client) => proxyOf(client).blackhole(true),
+    blackholeLink: async (client) => {
+      silenced.add(client);
+      proxyOf(client).blackhole(true);
+    },
     stopServer: () => live().stop(),
     startServer: () => live().start(),
     rejectAuth: (rule) => {
@@ -136,4 +188,11 @@ export function createSupabaseHarness(
     // Broadcast keeps no history: nothing to forget.
     truncateHistory: async () => {},
   };
+}
+
+/** A request into a black hole: it never answers, and only ends when its caller gives up. */
+function hang(signal: AbortSignal | null | undefined): Promise<Response> {
+  return new Promise((_resolve, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }

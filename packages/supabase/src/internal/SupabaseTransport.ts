@@ -19,6 +19,7 @@ import { realtimeEndpoint } from './endpoint.js';
 import { toEnvelope } from './envelope.js';
 import { lostError } from './errors.js';
 import { Link } from './link.js';
+import { postPublish } from './publishEndpoint.js';
 import { watchSocket } from './watchSocket.js';
 
 export type SupabaseTransportSettings = SupabaseTransportOptions &
@@ -26,6 +27,8 @@ export type SupabaseTransportSettings = SupabaseTransportOptions &
 
 /** The longest delay a timer takes (≈ 24.8 days): realtime-js then never drops an idle socket. */
 const NEVER_MS = 2 ** 31 - 1;
+/** Ids of this transport's own endpoint publishes kept to filter their echo (`echo: false`). */
+const OWN_IDS = 5_000;
 
 /**
  * The Supabase transport (`linkMode: 'persistent'`): one realtime-js client per transport (its
@@ -46,6 +49,15 @@ export class SupabaseTransport implements Transport {
   #echo = true;
   /** Our client's disconnect in progress: realtime-js ignores `connect()` until it is done. */
   #closing: Promise<unknown> = Promise.resolve();
+  /** Aborts the endpoint publishes of the current connection when it closes. */
+  #publishes = new AbortController();
+  /** Endpoint publishes go one at a time: HTTP requests may overtake each other. */
+  #chain: Promise<unknown> = Promise.resolve();
+  /**
+   * With `echo: false`, the ids this transport posted to `publishEndpoint`: the server's REST
+   * broadcast reaches every socket, this one too (`self` only applies to socket broadcasts).
+   */
+  readonly #ownIds = new Set<string>();
 
   constructor(options: SupabaseTransportSettings) {
     this.#options = options;
@@ -64,12 +76,16 @@ export class SupabaseTransport implements Transport {
       maxMessageBytes: options.maxMessageBytes,
       // Supabase removes a member as soon as its socket goes: core holds that leave for the grace.
       presenceGrace: false,
+      // Endpoint publishes are sent one at a time, so core hands over the next on each ack and
+      // its timeout measures one request, not the line before it.
+      ...(options.publishEndpoint !== undefined ? { maxPublishesInFlight: 1 } : {}),
     });
   }
 
   async connect(request: TransportConnectRequest): Promise<TransportConnection> {
     this.disconnect();
     this.#echo = request.echo;
+    this.#publishes = new AbortController();
     const shared = this.#options.client;
     const client = shared ?? this.#ownClient();
     const link = new Link(client, request, shared === undefined);
@@ -86,6 +102,7 @@ export class SupabaseTransport implements Transport {
   disconnect(): void {
     const link = this.#link;
     this.#link = undefined;
+    this.#publishes.abort(lostError('the client was closed'));
     const feeds = [...this.#feeds.values()];
     this.#feeds.clear();
     if (!link) return;
@@ -132,6 +149,11 @@ export class SupabaseTransport implements Transport {
 
   async publish(message: TransportPublish): Promise<void> {
     const link = this.#live();
+    if (this.#options.publishEndpoint !== undefined && !message.ephemeral) {
+      await this.#post(link, message);
+      return;
+    }
+    // Ephemeral signals (typing) and, without an endpoint, every message: a socket broadcast.
     const feed = await this.#feed(message.channel);
     await feed.send(message.event, toEnvelope(message, link.clientId), message.ephemeral === true);
   }
@@ -147,6 +169,58 @@ export class SupabaseTransport implements Transport {
 
   async presenceLeave(channel: string): Promise<void> {
     await this.#feeds.get(channel)?.untrack();
+  }
+
+  /**
+   * POST one publish to the app server's `createSupabasePublishHandler`, which broadcasts it over
+   * Supabase's REST API (and can record it first). Resolves when Supabase accepted it.
+   */
+  #post(link: Link, message: TransportPublish): Promise<void> {
+    if (!this.#echo) {
+      this.#ownIds.add(message.id);
+      if (this.#ownIds.size > OWN_IDS) {
+        this.#ownIds.delete(this.#ownIds.values().next().value as string);
+      }
+    }
+    const closed = this.#publishes.signal;
+    const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
+    const fetchImpl = this.#options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const run = async (): Promise<void> => {
+      // Counted from when this request starts, not while it waits behind the one before it.
+      const abort = new AbortController();
+      const onClose = () => abort.abort(closed.reason);
+      closed.addEventListener('abort', onClose);
+      const timer = setTimeout(
+        () =>
+          abort.abort(
+            new DOMException(`no answer within ${timeoutMs} ms (requestTimeoutMs)`, 'TimeoutError'),
+          ),
+        timeoutMs,
+      );
+      try {
+        if (closed.aborted) throw lostError('the client was closed');
+        const token =
+          (await link.token()) ?? (link.owned ? null : (link.client.accessTokenValue ?? null));
+        await postPublish({
+          fetch: fetchImpl,
+          endpoint: this.#options.publishEndpoint as string,
+          token,
+          body: {
+            channel: message.channel,
+            event: message.event,
+            data: message.data === undefined ? null : message.data,
+            id: message.id,
+          },
+          signal: abort.signal,
+        });
+      } finally {
+        clearTimeout(timer);
+        closed.removeEventListener('abort', onClose);
+      }
+    };
+    const result = this.#chain.then(run, run);
+    this.#chain = result.catch(() => {});
+    return result;
   }
 
   /**
@@ -179,6 +253,7 @@ export class SupabaseTransport implements Transport {
       channelDown: (error) => link.channelDown(error),
       channelUp: () => link.channelUp(),
       alive: () => link.alive(),
+      own: (id) => this.#ownIds.has(id),
     };
     const feed = new ChannelFeed(
       link.client,

@@ -26,6 +26,8 @@ export interface FeedHost {
   channelUp(): void;
   /** The server answers this socket right now (a heartbeat round trip); false when unknown. */
   alive(): Promise<boolean>;
+  /** A message this connection published through the app's endpoint while `echo` is off. */
+  own(id: string): boolean;
 }
 
 /**
@@ -273,6 +275,9 @@ export class ChannelFeed {
       this.#host.sink.error?.(malformedFrameError('Supabase Realtime', 'broadcast', payload));
       return;
     }
+    // `self: false` keeps this socket's own broadcasts away, not the server's REST broadcast of
+    // what this connection posted to the publish endpoint.
+    if (!inbound.message.ephemeral && this.#host.own(inbound.message.id)) return;
     this.#host.sink.message(inbound.message);
   }
 

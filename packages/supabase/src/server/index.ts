@@ -1,4 +1,12 @@
 export type {
+  SupabasePublishAuthenticate,
+  SupabasePublishAuthorize,
+  SupabasePublishAuthorizeRequest,
+  SupabasePublishHandlerOptions,
+  SupabasePublishIdentity,
+} from './createSupabasePublishHandler.js';
+export { createSupabasePublishHandler } from './createSupabasePublishHandler.js';
+export type {
   SupabaseServerPublish,
   SupabaseServerPublishOptions,
 } from './publishFromServer.js';

@@ -1,6 +1,6 @@
 import { ConfigError, PublishRejectedError, validateChannelName } from '@patchbay/realtime-core';
 import { broadcastEndpoint } from '../internal/endpoint.js';
-import { toEnvelope } from '../internal/envelope.js';
+import { type SupabaseEnvelope, toEnvelope } from '../internal/envelope.js';
 
 export interface SupabaseServerPublishOptions {
   /** Your project URL (`https://<ref>.supabase.co`) or its Realtime endpoint. */
@@ -32,21 +32,7 @@ export type SupabaseServerPublish = (
  * retryable for network failures, 5xx and 429.
  */
 export function publishFromServer(options: SupabaseServerPublishOptions): SupabaseServerPublish {
-  if (typeof options?.url !== 'string' || !/^(https?|wss?):\/\/[^/]/.test(options.url)) {
-    throw new ConfigError(
-      `publishFromServer: "url" must be your project URL (https://<ref>.supabase.co); got ${JSON.stringify(options?.url)}.`,
-    );
-  }
-  if (typeof options.serviceKey !== 'string' || options.serviceKey.length === 0) {
-    throw new ConfigError(
-      'publishFromServer: "serviceKey" must be the project\'s service-role key (e.g. process.env.SUPABASE_SERVICE_ROLE_KEY).',
-    );
-  }
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== 'function') {
-    throw new ConfigError('publishFromServer: no global fetch in this runtime; pass "fetch".');
-  }
-  const endpoint = broadcastEndpoint(options.url);
+  const broadcast = restBroadcaster(options, 'publishFromServer');
   return async (channel, event, data, publishOptions) => {
     validateChannelName(channel);
     if (typeof event !== 'string' || event.length === 0) {
@@ -54,10 +40,48 @@ export function publishFromServer(options: SupabaseServerPublishOptions): Supaba
         `publishFromServer: the event name must be a non-empty string; got ${JSON.stringify(event)}.`,
       );
     }
-    const envelope = toEnvelope(
-      { id: publishOptions?.id ?? globalThis.crypto.randomUUID(), data },
-      publishOptions?.clientId,
+    await broadcast(
+      channel,
+      event,
+      toEnvelope(
+        { id: publishOptions?.id ?? globalThis.crypto.randomUUID(), data },
+        publishOptions?.clientId,
+      ),
     );
+  };
+}
+
+/** Broadcast one ready envelope; resolves when Supabase accepted it (202). */
+export type RestBroadcast = (
+  channel: string,
+  event: string,
+  envelope: SupabaseEnvelope,
+) => Promise<void>;
+
+/**
+ * The REST broadcast behind `publishFromServer` and `createSupabasePublishHandler`: checks the
+ * options once (errors name `caller`), then POSTs each envelope with the service key.
+ */
+export function restBroadcaster(
+  options: SupabaseServerPublishOptions,
+  caller: string,
+): RestBroadcast {
+  if (typeof options?.url !== 'string' || !/^(https?|wss?):\/\/[^/]/.test(options.url)) {
+    throw new ConfigError(
+      `${caller}: "url" must be your project URL (https://<ref>.supabase.co); got ${JSON.stringify(options?.url)}.`,
+    );
+  }
+  if (typeof options.serviceKey !== 'string' || options.serviceKey.length === 0) {
+    throw new ConfigError(
+      `${caller}: "serviceKey" must be the project's service-role key (e.g. process.env.SUPABASE_SERVICE_ROLE_KEY).`,
+    );
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') {
+    throw new ConfigError(`${caller}: no global fetch in this runtime; pass "fetch".`);
+  }
+  const endpoint = broadcastEndpoint(options.url);
+  return async (channel, event, envelope) => {
     let response: Response;
     try {
       response = await fetchImpl(endpoint, {
