@@ -60,7 +60,9 @@ async function startHub(provider: 'socketio' | 'sse', options: BackendOptions): 
   // verifies its session or JWT in authenticate() instead.
   const hub = new Hub({ allowAnonymous: true, presenceGraceMs: 3_000 });
   let port = options.port ?? 8787;
-  let server: HubServer | undefined = await createHubServer({ hub, host, port });
+  // Development only: the page is served from another port (Vite), so any origin may connect.
+  const allowedOrigins = true;
+  let server: HubServer | undefined = await createHubServer({ hub, host, port, allowedOrigins });
   port = server.port;
   const url = server.url;
   return {
@@ -72,7 +74,7 @@ async function startHub(provider: 'socketio' | 'sse', options: BackendOptions): 
       server = undefined;
     },
     start: async () => {
-      server ??= await createHubServer({ hub, host, port });
+      server ??= await createHubServer({ hub, host, port, allowedOrigins });
     },
     close: async () => {
       await server?.close();
