@@ -46,6 +46,8 @@ export async function startBackend(
         publishSecret,
         // Development identity: the token is the user name the page chose.
         authenticate: ({ token }) => (token ? { clientId: token } : null),
+        // Development only: the pages are served from another port, so any origin may connect.
+        allowedOrigins: true,
       });
       return {
         provider,
