@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { type RedisServerHandle, startRedisServer, waitFor } from '@patchbay/realtime-testkit';
-import { Redis } from 'ioredis';
+import {
+  type RedisClusterHandle,
+  type RedisServerHandle,
+  sleep,
+  startRedisCluster,
+  startRedisServer,
+  waitFor,
+} from '@patchbay/realtime-testkit';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BrokerEvent } from './broker.js';
 import type { OutboundFrame, Reply } from './frames.js';
@@ -104,7 +111,7 @@ describe('redis broker: sequence numbers and history', () => {
     const b = broker({ keyPrefix });
     expect((await b.history('room')).epoch).toBe(epoch);
     const admin = new Redis(redis.url);
-    const keys = await admin.keys(`${keyPrefix}*`);
+    const keys = await admin.keys(`{${keyPrefix}*`);
     if (keys.length) await admin.del(...keys);
     await admin.quit();
     expect((await b.history('room')).epoch).not.toBe(epoch);
@@ -157,7 +164,7 @@ describe('redis broker: fan-out across processes', () => {
     await waitFor('the first message', () => onB.length === 1);
     const admin = new Redis(redis.url);
     const numsub = async () =>
-      ((await admin.call('PUBSUB', 'NUMSUB', `${keyPrefix}ch:room`)) as [string, number])[1];
+      ((await admin.call('PUBSUB', 'SHARDNUMSUB', `{${keyPrefix}room}:ch`)) as [string, number])[1];
     // Cut B's subscriber connection; what is published until it resubscribes never reaches it.
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     expect(await numsub()).toBe(0);
@@ -191,8 +198,8 @@ describe('redis broker: fan-out across processes', () => {
     const off2 = a.subscribe('room', (e) => second.push(e));
     await a.ready?.('room');
     const raw = new Redis(redis.url);
-    await raw.publish(`${keyPrefix}ch:room`, 'not json');
-    await raw.publish(`${keyPrefix}ch:room`, '{"kind":"nonsense"}');
+    await raw.spublish(`{${keyPrefix}room}:ch`, 'not json');
+    await raw.spublish(`{${keyPrefix}room}:ch`, '{"kind":"nonsense"}');
     await a.append(message('room', 'm1'));
     await waitFor('delivery to both listeners', () => first.length === 1 && second.length === 1);
     expect(warn).toHaveBeenCalledTimes(1);
@@ -202,7 +209,7 @@ describe('redis broker: fan-out across processes', () => {
     expect(first).toHaveLength(1);
     off2();
     await waitFor('the unsubscribe', async () => {
-      const counts = (await raw.call('PUBSUB', 'NUMSUB', `${keyPrefix}ch:room`)) as [
+      const counts = (await raw.call('PUBSUB', 'SHARDNUMSUB', `{${keyPrefix}room}:ch`)) as [
         string,
         number,
       ];
@@ -328,6 +335,7 @@ describe('redis broker: two hubs on one Redis', () => {
   function hub(keyPrefix: string): Hub {
     const created = new Hub({
       broker: broker({ keyPrefix }),
+      allowAnonymous: true,
       rateLimit: false,
       presenceGraceMs: 0,
     });
@@ -426,4 +434,85 @@ describe('redis broker: two hubs on one Redis', () => {
       seq: 3,
     });
   });
+});
+
+describe('redis broker: Redis Cluster', () => {
+  let cluster: RedisClusterHandle | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('keeps a channel on one shard, fans out through sharded pub/sub, and loses nothing acknowledged when that shard fails over', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    cluster = await startRedisCluster();
+    const keyPrefix = prefix();
+    const a = broker({ cluster: cluster.seeds, keyPrefix });
+    const b = broker({ url: cluster.url, keyPrefix });
+    const onB = collect(b, 'room');
+    await b.ready?.('room');
+
+    const sent: number[] = [];
+    for (let i = 1; i <= 20; i++) sent.push((await a.append(message('room', `m${i}`))).message.seq);
+    expect(sent).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    await waitFor('20 messages on B', () => onB.length === 20);
+    // Every key of the channel hashes to one slot.
+    const admin = new Cluster(
+      cluster.seeds.map((seed) => ({ host: '127.0.0.1', port: Number(seed.split(':')[1]) })),
+    );
+    const slots = new Set(
+      await Promise.all(
+        ['seq', 'stream', 'ids', 'epoch', 'released', 'presence', 'presence-nodes', 'ch'].map(
+          (suffix) => admin.cluster('KEYSLOT', `{${keyPrefix}room}:${suffix}`),
+        ),
+      ),
+    );
+    admin.disconnect();
+    expect(slots.size).toBe(1);
+    const { epoch } = await a.history('room');
+
+    const shard = await cluster.shardOf(`{${keyPrefix}room}:seq`);
+    expect(shard.replica).toBeDefined();
+    // B listens on the shard that owns the channel (sharded pub/sub), not through the cluster bus.
+    const owner = new Redis(shard.primary, '127.0.0.1');
+    const shardSubs = (await owner.call('PUBSUB', 'SHARDNUMSUB', `{${keyPrefix}room}:ch`)) as [
+      string,
+      number,
+    ];
+    owner.disconnect();
+    expect(shardSubs[1]).toBe(1);
+
+    // Crash the channel's primary while appends continue; its replica takes over.
+    const acked = new Map<string, number>();
+    let stop = false;
+    const appending = (async () => {
+      for (let i = 21; i <= 400 && !stop; i++) {
+        for (let tries = 0; tries < 200; tries++) {
+          try {
+            const stored = await a.append(message('room', `m${i}`));
+            acked.set(`m${i}`, stored.message.seq);
+            break;
+          } catch {
+            await sleep(50);
+          }
+        }
+        if (i === 60) await cluster?.kill(shard.primary);
+      }
+    })();
+    const how = await cluster.promote(shard.replica as number);
+    await sleep(500);
+    stop = true;
+    await appending;
+    console.info(`Redis Cluster failover: ${how}; ${acked.size} appends acknowledged`);
+
+    expect(acked.size).toBeGreaterThan(40);
+    const page = await b.history('room');
+    expect(page.epoch).toBe(epoch);
+    const kept = new Map(page.messages.map((m) => [m.id, m.seq]));
+    for (const [id, seq] of acked) expect(kept.get(id), id).toBe(seq);
+    await waitFor('every acknowledged message on B', () => onB.length >= 20 + acked.size, {
+      timeoutMs: 15_000,
+    });
+    const delivered = seqs(onB);
+    expect(delivered).toEqual(Array.from({ length: delivered.length }, (_, i) => i + 1));
+  }, 90_000);
 });

@@ -8,6 +8,12 @@ export type { MemoryHarnessOptions } from './memoryHarness.js';
 export { createMemoryHarness } from './memoryHarness.js';
 export type { PostgresServerHandle, StartPostgresServerOptions } from './postgresServer.js';
 export { findPostgresBinDir, startPostgresServer } from './postgresServer.js';
+export type {
+  RedisClusterHandle,
+  RedisClusterNode,
+  StartRedisClusterOptions,
+} from './redisCluster.js';
+export { startRedisCluster } from './redisCluster.js';
 export type { RedisServerHandle, StartRedisServerOptions } from './redisServer.js';
 export { startRedisServer } from './redisServer.js';
 export type { TcpProxy, TcpProxyOptions, TcpProxyStats, TcpTarget } from './tcpProxy.js';

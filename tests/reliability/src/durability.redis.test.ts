@@ -50,7 +50,7 @@ describe.each(HUB_PROVIDERS)('%s: Redis loses its data under a live hub', (provi
       const broker = createRedisBroker({ url: redis.url, nodeTtlMs: 3_000 });
       closeBroker = () => broker.close();
       const hub = scope.hub(
-        new Hub({ broker, rateLimit: false, historySize: 10_000, presenceGraceMs: 0 }),
+        new Hub({ broker, allowAnonymous: true, rateLimit: false, historySize: 10_000, presenceGraceMs: 0 }),
       );
       const server = scope.server(hub);
       await server.start();
