@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { RealtimeClient } from '@patchbay/realtime-core';
 import {
   createTcpProxy,
+  type RedisClusterHandle,
   type RedisServerHandle,
   sleep,
+  startRedisCluster,
   startRedisServer,
   type TcpProxy,
   waitFor,
@@ -30,6 +32,7 @@ const CHANNEL = 'multi-node';
 type Node = HubProcess;
 
 let redis: RedisServerHandle | undefined;
+let cluster: RedisClusterHandle | undefined;
 const nodes: Node[] = [];
 const proxies: TcpProxy[] = [];
 const clients: RealtimeClient[] = [];
@@ -39,6 +42,7 @@ afterAll(async () => {
   for (const proxy of proxies) await proxy.close().catch(() => {});
   await Promise.all(nodes.map((node) => node.kill()));
   await redis?.stop();
+  await cluster?.stop();
 });
 
 /** Start one hub process on a free port, sharing Redis; resolves once it listens. */
@@ -63,11 +67,51 @@ const rotate = <T>(list: readonly T[], first: number): T[] => [
   ...list.slice(0, first),
 ];
 
-describe('multi-node failover on one Redis', () => {
+interface Backend {
+  /** Where the hubs keep state: a Redis URL (`?cluster=true` for a cluster seed). */
+  url: string;
+  label: string;
+  /** A Redis fault injected at publish `n` (not awaited: the stream goes on meanwhile). */
+  fault?: { at: number; run(keyPrefix: string): Promise<string> };
+}
+
+const backends: Array<[string, () => Promise<Backend>]> = [
+  [
+    'one Redis',
+    async () => {
+      redis = await startRedisServer();
+      return { url: redis.url, label: '3 hubs on Redis' };
+    },
+  ],
+  [
+    'a 3-primary Redis Cluster whose channel primary is SIGKILLed mid-stream',
+    async () => {
+      const started = await startRedisCluster({ primaries: 3 });
+      cluster = started;
+      return {
+        url: started.url,
+        label: '3 hubs on a 3-primary Redis Cluster',
+        fault: {
+          at: 700,
+          async run(keyPrefix) {
+            const shard = await started.shardOf(`{${keyPrefix}${CHANNEL}}:seq`);
+            if (shard.replica === undefined) throw new Error('the channel primary has no replica');
+            const killedAt = Date.now();
+            await started.kill(shard.primary);
+            const how = await started.promote(shard.replica);
+            return `channel primary SIGKILLed at n=700, replica promoted (${how}) after ${Date.now() - killedAt} ms`;
+          },
+        },
+      };
+    },
+  ],
+];
+
+describe.each(backends)('multi-node failover on %s', (_name, startBackend) => {
   it('a node dies mid-stream: its clients resume on survivors with nothing lost, and its members leave', async () => {
-    redis = await startRedisServer();
+    const backend = await startBackend();
     const keyPrefix = `multi-node-${randomUUID().slice(0, 8)}:`;
-    const [a, b, c] = await Promise.all([0, 1, 2].map(() => startNode(redis!.url, keyPrefix)));
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => startNode(backend.url, keyPrefix)));
     const ports = [a!.port, b!.port, c!.port];
     const victim = b!;
 
@@ -134,6 +178,7 @@ describe('multi-node failover on one Redis', () => {
     ).catch(() => undefined);
 
     // The hubs' default rate limit (100/s, burst 200) paces the stream: about 10 s in all.
+    let fault: Promise<string> | undefined;
     const outcome = await publishCounters(publisher.channel(CHANNEL), TOTAL, {
       window: 50,
       beforeEach: (n) => {
@@ -141,8 +186,13 @@ describe('multi-node failover on one Redis', () => {
           killedAt = Date.now();
           victim.child.kill('SIGKILL');
         }
+        if (backend.fault && n === backend.fault.at) {
+          fault = backend.fault.run(keyPrefix);
+          fault.catch(() => {});
+        }
       },
     });
+    const faultNote = fault ? `; ${await fault}` : '';
 
     // Wait (bounded) for every subscriber to have everything, then a quiet moment for late duplicates.
     const deadline = Date.now() + 20_000;
@@ -161,14 +211,14 @@ describe('multi-node failover on one Redis', () => {
         tallies.reduce((total, t) => total + t[key], 0);
       const discontinuities = mine.reduce((total, s) => total + s.seen.discontinuities.length, 0);
       record({
-        scenario: 'multi-node failover',
+        scenario: backend.fault ? 'multi-node failover, Redis Cluster' : 'multi-node failover',
         provider,
         sent: sum('sent'),
         received: sum('received'),
         lost: sum('lost'),
         duplicated: sum('duplicated'),
         reordered: sum('reordered'),
-        note: `3 hubs on Redis, 1 SIGKILLed at n=400; ${mine.length} subscribers, ${failedOver.filter((s) => s.provider === provider).length} failed over; ${discontinuities} discontinuities; ${describeRejections(outcome)}; dead node's member left after ${ghostGoneAfterMs ?? 'never'} ms (TTL ${NODE_TTL_MS})`,
+        note: `${backend.label}, 1 hub SIGKILLed at n=400${faultNote}; ${mine.length} subscribers, ${failedOver.filter((s) => s.provider === provider).length} failed over; ${discontinuities} discontinuities; ${describeRejections(outcome)}; dead node's member left after ${ghostGoneAfterMs ?? 'never'} ms (TTL ${NODE_TTL_MS})`,
       });
     }
 
