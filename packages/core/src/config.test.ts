@@ -99,8 +99,31 @@ describe('parseRealtimeConfig', () => {
         private: true,
         params: { log_level: 'info' },
         clientOptions: { timeout: 5_000 },
+        publishEndpoint: '/api/publish',
       }),
     ).not.toThrow();
+  });
+
+  it('takes a supabase "publishEndpoint" as an absolute URL or a path, and names it otherwise', async () => {
+    const base = { provider: 'supabase', url: 'https://ref.supabase.co', apiKey: 'anon' } as const;
+    for (const publishEndpoint of ['https://app.example/api/publish', '/api/publish']) {
+      expect(() => parseRealtimeConfig({ ...base, publishEndpoint })).not.toThrow();
+    }
+    for (const publishEndpoint of ['api/publish', '//evil.example/p', '']) {
+      const message = configError({ ...base, publishEndpoint }).message;
+      expect(message).toContain('"publishEndpoint"');
+      expect(message).toContain('createSupabasePublishHandler');
+    }
+    const supabaseTransport = vi.fn(() => ({}));
+    await createRealtimeFromConfig(
+      { ...base, publishEndpoint: '/api/publish' },
+      { loaders: { supabase: async () => ({ supabaseTransport }) } },
+    ).catch(() => {});
+    expect(supabaseTransport).toHaveBeenCalledWith({
+      url: 'https://ref.supabase.co',
+      apiKey: 'anon',
+      publishEndpoint: '/api/publish',
+    });
   });
 
   it('loads @patchbay/realtime-supabase for provider "supabase" with the config as its options', async () => {

@@ -94,6 +94,14 @@ export const realtimeConfigSchema = z.discriminatedUnion(
         /** Any other realtime-js client options (JSON only), e.g. `timeout`, `heartbeatIntervalMs`. */
         clientOptions: z.record(z.string(), z.unknown()).optional(),
         maxMessageBytes: z.number().int().min(1024).optional(),
+        /** URL or path of createSupabasePublishHandler: messages pass through your server. */
+        publishEndpoint: z
+          .string()
+          .regex(/^(https?:\/\/[^/]|\/(?!\/))/, {
+            message:
+              'must be the absolute URL (https://…) or path (/api/…) of createSupabasePublishHandler on your server',
+          })
+          .optional(),
         ...common,
       })
       .strict(),
