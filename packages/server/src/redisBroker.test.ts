@@ -436,6 +436,45 @@ describe('redis broker: two hubs on one Redis', () => {
   });
 });
 
+describe('redis broker: trimming and connections', () => {
+  it('trims approximately but shows exactly the last historySize messages', async () => {
+    const keyPrefix = prefix();
+    const b = broker({ keyPrefix, historySize: 150 });
+    for (let i = 1; i <= 400; i++) await b.append(message('room', `m${i}`));
+    const page = await b.history('room');
+    expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 150 }, (_, i) => 251 + i));
+    expect(page).toMatchObject({ seq: 400, oldestSeq: 251 });
+    expect((await b.history('room', { afterSeq: 100 })).messages[0]?.seq).toBe(251);
+    const admin = new Redis(redis.url);
+    const length = await admin.xlen(`{${keyPrefix}room}:stream`);
+    await admin.quit();
+    // Redis drops whole stream nodes: fewer than 400, at least 150.
+    expect(length).toBeGreaterThanOrEqual(150);
+    expect(length).toBeLessThan(400);
+  });
+
+  it("runs on the app's own client with classic pub/sub, and leaves that client open", async () => {
+    const keyPrefix = prefix();
+    const app = new Redis(redis.url);
+    const a = broker({ client: app, keyPrefix, pubsub: 'classic' });
+    const b = broker({ client: app, keyPrefix, pubsub: 'classic' });
+    const onB = collect(b, 'room');
+    await b.ready?.('room');
+    const numsub = (await app.call('PUBSUB', 'NUMSUB', `{${keyPrefix}room}:ch`)) as [
+      string,
+      number,
+    ];
+    expect(numsub[1]).toBe(1);
+    for (let i = 1; i <= 3; i++) await a.append(message('room', `m${i}`));
+    await waitFor('three messages on B', () => onB.length === 3);
+    expect(seqs(onB)).toEqual([1, 2, 3]);
+    await a.close();
+    await b.close();
+    expect(await app.ping()).toBe('PONG');
+    await app.quit();
+  });
+});
+
 describe('redis broker: Redis Cluster', () => {
   let cluster: RedisClusterHandle | undefined;
   afterAll(async () => {
