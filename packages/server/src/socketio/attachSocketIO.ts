@@ -1,9 +1,10 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { ErrorCodes } from '@patchbay/realtime-core';
 import { type ServerOptions, type Socket, Server as SocketIOServer } from 'socket.io';
 import type { MessageFrame, OutboundFrame } from '../frames.js';
 import type { Hub, HubSession, RoomDelivery } from '../hub.js';
 import { HubError } from '../hubError.js';
+import { normalizeOrigins, type OriginRule, originAllowed } from '../internal/allowedOrigins.js';
 import {
   SLOW_CONSUMER_LINGER_MS,
   slowConsumerError,
@@ -25,7 +26,21 @@ export function socketIORoom(channel: string): string {
 export interface AttachSocketIOOptions {
   /** Socket.IO path on the HTTP server. Default `/patchbay/socket.io`. */
   path?: string;
-  /** Extra Socket.IO server options (CORS, ping timing …) when an HTTP server is given. */
+  /**
+   * Browser origins, besides the hub's own, that may connect: `['https://app.example.com']`, or
+   * `true` for any (development only). Default: none. A handshake that carries an `Origin`
+   * header is refused unless that origin is the hub's own (its host is the request's `Host`) or
+   * listed; clients that send no `Origin` (Node, native apps) are not browsers and connect.
+   * The check runs in Socket.IO's `allowRequest`, because CORS does not cover WebSocket
+   * upgrades; Socket.IO's `cors` option is set only for listed origins. Behind a proxy that
+   * rewrites `Host`, list the page's origin. On an existing Socket.IO server the same check runs
+   * as a namespace middleware.
+   */
+  cors?: { origin: OriginRule };
+  /**
+   * Extra Socket.IO server options (ping timing, adapter …) when an HTTP server is given. An
+   * `allowRequest` given here runs after the origin check.
+   */
   server?: Partial<ServerOptions>;
 }
 
@@ -84,6 +99,8 @@ interface HandshakeAuth {
   echo?: unknown;
 }
 
+type AllowRequest = NonNullable<ServerOptions['allowRequest']>;
+
 /**
  * Serve the hub over Socket.IO: on an `http.Server` (a new Socket.IO server is created on it), or
  * on an existing Socket.IO server. Protocol: the handshake's `auth` carries `{ token, clientId,
@@ -99,17 +116,46 @@ export function attachSocketIO(
   target: HttpServer | SocketIOServer,
   options: AttachSocketIOOptions = {},
 ): SocketIOEndpoint {
+  const origins = normalizeOrigins(options.cors?.origin ?? [], 'attachSocketIO cors.origin');
+  const admits = (headers: IncomingHttpHeaders): boolean =>
+    headers.origin === undefined || originAllowed(origins, headers.origin, headers.host);
+  const refusal = (headers: IncomingHttpHeaders): string =>
+    `The page's origin ${headers.origin} may not use this Patchbay hub. Serve the page from the hub's origin, or list it in the hub's allowed origins (createHubServer allowedOrigins, attachSocketIO cors.origin).`;
+
   const ownServer = !(target instanceof SocketIOServer);
-  const io = ownServer
-    ? new SocketIOServer(target as HttpServer, {
-        path: options.path ?? DEFAULT_SOCKETIO_PATH,
-        // Room above the hub's own size limit, so an oversized message gets the hub's clear
-        // error instead of Socket.IO silently closing the connection.
-        maxHttpBufferSize: hub.maxMessageBytes * 4 + 64 * 1024,
-        cors: { origin: true, credentials: true },
-        ...options.server,
-      })
-    : (target as SocketIOServer);
+  let io: SocketIOServer;
+  if (ownServer) {
+    const appAllowRequest = options.server?.allowRequest;
+    const allowRequest: AllowRequest = (req: IncomingMessage, callback) => {
+      if (!admits(req.headers)) {
+        callback(refusal(req.headers), false);
+        return;
+      }
+      if (appAllowRequest) appAllowRequest(req, callback);
+      else callback(null, true);
+    };
+    const listed = origins === true || origins.length > 0;
+    io = new SocketIOServer(target as HttpServer, {
+      path: options.path ?? DEFAULT_SOCKETIO_PATH,
+      // Room above the hub's own size limit, so an oversized message gets the hub's clear
+      // error instead of Socket.IO silently closing the connection.
+      maxHttpBufferSize: hub.maxMessageBytes * 4 + 64 * 1024,
+      ...(listed ? { cors: { origin: origins, credentials: true } } : {}),
+      ...options.server,
+      allowRequest,
+    });
+  } else {
+    io = target as SocketIOServer;
+    io.use((socket, next) => {
+      if (admits(socket.handshake.headers)) {
+        next();
+        return;
+      }
+      const refused = new Error(refusal(socket.handshake.headers)) as Error & { data?: unknown };
+      refused.data = { code: ErrorCodes.AuthRejected, message: refused.message };
+      next(refused);
+    });
+  }
 
   // Hub connection id → socket id, to leave out the sockets the hub names in a broadcast.
   const socketIds = new Map<string, string>();
@@ -132,21 +178,28 @@ export function attachSocketIO(
     },
   };
 
+  // Slow-consumer checks, run once the current turn's writes are queued whole (a room broadcast
+  // writes to every socket of the room): one microtask for all the sockets written to.
+  const dueChecks: Array<() => void> = [];
+  const runDueChecks = () => {
+    for (let i = 0; i < dueChecks.length; i++) (dueChecks[i] as () => void)();
+    dueChecks.length = 0;
+  };
+
   io.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as HandshakeAuth;
     const token = typeof auth.token === 'string' ? auth.token : undefined;
     const clientId =
       typeof auth.clientId === 'string' && auth.clientId.length > 0 ? auth.clientId : undefined;
-    // Checked once per event-loop turn with writes: after a room broadcast, or a burst of frames,
-    // has been queued whole.
-    let checkPending = false;
+    let checkDue = false;
+    const check = () => {
+      checkDue = false;
+      backlog.check();
+    };
     const unsent = unsentBytes(socket.conn, () => {
-      if (checkPending) return;
-      checkPending = true;
-      queueMicrotask(() => {
-        checkPending = false;
-        backlog.check();
-      });
+      if (checkDue) return;
+      checkDue = true;
+      if (dueChecks.push(check) === 1) queueMicrotask(runDueChecks);
     });
     let slow = false;
     // Over the bound: stop buffering for this socket. The goodbye waits behind what is queued (a
