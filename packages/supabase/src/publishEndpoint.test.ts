@@ -239,7 +239,7 @@ describe('supabaseTransport({ publishEndpoint })', () => {
     await expect(publish()).resolves.toMatchObject({
       code: 'connection_failed',
       retryable: true,
-      message: expect.stringContaining('could not reach'),
+      message: expect.stringContaining('Could not reach the app server'),
     });
 
     // An endpoint that never answers: the request ends after requestTimeoutMs, to be sent again.

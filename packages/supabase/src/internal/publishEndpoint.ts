@@ -41,6 +41,7 @@ export function endpointUrl(endpoint: string): string {
 export async function postPublish(call: EndpointPublish): Promise<void> {
   const { channel, event } = call.body;
   const url = endpointUrl(call.endpoint);
+  const what = `the publish of "${event}" on "${channel}" to ${url}`;
   let response: Response;
   try {
     response = await call.fetch(url, {
@@ -53,65 +54,51 @@ export async function postPublish(call: EndpointPublish): Promise<void> {
       signal: call.signal,
     });
   } catch (error) {
-    if (call.signal.aborted && call.signal.reason instanceof RealtimeError) {
-      throw call.signal.reason;
-    }
-    const reason = call.signal.aborted ? call.signal.reason : error;
+    const { aborted, reason } = call.signal;
+    if (aborted && reason instanceof RealtimeError) throw reason;
     throw new ConnectionError(
       ErrorCodes.ConnectionFailed,
-      `The publish of "${event}" on "${channel}" could not reach ${url} (${(reason as Error)?.message ?? reason}); it will be sent again with the same id. Is the app server running?`,
+      `Could not reach the app server for ${what} (${((aborted ? reason : error) as Error)?.message}); it will be sent again with the same id. Is the app server running?`,
       { cause: error, retryable: true },
     );
   }
   const text = await response.text().catch(() => '');
+  const { status } = response;
   if (response.ok) return;
-  throw statusError(response.status, detail(text), url, channel, event);
-}
-
-function statusError(
-  status: number,
-  reason: string,
-  url: string,
-  channel: string,
-  event: string,
-): RealtimeError {
+  const said = `HTTP ${status}: ${detail(text)}`;
   if (status === 401) {
-    return new AuthError(
-      `${url} refused the token for the publish of "${event}" on "${channel}": ${reason}. Return a valid token from createRealtime({ auth }), or sign in again.`,
+    throw new AuthError(
+      `The app server refused the token for ${what} (${said}). Return a valid token from createRealtime({ auth }), or sign in again.`,
     );
   }
   if (status === 429) {
-    return new RealtimeError(
+    throw new RealtimeError(
       ErrorCodes.RateLimited,
-      `${url} throttled the publish of "${event}" on "${channel}" (HTTP 429: ${reason}); it will be sent again.`,
-      { retryable: true },
-    );
-  }
-  if (status >= 500 || status === 408) {
-    return new PublishRejectedError(
-      channel,
-      event,
-      `${url} answered HTTP ${status} (${reason}); it will be sent again with the same id.`,
-      { retryable: true },
+      `Throttled ${what} (${said}); it will be sent again.`,
+      {
+        retryable: true,
+      },
     );
   }
   if (status === 404 || status === 405) {
-    return new ConfigError(
-      `${url} answered the publish of "${event}" on "${channel}" with HTTP ${status} (${reason}): point "publishEndpoint" at the route that serves createSupabasePublishHandler (POST).`,
+    throw new ConfigError(
+      `No publish handler answered ${what} (${said}): point "publishEndpoint" at the route serving createSupabasePublishHandler (POST).`,
     );
   }
-  return new PublishRejectedError(
+  const retryable = status >= 500 || status === 408;
+  throw new PublishRejectedError(
     channel,
     event,
-    `${reason} (HTTP ${status} from ${url}).${status === 403 ? ' Grant it in the publish handler’s authorize() if this is wrong.' : ''}`,
+    `${url} answered ${said}${retryable ? '; it will be sent again with the same id' : status === 403 ? '; grant it in the handler’s authorize() if this is wrong' : ''}.`,
+    { retryable },
   );
 }
 
 /** The handler's `{ error: { message } }`, or the start of whatever else the server said. */
 function detail(text: string): string {
   try {
-    const body = JSON.parse(text) as { error?: { message?: unknown } };
-    if (typeof body?.error?.message === 'string') return body.error.message;
+    const message = (JSON.parse(text) as { error?: { message?: unknown } })?.error?.message;
+    if (typeof message === 'string') return message;
   } catch {
     // Not JSON: use the text itself.
   }
