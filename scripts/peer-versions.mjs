@@ -1,10 +1,15 @@
 /**
  * `pnpm test:peers`: the Pusher and Ably conformance suites against the lowest and the highest
- * vendor SDK versions each adapter's peer range accepts. The workspace installs one version (the
- * lockfile's); this installs each other one from npm into a temporary folder, points the
- * adapter's `node_modules/<sdk>` link at it for the run, and always puts the link back.
+ * vendor SDK versions each adapter's peer range accepts, and the Socket.IO conformance suite
+ * against the lowest and the highest `socket.io` the hub's (`@patchbay/realtime-server`) range
+ * accepts. The workspace installs one version (the lockfile's); this installs each other one from
+ * npm into a temporary folder, points the package's `node_modules/<sdk>` link at it for the run,
+ * and always puts the link back. The Socket.IO suite runs the hub in-process from the server's
+ * build, which loads `socket.io` through `packages/server/node_modules/socket.io`: that is the
+ * link swapped, and the server's own Socket.IO tests run with it too.
  *
- * Run after `pnpm build`. Exit code: 0 all green; 1 a suite failed; 2 set-up failed.
+ * Run after `pnpm build`. `pnpm test:peers socket.io` (or `ably`, `pusher-js`) runs one target.
+ * Exit code: 0 all green; 1 a suite failed; 2 set-up failed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
@@ -13,9 +18,32 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * `pkg`: whose `node_modules/<sdk>` link is swapped and whose `field` holds the range;
+ * `suites`: the test files run with each version, per package.
+ */
 const TARGETS = [
-  { pkg: 'pusher', sdk: 'pusher-js', suite: 'src/pusherTransport.test.ts' },
-  { pkg: 'ably', sdk: 'ably', suite: 'src/ablyTransport.test.ts' },
+  {
+    pkg: 'pusher',
+    sdk: 'pusher-js',
+    field: 'peerDependencies',
+    suites: [{ pkg: 'pusher', files: ['src/pusherTransport.test.ts'] }],
+  },
+  {
+    pkg: 'ably',
+    sdk: 'ably',
+    field: 'peerDependencies',
+    suites: [{ pkg: 'ably', files: ['src/ablyTransport.test.ts'] }],
+  },
+  {
+    pkg: 'server',
+    sdk: 'socket.io',
+    field: 'dependencies',
+    suites: [
+      { pkg: 'socketio', files: ['src'] },
+      { pkg: 'server', files: ['src/socketio', 'src/slowConsumers.test.ts'] },
+    ],
+  },
 ];
 
 function run(command, args, options = {}) {
@@ -56,11 +84,20 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 process.on('exit', restoreAll);
 
+const only = process.argv.slice(2);
+const selected = only.length > 0 ? TARGETS.filter(({ sdk }) => only.includes(sdk)) : TARGETS;
+if (selected.length === 0) {
+  console.error(
+    `No target for ${only.join(', ')}; targets: ${TARGETS.map((t) => t.sdk).join(', ')}.`,
+  );
+  process.exit(2);
+}
+
 let failed = false;
-for (const { pkg, sdk, suite } of TARGETS) {
+for (const { pkg, sdk, field, suites } of selected) {
   const dir = join(root, 'packages', pkg);
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const range = manifest.peerDependencies?.[sdk];
+  const range = manifest[field]?.[sdk];
   const link = join(dir, 'node_modules', sdk);
   const installed = JSON.parse(readFileSync(join(link, 'package.json'), 'utf8')).version;
   let versions;
@@ -72,7 +109,7 @@ for (const { pkg, sdk, suite } of TARGETS) {
   }
   for (const version of versions) {
     console.log(
-      `\n▶ ${pkg}: conformance with ${sdk}@${version} (peer range ${range}, workspace has ${installed})`,
+      `\n▶ ${pkg}: conformance with ${sdk}@${version} (range ${range}, workspace has ${installed})`,
     );
     let restore = () => {};
     if (version !== installed) {
@@ -105,17 +142,25 @@ for (const { pkg, sdk, suite } of TARGETS) {
       process.exit(2);
     }
     try {
-      // vitest itself, in the package, so a stuck suite is killed with its workers' parent.
-      const result = run(join(dir, 'node_modules', '.bin', 'vitest'), ['run', suite], {
-        cwd: dir,
-        stdio: 'inherit',
-        timeout: SUITE_TIMEOUT_MS,
-        killSignal: 'SIGKILL',
-      });
-      if (result.status !== 0) {
-        failed = true;
-        console.error(`✗ ${pkg} conformance failed with ${sdk}@${version}`);
-      } else console.log(`✓ ${pkg} conformance passed with ${sdk}@${version}`);
+      for (const suite of suites) {
+        const suiteDir = join(root, 'packages', suite.pkg);
+        // vitest itself, in the package, so a stuck suite is killed with its workers' parent.
+        const result = run(
+          join(suiteDir, 'node_modules', '.bin', 'vitest'),
+          ['run', ...suite.files],
+          {
+            cwd: suiteDir,
+            stdio: 'inherit',
+            timeout: SUITE_TIMEOUT_MS,
+            killSignal: 'SIGKILL',
+          },
+        );
+        const what = `${suite.pkg} (${suite.files.join(', ')})`;
+        if (result.status !== 0) {
+          failed = true;
+          console.error(`✗ ${what} failed with ${sdk}@${version}`);
+        } else console.log(`✓ ${what} passed with ${sdk}@${version}`);
+      }
     } finally {
       restore();
     }
