@@ -36,6 +36,11 @@ export interface HistoryPage {
  */
 export interface Broker {
   /**
+   * True when other processes share this broker's channels (Redis): the SSE endpoints then run
+   * a request on whichever process holds its stream, so no sticky routing is needed.
+   */
+  readonly shared?: boolean;
+  /**
    * Store a message with the channel's next sequence number and fan it out. Idempotent by id: a
    * message whose id is still in history is returned as stored, not stored or sent twice.
    */

@@ -476,6 +476,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
   };
 
   return {
+    shared: true,
     nodeId,
 
     async append(message) {

@@ -129,6 +129,26 @@ describe('createTcpProxy', () => {
     moved.socket.write('y');
     await vi.waitFor(() => expect(moved.data).toBe('c:y'));
   });
+
+  it('round-robin sends each new connection to the next upstream, skipping one that is down', async () => {
+    const down = await echo('down');
+    await new Promise((r) => servers.pop()?.close(r));
+    const proxy = await createTcpProxy({
+      upstream: [await echo('a'), down, await echo('b')],
+      balance: 'round-robin',
+    });
+    proxies.push(proxy);
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = client(proxy.port);
+      c.socket.write('x');
+      await vi.waitFor(() => expect(c.data).toMatch(/:x$/));
+      seen.push(c.data);
+      c.socket.destroy();
+    }
+    // a, (down → b), b, a
+    expect(seen).toEqual(['a:x', 'b:x', 'b:x', 'a:x']);
+  });
 });
 
 describe('createTcpProxy: stall', () => {

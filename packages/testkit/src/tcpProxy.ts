@@ -11,6 +11,12 @@ export interface TcpProxyOptions {
    * accepts it (active/passive failover, as a load balancer with health checks would do).
    */
   upstream: number | TcpTarget | Array<number | TcpTarget>;
+  /**
+   * How a new connection picks its upstream. `first` (default): the first that accepts, the
+   * others only as failover. `round-robin`: each new connection starts at the next upstream, as
+   * an ordinary TCP load balancer without stickiness does (an unreachable one is skipped).
+   */
+  balance?: 'first' | 'round-robin';
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (a free port). */
@@ -123,8 +129,9 @@ export async function createTcpProxy(options: TcpProxyOptions): Promise<TcpProxy
     });
   };
 
-  const connectUpstream = (index: number, client: Socket) => {
-    const target = targets[index];
+  let nextStart = 0;
+  const connectUpstream = (start: number, client: Socket, tried = 0) => {
+    const target = tried < targets.length ? targets[(start + tried) % targets.length] : undefined;
     if (!target || client.destroyed) {
       stats.cut++;
       reset(client);
@@ -157,7 +164,7 @@ export async function createTcpProxy(options: TcpProxyOptions): Promise<TcpProxy
       // Not reachable: try the next upstream. Once linked, 'close' handles the rest.
       if (!established) {
         established = true;
-        connectUpstream(index + 1, client);
+        connectUpstream(start, client, tried + 1);
       }
     });
   };
@@ -171,7 +178,8 @@ export async function createTcpProxy(options: TcpProxyOptions): Promise<TcpProxy
       reset(client);
       return;
     }
-    connectUpstream(0, client);
+    const start = options.balance === 'round-robin' ? nextStart++ % targets.length : 0;
+    connectUpstream(start, client);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { ErrorCodes } from '@patchbay/realtime-core';
 import { type Reply, type WireError, wireFailure as wire } from '../frames.js';
 import type { Hub } from '../hub.js';
 import { normalizeOrigins, originAllowed } from '../internal/allowedOrigins.js';
+import { type SseRouter, sseRouterFor } from './sseRouting.js';
 import {
   bearerToken,
   corsHeaders,
@@ -61,8 +62,11 @@ export function createSseHandler(hub: Hub, options: SseHandlerOptions = {}): Fet
     if (!OPS.has(op)) return json(404, notFound(base));
     if (request.method !== 'POST')
       return json(405, wire(ErrorCodes.InvalidFrame, `Send ${op} requests with POST.`));
-    return handleRequest(hub, request, op, url);
+    return handleRequest(hub, request, op, url, router);
   };
+  // With a broker shared between processes, a POST may reach a process that does not hold its
+  // stream: it is run on the one that does (see sseRouting.ts).
+  const router = sseRouterFor(hub, route);
 
   return async (request) => {
     const origin = request.headers.get('origin');
@@ -134,9 +138,21 @@ async function openStream(
   return new Response(body, { status: 200, headers: EVENT_STREAM_HEADERS });
 }
 
-async function handleRequest(hub: Hub, request: Request, op: string, url: URL): Promise<Response> {
+async function handleRequest(
+  hub: Hub,
+  request: Request,
+  op: string,
+  url: URL,
+  router: SseRouter | undefined,
+): Promise<Response> {
   const connectionId = request.headers.get('x-patchbay-connection');
   const session = connectionId ? hub.session(connectionId) : undefined;
+  if (!session && connectionId && router) {
+    const text = await request.text();
+    if (Buffer.byteLength(text) > maxBodyBytes(hub)) return tooLarge(hub);
+    const forwarded = await router.forward(request, connectionId, text);
+    if (forwarded) return forwarded;
+  }
   if (!session) {
     return json(
       410,
@@ -159,15 +175,7 @@ async function handleRequest(hub: Hub, request: Request, op: string, url: URL): 
   let body: unknown;
   try {
     const text = await request.text();
-    if (Buffer.byteLength(text) > hub.maxMessageBytes * 4 + 64 * 1024) {
-      return json(
-        413,
-        wire(
-          ErrorCodes.MessageTooLarge,
-          `The request body exceeds what the hub accepts (${hub.maxMessageBytes} bytes per message).`,
-        ),
-      );
-    }
+    if (Buffer.byteLength(text) > maxBodyBytes(hub)) return tooLarge(hub);
     body = text ? JSON.parse(text) : {};
   } catch {
     return json(400, wire(ErrorCodes.InvalidFrame, 'The request body is not valid JSON.'));
@@ -204,6 +212,21 @@ async function handleRequest(hub: Hub, request: Request, op: string, url: URL): 
     );
   }
   return json(reply.ok ? 200 : statusOf(reply.error), reply);
+}
+
+/** A request carries at most a batch of messages: room for four of the largest plus framing. */
+function maxBodyBytes(hub: Hub): number {
+  return hub.maxMessageBytes * 4 + 64 * 1024;
+}
+
+function tooLarge(hub: Hub): Response {
+  return json(
+    413,
+    wire(
+      ErrorCodes.MessageTooLarge,
+      `The request body exceeds what the hub accepts (${hub.maxMessageBytes} bytes per message).`,
+    ),
+  );
 }
 
 function statusOf(error: WireError): number {
