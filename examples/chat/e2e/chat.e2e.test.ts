@@ -16,6 +16,7 @@ const PROVIDERS: Provider[] = (process.env.E2E_PROVIDERS?.split(',') as Provider
   'sse',
   'pusher',
   'ably',
+  'supabase',
 ];
 
 let browser: Browser;

@@ -41,6 +41,10 @@ export async function startBackend(
       const { startAblyBackend } = await import('./ablyBackend.js');
       return startAblyBackend(options);
     }
+    case 'supabase': {
+      const { startSupabaseBackend } = await import('./supabaseBackend.js');
+      return startSupabaseBackend(options);
+    }
     case 'memory':
       return {
         provider,

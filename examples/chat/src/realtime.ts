@@ -45,6 +45,7 @@ export function chatExtras(name: string): RealtimeConfigExtras {
       sse: () => import('@patchbay/realtime-sse'),
       pusher: () => import('@patchbay/realtime-pusher'),
       ably: () => import('@patchbay/realtime-ably'),
+      supabase: () => import('@patchbay/realtime-supabase'),
     },
   };
 }
