@@ -197,7 +197,8 @@ export function attachSocketIO(
       backlog.check();
     };
     const unsent = unsentBytes(socket.conn, () => {
-      if (checkDue) return;
+      // Within the bound the check has nothing to do: a reader that keeps up costs no check.
+      if (checkDue || unsent() <= hub.maxBufferedBytes) return;
       checkDue = true;
       if (dueChecks.push(check) === 1) queueMicrotask(runDueChecks);
     });
