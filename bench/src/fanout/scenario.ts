@@ -309,7 +309,7 @@ export async function runFanout(
         rows[side.label].push({ ...tp[side.label], ...latency });
       }
       log(
-        `  ${protocol} fan-out round ${round + 1}/${scale.rounds}: raw ${tp.raw.deliveriesPerSecond.toFixed(0)}/s, hub ${tp.hub.deliveriesPerSecond.toFixed(0)}/s deliveries`,
+        `  ${protocol} fan-out round ${round + 1}/${scale.rounds}: raw ${tp.raw.deliveriesPerSecond.toFixed(0)}/s, hub ${tp.hub.deliveriesPerSecond.toFixed(0)}/s deliveries (${(tp.hub.deliveriesPerSecond / tp.raw.deliveriesPerSecond).toFixed(2)}×); server CPU raw ${tp.raw.cpuPerDelivery.toFixed(1)}, hub ${tp.hub.cpuPerDelivery.toFixed(1)} µs/delivery`,
       );
     }
     const summarize = (list: FanoutFigures[]): FanoutFigures => ({
