@@ -3,7 +3,6 @@ import type { Broker } from './broker.js';
 import { createHubServer } from './createHubServer.js';
 import type { HubOptions } from './hub.js';
 import { normalizeOrigins } from './internal/allowedOrigins.js';
-import { createRedisBroker } from './redisBroker.js';
 import { signedTokenAuthenticator } from './signedToken.js';
 
 /** The origins `--dev` allows: Vite's and Next.js's (and most dev servers') default ports. */
@@ -239,6 +238,13 @@ async function redisBroker(values: {
     );
     process.exit(2);
   }
+  // ioredis is an optional peer: loaded only when --redis is given.
+  const { createRedisBroker } = await import('./redisBroker.js').catch((error: unknown) => {
+    console.error(
+      `--redis needs the ioredis package (npm install ioredis): ${(error as Error).message}`,
+    );
+    process.exit(2);
+  });
   const broker = createRedisBroker({
     url,
     ...(values['redis-prefix'] !== undefined ? { keyPrefix: values['redis-prefix'] } : {}),

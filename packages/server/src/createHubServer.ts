@@ -4,11 +4,7 @@ import { createPublishHandler, DEFAULT_PUBLISH_PATH } from './createPublishHandl
 import { Hub, type HubOptions } from './hub.js';
 import { normalizeOrigins } from './internal/allowedOrigins.js';
 import { serveFetch } from './internal/serveFetch.js';
-import {
-  attachSocketIO,
-  DEFAULT_SOCKETIO_PATH,
-  type SocketIOEndpoint,
-} from './socketio/attachSocketIO.js';
+import type { SocketIOEndpoint } from './socketio/attachSocketIO.js';
 import { DEFAULT_SSE_PATH, type SseHandlerOptions } from './sse/createSseHandler.js';
 import { createSseNodeHandler } from './sse/createSseNodeHandler.js';
 
@@ -66,6 +62,16 @@ export async function createHubServer(options: HubServerOptions = {}): Promise<H
     ...hubOptions
   } = options;
   const hub = existing ?? new Hub(hubOptions);
+  // Loaded here, not at the top: importing the package (e.g. for the SSE handler in a route
+  // handler) must not load socket.io.
+  const { attachSocketIO, DEFAULT_SOCKETIO_PATH } = await import(
+    './socketio/attachSocketIO.js'
+  ).catch((error: unknown) => {
+    throw new Error(
+      `createHubServer serves Socket.IO, which needs the socket.io package (npm install socket.io): ${(error as Error).message}`,
+      { cause: error },
+    );
+  });
   const origin = normalizeOrigins(allowedOrigins, 'createHubServer allowedOrigins');
   const sseHandler = createSseNodeHandler(hub, { ...sse, cors: { origin } });
   const publishHandler = createPublishHandler(hub, { secret: publishSecret });

@@ -1,3 +1,9 @@
+/**
+ * `@patchbay/realtime-server`: the hub, its brokers' interface and the memory broker, the SSE and
+ * publish handlers, and `createHubServer` (which loads Socket.IO only when called). The Socket.IO
+ * endpoint and the Redis broker have their own entries (`/socketio`, `/redis`), so importing this
+ * one loads neither `socket.io` nor `ioredis`.
+ */
 export type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
 export type { HubServer, HubServerOptions } from './createHubServer.js';
 export { createHubServer } from './createHubServer.js';
@@ -14,11 +20,7 @@ export { Hub, HubSession } from './hub.js';
 export { HubError } from './hubError.js';
 export type { MemoryBrokerOptions } from './memoryBroker.js';
 export { createMemoryBroker } from './memoryBroker.js';
-export type { RedisBroker, RedisBrokerOptions } from './redisBroker.js';
-export { createRedisBroker } from './redisBroker.js';
 export { signedTokenAuthenticator, signToken, verifySignedToken } from './signedToken.js';
-export type { AttachSocketIOOptions, SocketIOEndpoint } from './socketio/attachSocketIO.js';
-export { attachSocketIO, DEFAULT_SOCKETIO_PATH, socketIORoom } from './socketio/attachSocketIO.js';
 export type { FetchHandler, SseHandlerOptions } from './sse/createSseHandler.js';
 export { createSseHandler, DEFAULT_SSE_PATH } from './sse/createSseHandler.js';
 export type { NodeHandler } from './sse/createSseNodeHandler.js';
@@ -26,7 +28,11 @@ export { createSseNodeHandler } from './sse/createSseNodeHandler.js';
 
 import { Hub, type HubOptions } from './hub.js';
 
-/** Create a hub. Attach endpoints with `attachSocketIO(hub, httpServer)` or use `createHubServer`. */
+/**
+ * Create a hub. Serve it with `createHubServer`, or mount its endpoints yourself: `createSseHandler`
+ * (`/sse`), `attachSocketIO` (`/socketio`). Several processes share state through
+ * `createRedisBroker` (`/redis`).
+ */
 export function createHub(options: HubOptions = {}): Hub {
   return new Hub(options);
 }

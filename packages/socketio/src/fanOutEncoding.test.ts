@@ -3,7 +3,8 @@ import {
   noConnectivitySignals,
   type RealtimeClient,
 } from '@patchbay/realtime-core';
-import { createHubServer, Hub, type HubServer, socketIORoom } from '@patchbay/realtime-server';
+import { createHubServer, Hub, type HubServer } from '@patchbay/realtime-server';
+import { socketIORoom } from '@patchbay/realtime-server/socketio';
 import { waitFor } from '@patchbay/realtime-testkit';
 import { afterEach, expect, it, vi } from 'vitest';
 import { socketioTransport } from './socketioTransport.js';

@@ -1,4 +1,5 @@
-import { createRedisBroker, Hub } from '@patchbay/realtime-server';
+import { Hub } from '@patchbay/realtime-server';
+import { createRedisBroker } from '@patchbay/realtime-server/redis';
 import {
   type RedisServerHandle,
   sleep,
@@ -50,7 +51,13 @@ describe.each(HUB_PROVIDERS)('%s: Redis loses its data under a live hub', (provi
       const broker = createRedisBroker({ url: redis.url, nodeTtlMs: 3_000 });
       closeBroker = () => broker.close();
       const hub = scope.hub(
-        new Hub({ broker, allowAnonymous: true, rateLimit: false, historySize: 10_000, presenceGraceMs: 0 }),
+        new Hub({
+          broker,
+          allowAnonymous: true,
+          rateLimit: false,
+          historySize: 10_000,
+          presenceGraceMs: 0,
+        }),
       );
       const server = scope.server(hub);
       await server.start();

@@ -7,12 +7,8 @@ import {
   type RealtimeClient,
   type RealtimeOptions,
 } from '@patchbay/realtime-core';
-import {
-  attachSocketIO,
-  createHubServer,
-  createSseNodeHandler,
-  type Hub,
-} from '@patchbay/realtime-server';
+import { createHubServer, createSseNodeHandler, type Hub } from '@patchbay/realtime-server';
+import { attachSocketIO } from '@patchbay/realtime-server/socketio';
 import { socketioTransport } from '@patchbay/realtime-socketio';
 import { sseTransport } from '@patchbay/realtime-sse';
 import { sleep, type TcpProxy } from '@patchbay/realtime-testkit';
