@@ -168,10 +168,15 @@ describe('browser origins (Chromium)', () => {
     return hub;
   }
 
-  it('a page on another origin is refused by default over SSE', async () => {
+  it('a page on another origin is refused by default over SSE and Socket.IO', async () => {
     const hub = await startHub();
     const report = await page.visit(origin, hub.url);
-    expect(report).toMatchObject({ sseFetch: 'blocked', eventSource: 'refused' });
+    expect(report).toMatchObject({
+      sseFetch: 'blocked',
+      eventSource: 'refused',
+      socketioWebsocket: 'refused',
+      socketioPolling: 'refused',
+    });
   });
 
   it('a page on a listed origin connects over SSE and Socket.IO', async () => {
