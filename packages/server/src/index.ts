@@ -13,9 +13,17 @@ export type {
   PublishRequestBody,
 } from './createPublishHandler.js';
 export { createPublishHandler, DEFAULT_PUBLISH_PATH } from './createPublishHandler.js';
-export type { InboundFrame, OutboundFrame, Reply, WireError } from './frames.js';
+export type { InboundFrame, MessageFrame, OutboundFrame, Reply, WireError } from './frames.js';
 export { inboundFrame } from './frames.js';
-export type { HubAction, HubOptions, HubPublishOptions, HubStats, SessionLink } from './hub.js';
+export type {
+  HubAction,
+  HubOptions,
+  HubPublishOptions,
+  HubStats,
+  LinkRooms,
+  RoomDelivery,
+  SessionLink,
+} from './hub.js';
 export { Hub, HubSession } from './hub.js';
 export { HubError } from './hubError.js';
 export type { MemoryBrokerOptions } from './memoryBroker.js';
