@@ -19,26 +19,24 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
- * `pkg`: whose `node_modules/<sdk>` link is swapped and whose `field` holds the range;
+ * `pkg`: whose `node_modules/<sdk>` link is swapped and whose manifest holds the range (a peer
+ * dependency, or a dependency);
  * `suites`: the test files run with each version, per package.
  */
 const TARGETS = [
   {
     pkg: 'pusher',
     sdk: 'pusher-js',
-    field: 'peerDependencies',
     suites: [{ pkg: 'pusher', files: ['src/pusherTransport.test.ts'] }],
   },
   {
     pkg: 'ably',
     sdk: 'ably',
-    field: 'peerDependencies',
     suites: [{ pkg: 'ably', files: ['src/ablyTransport.test.ts'] }],
   },
   {
     pkg: 'server',
     sdk: 'socket.io',
-    field: 'dependencies',
     suites: [
       { pkg: 'socketio', files: ['src'] },
       { pkg: 'server', files: ['src/socketio', 'src/slowConsumers.test.ts'] },
@@ -94,10 +92,10 @@ if (selected.length === 0) {
 }
 
 let failed = false;
-for (const { pkg, sdk, field, suites } of selected) {
+for (const { pkg, sdk, suites } of selected) {
   const dir = join(root, 'packages', pkg);
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const range = manifest[field]?.[sdk];
+  const range = manifest.peerDependencies?.[sdk] ?? manifest.dependencies?.[sdk];
   const link = join(dir, 'node_modules', sdk);
   const installed = JSON.parse(readFileSync(join(link, 'package.json'), 'utf8')).version;
   let versions;
