@@ -39,7 +39,8 @@ export interface AttachSocketIOOptions {
   cors?: { origin: OriginRule };
   /**
    * Extra Socket.IO server options (ping timing, adapter …) when an HTTP server is given. An
-   * `allowRequest` given here runs after the origin check.
+   * `allowRequest` given here runs after the origin check; a `cors` given here only changes the
+   * CORS headers — which origins may connect is `cors` above.
    */
   server?: Partial<ServerOptions>;
 }
