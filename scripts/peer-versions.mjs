@@ -30,6 +30,11 @@ const TARGETS = [
     suites: [{ pkg: 'pusher', files: ['src/pusherTransport.test.ts'] }],
   },
   {
+    pkg: 'supabase',
+    sdk: '@supabase/realtime-js',
+    suites: [{ pkg: 'supabase', files: ['src/supabaseTransport.test.ts'] }],
+  },
+  {
     pkg: 'ably',
     sdk: 'ably',
     suites: [{ pkg: 'ably', files: ['src/ablyTransport.test.ts'] }],
@@ -59,6 +64,17 @@ const byVersion = (a, b) => {
   return 0;
 };
 
+/** The lowest Node major a release's `engines.node` accepts (`>=22.0.0` → 22), if it says. */
+function minimumNodeMajor(sdk, version) {
+  const viewed = run('npm', ['view', `${sdk}@${version}`, 'engines.node']);
+  const match = /(\d+)/.exec(viewed.stdout ?? '');
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * The lowest and the highest release in the range. Releases that need a newer Node than this one
+ * (their `engines`) cannot run here: the highest that can is tested, and the skip is printed.
+ */
 function versionsToTest(sdk, range) {
   const listed = run('npm', ['view', `${sdk}@${range}`, 'version', '--json']);
   if (listed.status !== 0) throw new Error(`npm view ${sdk}@${range} failed:\n${listed.stderr}`);
@@ -66,7 +82,15 @@ function versionsToTest(sdk, range) {
   const all = (Array.isArray(parsed) ? parsed : [parsed]).filter((v) => !v.includes('-'));
   if (all.length === 0) throw new Error(`No release of ${sdk} satisfies ${range}.`);
   all.sort(byVersion);
-  return [...new Set([all[0], all.at(-1)])];
+  const node = Number(process.versions.node.split('.')[0]);
+  let highest = all.length - 1;
+  while (highest > 0 && minimumNodeMajor(sdk, all[highest]) > node) highest--;
+  if (highest < all.length - 1) {
+    console.log(
+      `${sdk}: ${all[highest + 1]}–${all.at(-1)} need a newer Node than ${process.versions.node}; testing up to ${all[highest]}.`,
+    );
+  }
+  return [...new Set([all[0], all[highest]])];
 }
 
 /** Links swapped for a run, put back on any exit (a failure, Ctrl-C, a CI timeout). */
@@ -111,7 +135,7 @@ for (const { pkg, sdk, suites } of selected) {
     );
     let restore = () => {};
     if (version !== installed) {
-      const temp = mkdtempSync(join(tmpdir(), `patchbay-${sdk}-`));
+      const temp = mkdtempSync(join(tmpdir(), `patchbay-${sdk.replace(/[@/]/g, '_')}-`));
       const install = run(
         'npm',
         ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', temp, `${sdk}@${version}`],
