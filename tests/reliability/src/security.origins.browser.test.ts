@@ -126,7 +126,9 @@ class PageOrigin {
     } finally {
       browser.kill('SIGKILL');
       await exited;
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes may still be writing the profile for a moment after the main
+      // process is gone (ENOTEMPTY): retry the removal.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }
 
