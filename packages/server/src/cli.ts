@@ -46,7 +46,8 @@ PATCHBAY_PUBLISH_SECRET environment variable does the same and keeps the secret 
 process list. Without either the endpoint is off.
 
 --redis keeps channel state (history, sequence numbers, presence) in Redis and fans out through
-it, so several hub processes on one Redis serve the same channels. --redis-prefix namespaces the
+it, so several hub processes on one Redis serve the same channels; on a Redis Cluster, give any
+node as a seed with ?cluster=true (redis://10.0.0.5:7000?cluster=true). --redis-prefix namespaces the
 keys; --redis-node-ttl-ms is how soon a dead process's presence members leave.`;
 
 async function main(): Promise<void> {

@@ -27,13 +27,6 @@ interface ChannelFeed {
   inRoom: boolean;
 }
 
-/**
- * What `HubSession.deliver` did with a broker event: `direct` — sent through the link's `send`, or
- * held or dropped (the connection is not in the channel's room); `room` — the connection is in the
- * room and takes the message from its broadcast; `skip` — it is in the room and must not get it.
- */
-export type DeliveryOutcome = 'direct' | 'room' | 'skip';
-
 /** What `Hub.openSession` gives a new session. */
 export interface SessionInit {
   id: string;
@@ -67,8 +60,7 @@ export class HubSession {
   readonly #maxWaitMs: number;
   /** Keeps storage order = publish order across retryable refusals. */
   readonly #order = new PublishOrder();
-  /** Fault injection: a blackholed session swallows requests and sends nothing. */
-  blackholed = false;
+  #blackholed = false;
 
   constructor(hub: Hub, init: SessionInit) {
     this.#hub = hub;
@@ -82,6 +74,17 @@ export class HubSession {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Fault injection: a blackholed session swallows requests and sends nothing. */
+  get blackholed(): boolean {
+    return this.#blackholed;
+  }
+
+  set blackholed(value: boolean) {
+    this.#blackholed = value;
+    // Room broadcasts would still reach it: it takes live messages one by one (and drops them).
+    if (value) for (const channel of this.#channels.keys()) this.#leaveRoom(channel);
   }
 
   /**
@@ -269,6 +272,9 @@ export class HubSession {
     // Subscribed again on this connection (a client whose subscribe timed out during a long
     // replay retries it): what was already sent here is still on its way, in order, so the replay
     // starts after it rather than after the client's position, which lags behind it.
+    // The connection leaves the channel's room meanwhile: it joins it again once the replay is
+    // sent, so no live message overtakes the history it follows.
+    this.#leaveRoom(channel);
     const previous = this.#channels.get(channel);
     if (
       resumeFrom !== undefined &&
@@ -278,10 +284,7 @@ export class HubSession {
     ) {
       resumeFrom = previous.sentTo;
     }
-    // Join first and buffer, so nothing published while history is read falls in between. The
-    // connection leaves the channel's room meanwhile: it joins it again once the replay is sent,
-    // so no live message overtakes the history it follows.
-    this.#leaveRoom(channel);
+    // Join first and buffer, so nothing published while history is read falls in between.
     const entry: ChannelFeed = { buffer: [], sentTo: 0, epoch: undefined, inRoom: false };
     this.#channels.set(channel, entry);
     hub.join(this, channel);
@@ -358,7 +361,13 @@ export class HubSession {
     const buffered = entry.buffer ?? [];
     entry.buffer = undefined;
     for (const event of buffered) this.deliver(event);
-    if (this.link.rooms) {
+    if (
+      this.link.rooms &&
+      !this.#blackholed &&
+      this.#channels.get(channel) === entry &&
+      entry.buffer === undefined &&
+      hub.enterRoom(this, channel, entry.sentTo, entry.epoch)
+    ) {
       this.link.rooms.join(channel);
       entry.inRoom = true;
     }
@@ -379,55 +388,54 @@ export class HubSession {
   }
 
   /**
-   * @internal A broker event for a channel this session joined. A message for a connection in the
-   * channel's room is not sent here: the hub broadcasts it once to the room (see `DeliveryOutcome`).
+   * @internal A broker event for a channel this session joined, while it is not in the channel's
+   * room (in a room, the hub broadcasts live messages to it; presence still comes here).
    */
-  deliver(event: BrokerEvent): DeliveryOutcome {
+  deliver(event: BrokerEvent): void {
     const channel = event.kind === 'message' ? event.message.channel : event.channel;
     const entry = this.#channels.get(channel);
-    if (!entry) return 'direct';
+    if (!entry) return;
     if (entry.buffer) {
       entry.buffer.push(event);
-      return 'direct';
+      return;
     }
     if (event.kind === 'presence') {
       this.#send({ type: 'presence', channel, event: event.event });
-      return 'direct';
+      return;
     }
+    if (entry.inRoom) return;
     const { message } = event;
-    const skip = entry.inRoom ? 'skip' : 'direct';
     if (message.seq !== undefined) {
       if (event.epoch !== undefined && entry.epoch !== undefined && event.epoch !== entry.epoch) {
-        this.#resync(channel, entry);
-        return 'direct';
+        this.resync(channel);
+        return;
       }
       // Replay (or an earlier delivery) already sent everything up to sentTo.
-      if (message.seq <= entry.sentTo) return skip;
+      if (message.seq <= entry.sentTo) return;
       entry.sentTo = message.seq;
     }
-    const own = message.connectionId === this.id;
-    if (own && (message.ephemeral || !this.echo)) return skip;
-    if (!entry.inRoom) {
-      this.#send(messageFrame(message));
-      return 'direct';
-    }
-    return this.#closed || this.blackholed ? 'skip' : 'room';
+    if (message.connectionId === this.id && message.ephemeral) return;
+    this.#sendMessage(message);
   }
 
   #leaveRoom(channel: string): void {
     const entry = this.#channels.get(channel);
     if (!entry?.inRoom) return;
     entry.inRoom = false;
+    // What the room delivered meanwhile counts as sent.
+    entry.sentTo = Math.max(entry.sentTo, this.#hub.exitRoom(this, channel));
     this.link.rooms?.leave(channel);
   }
 
   /**
-   * The channel's sequence restarted under a live subscription (Redis lost its data): subscribe
+   * @internal The channel's sequence restarted under a live subscription (Redis lost its data): subscribe
    * again from this connection's position, which signals the discontinuity and sends what the new
    * epoch holds. Live events wait meanwhile (history covers them). If history cannot be read, the
    * link is cut: the client reconnects and resumes from its own position.
    */
-  #resync(channel: string, entry: ChannelFeed): void {
+  resync(channel: string): void {
+    const entry = this.#channels.get(channel);
+    if (!entry || entry.buffer) return;
     this.#leaveRoom(channel);
     entry.buffer = [];
     const { sentTo, epoch } = entry;
