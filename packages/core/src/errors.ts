@@ -24,6 +24,28 @@ export class RealtimeError extends Error {
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 
+/** Where every code's full explanation lives: production messages link to its entry. */
+export const ERRORS_DOC_URL = 'https://github.com/patchbay/patchbay/blob/main/docs/errors.md';
+
+/**
+ * The production form of an error message: the stable code, the essential values, and the link
+ * to the code's entry in `docs/errors.md`. Development builds keep the full text, which says
+ * what is wrong and how to fix it; the choice is made where the error is raised, so bundlers
+ * (which replace `process.env.NODE_ENV`) drop the text from production builds:
+ *
+ * ```ts
+ * throw new ConfigError(
+ *   process.env.NODE_ENV !== 'production'
+ *     ? `reconnect.maxDelayMs must be ≥ baseDelayMs (${max} < ${base}); raise maxDelayMs.`
+ *     : productionMessage(ErrorCodes.InvalidConfig, 'reconnect.maxDelayMs', max),
+ * );
+ * ```
+ */
+export function productionMessage(code: string, ...values: unknown[]): string {
+  const detail = values.map((value) => (typeof value === 'string' ? value : JSON.stringify(value)));
+  return `${code}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}: ${ERRORS_DOC_URL}#${code}`;
+}
+
 /** True for any error raised by Patchbay, whatever its subclass or realm. */
 export function isRealtimeError(value: unknown): value is RealtimeError {
   return (
@@ -94,8 +116,10 @@ export class QueueOverflowError extends RealtimeError {
   constructor(maxSize: number) {
     super(
       ErrorCodes.QueueOverflow,
-      `The offline queue is full (${maxSize} messages waiting for a connection), so this publish was not queued. ` +
-        'Wait for the client to reconnect, or raise `queue.maxSize` in createRealtime().',
+      process.env.NODE_ENV !== 'production'
+        ? `The offline queue is full (${maxSize} messages waiting for a connection), so this publish was not queued. ` +
+            'Wait for the client to reconnect, or raise `queue.maxSize` in createRealtime().'
+        : productionMessage(ErrorCodes.QueueOverflow, maxSize),
     );
     this.name = 'QueueOverflowError';
   }
