@@ -34,7 +34,9 @@ export function validateChannelName(name: unknown): asserts name is string {
   if (reserved) {
     throw new InvalidChannelNameError(
       name,
-      `the prefix "${reserved}" is reserved: transports add provider prefixes themselves, so name the channel without it`,
+      process.env.NODE_ENV !== 'production'
+        ? `the prefix "${reserved}" is reserved: transports add provider prefixes themselves, so name the channel without it`
+        : `reserved prefix ${reserved}`,
     );
   }
 }

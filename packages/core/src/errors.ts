@@ -93,15 +93,17 @@ export class ValidationError extends RealtimeError {
     const outgoing = direction === 'outgoing';
     const what = presence
       ? outgoing
-        ? 'set presence data'
+        ? 'presence data'
         : `presence data of "${presence.clientId}"`
       : `"${event}"`;
     super(
       ErrorCodes.ValidationFailed,
-      `${outgoing ? `Cannot ${presence ? '' : 'publish '}` : 'Dropped incoming '}${what} on "${channel}": the payload does not match the channel schema (${detail}). ` +
-        (outgoing
-          ? `Fix the data you pass to ${presence ? 'presence' : 'publish()'}, or the schema in defineChannel().`
-          : 'The publisher sent data this schema rejects; align both sides on one defineChannel().'),
+      process.env.NODE_ENV !== 'production'
+        ? `${outgoing ? `Cannot ${presence ? 'set ' : 'publish '}` : 'Dropped incoming '}${what} on "${channel}": the payload does not match the channel schema (${detail}). ` +
+            (outgoing
+              ? `Fix the data you pass to ${presence ? 'presence' : 'publish()'}, or the schema in defineChannel().`
+              : 'The publisher sent data this schema rejects; align both sides on one defineChannel().')
+        : productionMessage(ErrorCodes.ValidationFailed, direction, channel, what, detail),
     );
     this.name = 'ValidationError';
     this.issues = issues;
@@ -130,8 +132,10 @@ export class PublishTimeoutError extends RealtimeError {
   constructor(channel: string, event: string, timeoutMs: number) {
     super(
       ErrorCodes.PublishTimeout,
-      `No acknowledgement for "${event}" on "${channel}" within ${timeoutMs} ms. The message may or may not ` +
-        'have been delivered; publishing it again with the same `id` is safe (receivers drop duplicates).',
+      process.env.NODE_ENV !== 'production'
+        ? `No acknowledgement for "${event}" on "${channel}" within ${timeoutMs} ms. The message may or may not ` +
+            'have been delivered; publishing it again with the same `id` is safe (receivers drop duplicates).'
+        : productionMessage(ErrorCodes.PublishTimeout, channel, event, timeoutMs),
       { retryable: true },
     );
     this.name = 'PublishTimeoutError';
@@ -143,7 +147,9 @@ export class PublishRejectedError extends RealtimeError {
   constructor(channel: string, event: string, reason: string, options: RealtimeErrorOptions = {}) {
     super(
       ErrorCodes.PublishRejected,
-      `The provider rejected "${event}" on "${channel}": ${reason}`,
+      process.env.NODE_ENV !== 'production'
+        ? `The provider rejected "${event}" on "${channel}": ${reason}`
+        : productionMessage(ErrorCodes.PublishRejected, channel, event, reason),
       options,
     );
     this.name = 'PublishRejectedError';
@@ -155,20 +161,31 @@ export class MessageTooLargeError extends RealtimeError {
   constructor(provider: string, size: number, max: number) {
     super(
       ErrorCodes.MessageTooLarge,
-      `This message is ${size} bytes; ${provider} accepts at most ${max}. ` +
-        'Send a reference (an id or URL) and fetch the large data separately, or split it.',
+      process.env.NODE_ENV !== 'production'
+        ? `This message is ${size} bytes; ${provider} accepts at most ${max}. ` +
+            'Send a reference (an id or URL) and fetch the large data separately, or split it.'
+        : productionMessage(ErrorCodes.MessageTooLarge, provider, size, max),
     );
     this.name = 'MessageTooLargeError';
   }
 }
 
-/** The transport cannot do this and core cannot emulate it. The message names the alternative. */
+/**
+ * The transport cannot do this and core cannot emulate it. The development message names the
+ * alternative; callers pass it as `process.env.NODE_ENV !== 'production' ? '…' : ''` so that
+ * production bundles leave the text out.
+ */
 export class NotSupportedError extends RealtimeError {
   readonly provider: string;
   readonly feature: string;
 
   constructor(provider: string, feature: string, alternative: string) {
-    super(ErrorCodes.NotSupported, `${provider} does not support ${feature}. ${alternative}`);
+    super(
+      ErrorCodes.NotSupported,
+      process.env.NODE_ENV !== 'production'
+        ? `${provider} does not support ${feature}. ${alternative}`
+        : productionMessage(ErrorCodes.NotSupported, provider, feature),
+    );
     this.name = 'NotSupportedError';
     this.provider = provider;
     this.feature = feature;
@@ -190,8 +207,10 @@ export class InvalidChannelNameError extends RealtimeError {
   constructor(channel: string, reason: string) {
     super(
       ErrorCodes.InvalidChannelName,
-      `Invalid channel name ${JSON.stringify(channel)}: ${reason}. ` +
-        'Use 1–164 characters from A–Z a–z 0–9 and _ - = @ , . ; (the set every provider accepts).',
+      process.env.NODE_ENV !== 'production'
+        ? `Invalid channel name ${JSON.stringify(channel)}: ${reason}. ` +
+            'Use 1–164 characters from A–Z a–z 0–9 and _ - = @ , . ; (the set every provider accepts).'
+        : productionMessage(ErrorCodes.InvalidChannelName, channel, reason),
     );
     this.name = 'InvalidChannelNameError';
     this.channel = channel;
@@ -218,12 +237,15 @@ export interface WireErrorLike {
  * `auth_rejected` becomes `AuthError`, known codes keep their code, anything else is a
  * `transport_error`.
  */
-export function errorFromWire(
-  error: WireErrorLike | undefined,
-  fallback = 'The server sent an unreadable reply.',
-): RealtimeError {
+export function errorFromWire(error: WireErrorLike | undefined, fallback?: string): RealtimeError {
   if (!error || typeof error.code !== 'string')
-    return new RealtimeError(ErrorCodes.InvalidFrame, fallback);
+    return new RealtimeError(
+      ErrorCodes.InvalidFrame,
+      fallback ??
+        (process.env.NODE_ENV !== 'production'
+          ? 'The server sent an unreadable reply.'
+          : productionMessage(ErrorCodes.InvalidFrame)),
+    );
   if (error.code === ErrorCodes.AuthRejected) return new AuthError(error.message);
   const code = (KNOWN_CODES.has(error.code) ? error.code : ErrorCodes.TransportError) as ErrorCode;
   return new RealtimeError(code, error.message, { retryable: error.retryable ?? false });
