@@ -4,4 +4,6 @@ export default defineLibraryConfig({
   index: 'src/index.ts',
   config: 'src/config.ts',
   server: 'src/server/index.ts',
+  transport: 'src/transport/index.ts',
+  memory: 'src/memory/index.ts',
 });

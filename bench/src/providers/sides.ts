@@ -9,8 +9,8 @@ import {
   createRealtime,
   noConnectivitySignals,
   type RealtimeClient,
-  type Transport,
 } from '@patchbay/realtime-core';
+import type { Transport } from '@patchbay/realtime-core/transport';
 import { pusherTransport } from '@patchbay/realtime-pusher';
 import { socketioTransport } from '@patchbay/realtime-socketio';
 import { sseTransport } from '@patchbay/realtime-sse';

@@ -1,4 +1,5 @@
-import { ConfigError, type Transport } from '@patchbay/realtime-core';
+import { ConfigError } from '@patchbay/realtime-core';
+import type { Transport } from '@patchbay/realtime-core/transport';
 import { Realtime } from 'ably';
 import { AblyTransport } from './internal/AblyTransport.js';
 import type {

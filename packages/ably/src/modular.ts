@@ -1,4 +1,5 @@
-import { ConfigError, type Transport } from '@patchbay/realtime-core';
+import { ConfigError } from '@patchbay/realtime-core';
+import type { Transport } from '@patchbay/realtime-core/transport';
 import type { ClientOptions, CorePlugins } from 'ably';
 import type { ModularPlugins } from 'ably/modular';
 import { AblyTransport } from './internal/AblyTransport.js';

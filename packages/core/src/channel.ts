@@ -7,7 +7,7 @@ import { Emitter } from './internal/emitter.js';
 import type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
 import { type ReadableStore, Store } from './store.js';
 import type { Timers } from './timers.js';
-import type { TransportHistoryOptions } from './transport.js';
+import type { TransportHistoryOptions } from './transport/types.js';
 
 export type ChannelState = 'detached' | 'attaching' | 'attached' | 'failed';
 

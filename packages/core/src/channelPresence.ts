@@ -10,7 +10,7 @@ import { runSchema, type ValidationOutcome } from './internal/validate.js';
 import { PRESENCE_UPDATE_EVENT } from './message.js';
 import { type PresenceEvent, type PresenceMember, PresenceSet, sameData } from './presenceSet.js';
 import { type ReadableStore, Store } from './store.js';
-import type { TransportPresenceEvent, TransportPresenceMember } from './transport.js';
+import type { TransportPresenceEvent, TransportPresenceMember } from './transport/types.js';
 
 type LeaveEvent = Extract<TransportPresenceEvent, { type: 'leave' }>;
 

@@ -5,7 +5,7 @@ import { createMemoryHub, type MemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
 import { TYPING_EVENT } from './message.js';
 import type { Timers } from './timers.js';
-import type { TransportPublish } from './transport.js';
+import type { TransportPublish } from './transport/types.js';
 
 const timers: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),

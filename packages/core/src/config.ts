@@ -4,7 +4,7 @@ import { createRealtime, type RealtimeClient, type RealtimeOptions } from './cre
 import { ConfigError, RealtimeError } from './errors.js';
 import { MemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
-import type { Transport } from './transport.js';
+import type { Transport } from './transport/types.js';
 
 const reconnect = z
   .object({

@@ -6,7 +6,7 @@ import type { ChannelTypingImpl } from './channelTyping.js';
 import { ErrorCodes } from './codes.js';
 import type { ConnectionSnapshot } from './connectionState.js';
 import { browserConnectivity, type ConnectivitySource } from './connectivity.js';
-import { DedupeWindow, ScopedDedupeWindow } from './dedupe.js';
+import { DedupeWindow } from './dedupe.js';
 import {
   type ChannelDefinition,
   type EventMap,
@@ -35,7 +35,7 @@ import { memoryQueueStorage, type QueuedMessage, type QueueStorage } from './que
 import type { StandardSchemaV1 } from './standardSchema.js';
 import type { ReadableStore } from './store.js';
 import { systemTimers, type Timers } from './timers.js';
-import type { Transport, TransportCapabilities, TransportMessage } from './transport.js';
+import type { Transport, TransportCapabilities, TransportMessage } from './transport/types.js';
 
 export interface QueueOptions {
   /** Most messages held while offline (including those awaiting ack). Default 1 000. */
@@ -168,8 +168,8 @@ class Client implements RealtimeClient, ChannelHost {
   /** The channels that are live (held: activated and not yet deactivated), held strongly. */
   readonly #live = new Map<string, Channel>();
   readonly #schemas = new Map<string, ChannelDefinition>();
-  /** Recent message ids per channel, to drop duplicates. */
-  readonly #dedupe: ScopedDedupeWindow;
+  /** Recent messages (`channel + '\u0000' + id`), to drop duplicates. */
+  readonly #dedupe: DedupeWindow;
   /** Ids this client published, to drop its own messages when `echo` is false. */
   readonly #ownIds: DedupeWindow;
   readonly #echo: boolean;
@@ -190,7 +190,7 @@ class Client implements RealtimeClient, ChannelHost {
     };
     this.presenceLeaveGraceMs = options.presence?.leaveGraceMs ?? 5_000;
     const windowSize = options.dedupeWindow ?? 5_000;
-    this.#dedupe = new ScopedDedupeWindow(windowSize);
+    this.#dedupe = new DedupeWindow(windowSize);
     this.#ownIds = new DedupeWindow(windowSize);
     for (const definition of options.schemas ?? []) this.#register(definition);
 
@@ -505,7 +505,7 @@ class Client implements RealtimeClient, ChannelHost {
       return;
     }
     if (
-      (!message.ephemeral && !this.#dedupe.add(message.channel, message.id)) ||
+      (!message.ephemeral && !this.#dedupe.add(`${message.channel}\u0000${message.id}`)) ||
       (!this.#echo && this.#ownIds.has(message.id))
     ) {
       channel.noteSeq(message.seq);

@@ -1,5 +1,4 @@
-export type { ReconnectOptions, ResolvedReconnectOptions } from './backoff.js';
-export { computeBackoffDelay, DEFAULT_RECONNECT, resolveReconnectOptions } from './backoff.js';
+export type { ReconnectOptions } from './backoff.js';
 export type {
   ChannelEvents,
   ChannelSnapshot,
@@ -24,7 +23,6 @@ export type {
   TypingOptions,
 } from './createRealtime.js';
 export { createRealtime } from './createRealtime.js';
-export { DedupeWindow } from './dedupe.js';
 export type {
   ChannelDefinition,
   ChannelDefinitionOptions,
@@ -36,43 +34,24 @@ export type {
   InferReceiveEvents,
 } from './defineChannel.js';
 export { defineChannel, isChannelDefinition } from './defineChannel.js';
-export type { RealtimeErrorOptions, ValidationIssue, WireErrorLike } from './errors.js';
+export type { RealtimeErrorOptions, ValidationIssue } from './errors.js';
 export {
   AuthError,
   ConfigError,
   ConnectionError,
-  ERRORS_DOC_URL,
-  errorFromWire,
   InvalidChannelNameError,
   isRealtimeError,
   MessageTooLargeError,
   NotSupportedError,
   PublishRejectedError,
   PublishTimeoutError,
-  productionMessage,
   QueueOverflowError,
   RealtimeError,
   ValidationError,
 } from './errors.js';
-export {
-  isDiscontinuityFrame,
-  isPresenceFrame,
-  isTransportMessage,
-  malformedFrameError,
-} from './inboundFrames.js';
 export type { QueueStatus } from './internal/publishQueue.js';
-export type {
-  MemoryAuthRejection,
-  MemoryHubAction,
-  MemoryHubOptions,
-  MemoryHubStats,
-} from './memory/memoryHub.js';
-export { createMemoryHub, MemoryHub } from './memory/memoryHub.js';
-export type { MemoryTransportOptions } from './memory/memoryTransport.js';
-export { memoryTransport } from './memory/memoryTransport.js';
 export type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
 export type { PresenceEvent, PresenceMember } from './presenceSet.js';
-export { PresenceSet } from './presenceSet.js';
 export type { LocalStorageQueueOptions, QueuedMessage, QueueStorage } from './queueStorage.js';
 export { localStorageQueueStorage, memoryQueueStorage } from './queueStorage.js';
 export type { StandardSchemaV1 } from './standardSchema.js';
@@ -80,20 +59,3 @@ export type { ReadableStore } from './store.js';
 export { Store } from './store.js';
 export type { Timers } from './timers.js';
 export { systemTimers } from './timers.js';
-export type {
-  Transport,
-  TransportCapabilities,
-  TransportConnection,
-  TransportConnectRequest,
-  TransportHistoryOptions,
-  TransportLinkMode,
-  TransportMessage,
-  TransportPresenceEvent,
-  TransportPresenceMember,
-  TransportPublish,
-  TransportReconnected,
-  TransportReconnecting,
-  TransportSink,
-  TransportSubscribeOptions,
-  TransportSubscribeResult,
-} from './transport.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
-import type { TransportPresenceEvent, TransportSink } from './transport.js';
+import type { TransportPresenceEvent, TransportSink } from './transport/types.js';
 
 /** A memory transport connected to `hub` that records the presence events it receives. */
 async function connected(hub: ReturnType<typeof createMemoryHub>, clientId: string) {

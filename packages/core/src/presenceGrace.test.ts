@@ -4,7 +4,7 @@ import { createRealtime, type RealtimeOptions } from './createRealtime.js';
 import { fakeTimers, fakeTransport, flush } from './internal/testing/fakeTransport.js';
 import { PRESENCE_UPDATE_EVENT } from './message.js';
 import type { PresenceEvent } from './presenceSet.js';
-import type { TransportCapabilities, TransportMessage, TransportSink } from './transport.js';
+import type { TransportCapabilities, TransportMessage, TransportSink } from './transport/types.js';
 
 /**
  * Where the provider reports a dropped member at once (Pusher), core holds the leave on the

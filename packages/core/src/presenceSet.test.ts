@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PresenceSet } from './presenceSet.js';
-import type { TransportPresenceMember } from './transport.js';
+import type { TransportPresenceMember } from './transport/types.js';
 
 const conn = (
   clientId: string,

@@ -1,4 +1,4 @@
-import type { TransportPresenceEvent, TransportPresenceMember } from './transport.js';
+import type { TransportPresenceEvent, TransportPresenceMember } from './transport/types.js';
 
 /** One user on a channel, however many connections (tabs, devices) they have there. */
 export interface PresenceMember<TData = unknown> {

@@ -3,7 +3,7 @@ import { noConnectivitySignals } from './connectivity.js';
 import { createRealtime } from './createRealtime.js';
 import { createMemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
-import type { TransportPublish } from './transport.js';
+import type { TransportPublish } from './transport/types.js';
 
 /** A memory transport that records how many publishes it holds unanswered at once. */
 function countingTransport(maxPublishesInFlight?: number) {

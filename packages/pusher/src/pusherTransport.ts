@@ -1,13 +1,13 @@
-import {
-  ConfigError,
-  type Transport,
-  type TransportCapabilities,
-  type TransportConnection,
-  type TransportConnectRequest,
-  type TransportPublish,
-  type TransportSubscribeOptions,
-  type TransportSubscribeResult,
-} from '@patchbay/realtime-core';
+import { ConfigError } from '@patchbay/realtime-core';
+import type {
+  Transport,
+  TransportCapabilities,
+  TransportConnection,
+  TransportConnectRequest,
+  TransportPublish,
+  TransportSubscribeOptions,
+  TransportSubscribeResult,
+} from '@patchbay/realtime-core/transport';
 import DefaultPusher, { type Options as PusherJsOptions } from 'pusher-js';
 import { ClientEventLanes } from './internal/clientEventLanes.js';
 import { callEndpoint, type FetchLike } from './internal/endpointRequest.js';

@@ -2,10 +2,10 @@ import {
   type ChannelSnapshot,
   createRealtime,
   defineChannel,
-  memoryTransport,
   type PresenceMember,
   type RealtimeMessage,
 } from '@patchbay/realtime-core';
+import { memoryTransport } from '@patchbay/realtime-core/memory';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { RealtimeProvider } from './RealtimeProvider.js';

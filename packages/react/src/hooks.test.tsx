@@ -1,4 +1,5 @@
-import { defineChannel, memoryTransport, type RealtimeClient } from '@patchbay/realtime-core';
+import { defineChannel, type RealtimeClient } from '@patchbay/realtime-core';
+import { memoryTransport } from '@patchbay/realtime-core/memory';
 import { act, cleanup, render, renderHook, screen, waitFor } from '@testing-library/react';
 import { Profiler, StrictMode, useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';

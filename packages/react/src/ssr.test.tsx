@@ -1,5 +1,6 @@
 // @vitest-environment node
-import { createMemoryHub, createRealtime, memoryTransport } from '@patchbay/realtime-core';
+import { createRealtime } from '@patchbay/realtime-core';
+import { createMemoryHub, memoryTransport } from '@patchbay/realtime-core/memory';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { RealtimeProvider } from './RealtimeProvider.js';

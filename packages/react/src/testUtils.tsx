@@ -1,13 +1,11 @@
 import {
-  createMemoryHub,
   createRealtime,
-  type MemoryHub,
-  memoryTransport,
   noConnectivitySignals,
   type RealtimeClient,
   type RealtimeOptions,
-  type Transport,
 } from '@patchbay/realtime-core';
+import { createMemoryHub, type MemoryHub, memoryTransport } from '@patchbay/realtime-core/memory';
+import type { Transport } from '@patchbay/realtime-core/transport';
 import type { ReactNode } from 'react';
 import { RealtimeProvider } from './RealtimeProvider.js';
 

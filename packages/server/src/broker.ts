@@ -2,7 +2,7 @@ import type {
   TransportMessage,
   TransportPresenceEvent,
   TransportPresenceMember,
-} from '@patchbay/realtime-core';
+} from '@patchbay/realtime-core/transport';
 
 /** A message as stored by a broker: it has a per-channel sequence number. */
 export type StoredMessage = TransportMessage & { seq: number; timestamp: number };

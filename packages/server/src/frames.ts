@@ -1,4 +1,4 @@
-import type { TransportMessage, TransportPresenceEvent } from '@patchbay/realtime-core';
+import type { TransportMessage, TransportPresenceEvent } from '@patchbay/realtime-core/transport';
 import { z } from 'zod';
 
 /**

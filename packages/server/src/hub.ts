@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigError, ErrorCodes, type TransportPresenceMember } from '@patchbay/realtime-core';
+import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
+import type { TransportPresenceMember } from '@patchbay/realtime-core/transport';
 import type { Broker, BrokerEvent, StoredMessage } from './broker.js';
 import { type MessageFrame, messageFrame, type OutboundFrame } from './frames.js';
 import { HubError } from './hubError.js';

@@ -1,4 +1,5 @@
-import { ErrorCodes, type TransportMessage } from '@patchbay/realtime-core';
+import { ErrorCodes } from '@patchbay/realtime-core';
+import type { TransportMessage } from '@patchbay/realtime-core/transport';
 import type { BrokerEvent } from './broker.js';
 import {
   describeFrameError,

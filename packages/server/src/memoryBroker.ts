@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TransportMessage, TransportPresenceMember } from '@patchbay/realtime-core';
+import type { TransportMessage, TransportPresenceMember } from '@patchbay/realtime-core/transport';
 import type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
 
 interface ChannelState {

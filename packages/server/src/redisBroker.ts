@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ErrorCodes,
-  type TransportMessage,
-  type TransportPresenceMember,
-} from '@patchbay/realtime-core';
+import { ErrorCodes } from '@patchbay/realtime-core';
+import type { TransportMessage, TransportPresenceMember } from '@patchbay/realtime-core/transport';
 import type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
 import { HubError } from './hubError.js';
 import {

@@ -3,12 +3,14 @@ import {
   ConfigError,
   ConnectionError,
   ErrorCodes,
+  RealtimeError,
+} from '@patchbay/realtime-core';
+import {
   errorFromWire,
   isDiscontinuityFrame,
   isPresenceFrame,
   isTransportMessage,
   malformedFrameError,
-  RealtimeError,
   type Transport,
   type TransportCapabilities,
   type TransportConnection,
@@ -19,7 +21,7 @@ import {
   type TransportSink,
   type TransportSubscribeOptions,
   type TransportSubscribeResult,
-} from '@patchbay/realtime-core';
+} from '@patchbay/realtime-core/transport';
 import {
   io as defaultIo,
   type ManagerOptions,

@@ -3,12 +3,14 @@ import {
   ConfigError,
   ConnectionError,
   ErrorCodes,
+  RealtimeError,
+} from '@patchbay/realtime-core';
+import {
   errorFromWire,
   isDiscontinuityFrame,
   isPresenceFrame,
   isTransportMessage,
   malformedFrameError,
-  RealtimeError,
   type Transport,
   type TransportCapabilities,
   type TransportConnection,
@@ -20,7 +22,7 @@ import {
   type TransportSubscribeOptions,
   type TransportSubscribeResult,
   type WireErrorLike,
-} from '@patchbay/realtime-core';
+} from '@patchbay/realtime-core/transport';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 export interface SseTransportOptions {

@@ -3,10 +3,12 @@ import {
   noConnectivitySignals,
   type RealtimeClient,
   type RealtimeMessage,
-  type Transport,
-  type TransportConnectRequest,
-  type TransportMessage,
 } from '@patchbay/realtime-core';
+import type {
+  Transport,
+  TransportConnectRequest,
+  TransportMessage,
+} from '@patchbay/realtime-core/transport';
 import { createSupabaseEmulator, type SupabaseEmulator } from '@patchbay/realtime-testkit/supabase';
 import { jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

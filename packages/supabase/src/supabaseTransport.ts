@@ -1,4 +1,5 @@
-import { ConfigError, type Transport } from '@patchbay/realtime-core';
+import { ConfigError } from '@patchbay/realtime-core';
+import type { Transport } from '@patchbay/realtime-core/transport';
 import {
   RealtimeClient,
   type RealtimeClientOptions,

@@ -1,16 +1,18 @@
 import {
   ConnectionError,
-  createMemoryHub,
   createRealtime,
   ErrorCodes,
+  noConnectivitySignals,
+  type RealtimeClient,
+} from '@patchbay/realtime-core';
+import {
+  createMemoryHub,
   type MemoryHub,
   type MemoryHubOptions,
   type MemoryTransportOptions,
   memoryTransport,
-  noConnectivitySignals,
-  type RealtimeClient,
-  type Transport,
-} from '@patchbay/realtime-core';
+} from '@patchbay/realtime-core/memory';
+import type { Transport } from '@patchbay/realtime-core/transport';
 import type { ConformanceHarness } from './harness.js';
 
 export interface MemoryHarnessOptions {

@@ -3,13 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { ablyTransport } from '@patchbay/realtime-ably';
 import {
   createRealtime,
-  isPresenceFrame,
-  isTransportMessage,
   noConnectivitySignals,
   type RealtimeClient,
   type RealtimeError,
-  type Transport,
 } from '@patchbay/realtime-core';
+import {
+  isPresenceFrame,
+  isTransportMessage,
+  type Transport,
+} from '@patchbay/realtime-core/transport';
 import { pusherTransport } from '@patchbay/realtime-pusher';
 import { createPusherAuthHandler } from '@patchbay/realtime-pusher/server';
 import { createHubServer } from '@patchbay/realtime-server';

@@ -1,10 +1,9 @@
 import {
-  createMemoryHub,
   createRealtime,
-  memoryTransport,
   noConnectivitySignals,
   type RealtimeClient,
 } from '@patchbay/realtime-core';
+import { createMemoryHub, memoryTransport } from '@patchbay/realtime-core/memory';
 import { socketioTransport } from '@patchbay/realtime-socketio';
 import { sseTransport } from '@patchbay/realtime-sse';
 import { waitFor } from '@patchbay/realtime-testkit';

@@ -1,5 +1,4 @@
 import {
-  MemoryHub,
   noConnectivitySignals,
   PublishRejectedError,
   type RealtimeMessage,
@@ -9,6 +8,7 @@ import {
   type RealtimeConfig,
   type RealtimeConfigExtras,
 } from '@patchbay/realtime-core/config';
+import { MemoryHub } from '@patchbay/realtime-core/memory';
 import { createServerPublisher, type ServerPublisherExtras } from '@patchbay/realtime-core/server';
 import { createHubServer, type HubServer } from '@patchbay/realtime-server';
 import { waitFor } from '@patchbay/realtime-testkit';

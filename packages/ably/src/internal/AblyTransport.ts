@@ -1,15 +1,15 @@
-import {
-  ConfigError,
-  type Transport,
-  type TransportCapabilities,
-  type TransportConnection,
-  type TransportConnectRequest,
-  type TransportHistoryOptions,
-  type TransportMessage,
-  type TransportPublish,
-  type TransportSubscribeOptions,
-  type TransportSubscribeResult,
-} from '@patchbay/realtime-core';
+import { ConfigError } from '@patchbay/realtime-core';
+import type {
+  Transport,
+  TransportCapabilities,
+  TransportConnection,
+  TransportConnectRequest,
+  TransportHistoryOptions,
+  TransportMessage,
+  TransportPublish,
+  TransportSubscribeOptions,
+  TransportSubscribeResult,
+} from '@patchbay/realtime-core/transport';
 import type * as Ably from 'ably';
 import { ChannelFeed, type FeedHost } from './channelFeed.js';
 import { encodeData, encodePresence, toTransportMessage } from './codec.js';

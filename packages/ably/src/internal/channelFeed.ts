@@ -3,7 +3,7 @@ import {
   type TransportMessage,
   type TransportPresenceMember,
   type TransportSink,
-} from '@patchbay/realtime-core';
+} from '@patchbay/realtime-core/transport';
 import type * as Ably from 'ably';
 import { decodePresence, isEphemeral, toTransportMessage } from './codec.js';
 import { channelError, isAuthError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { TransportMessage } from '@patchbay/realtime-core';
+import type { TransportMessage } from '@patchbay/realtime-core/transport';
 
 /**
  * Ably carries strings, JSON objects/arrays and binary, but not numbers, booleans or null.

@@ -1,4 +1,5 @@
-import type { RealtimeError, TransportConnectRequest } from '@patchbay/realtime-core';
+import type { RealtimeError } from '@patchbay/realtime-core';
+import type { TransportConnectRequest } from '@patchbay/realtime-core/transport';
 import type * as Ably from 'ably';
 import type { AblyTransportSettings } from './AblyTransport.js';
 import { RECOVERY_KEY } from './options.js';

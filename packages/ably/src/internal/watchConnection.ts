@@ -1,10 +1,8 @@
-import {
-  ConnectionError,
-  ErrorCodes,
-  type RealtimeError,
-  type TransportConnection,
-  type TransportConnectRequest,
-} from '@patchbay/realtime-core';
+import { ConnectionError, ErrorCodes, type RealtimeError } from '@patchbay/realtime-core';
+import type {
+  TransportConnection,
+  TransportConnectRequest,
+} from '@patchbay/realtime-core/transport';
 import type * as Ably from 'ably';
 import { connectError, isAuthError, lostError } from './errors.js';
 

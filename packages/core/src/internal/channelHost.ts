@@ -1,7 +1,7 @@
 import type { RealtimeError } from '../errors.js';
 import type { StandardSchemaV1 } from '../standardSchema.js';
 import type { Timers } from '../timers.js';
-import type { Transport } from '../transport.js';
+import type { Transport } from '../transport/types.js';
 
 /** The part of a channel its client drives. */
 export interface LiveChannel {

@@ -10,7 +10,7 @@ import type {
   TransportConnection,
   TransportReconnecting,
   TransportSink,
-} from '../transport.js';
+} from '../transport/types.js';
 
 export interface ConnectionManagerOptions {
   transport: Transport;

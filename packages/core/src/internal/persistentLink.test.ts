@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes } from '../codes.js';
 import { createRealtime, type RealtimeOptions } from '../createRealtime.js';
 import { AuthError, ConnectionError } from '../errors.js';
-import type { TransportConnection, TransportConnectRequest } from '../transport.js';
+import type { TransportConnection, TransportConnectRequest } from '../transport/types.js';
 import { fakeTimers, fakeTransport, flush } from './testing/fakeTransport.js';
 
 const dropped = () =>

@@ -7,7 +7,7 @@ import type {
   TransportPresenceMember,
   TransportSink,
   TransportSubscribeResult,
-} from '../transport.js';
+} from '../transport/types.js';
 
 export type MemoryHubAction = 'subscribe' | 'publish' | 'presence';
 

@@ -6,7 +6,7 @@ import type {
   TransportConnection,
   TransportConnectRequest,
   TransportMessage,
-} from '../transport.js';
+} from '../transport/types.js';
 import { MemoryHub, type MemoryHubSession } from './memoryHub.js';
 
 export interface MemoryTransportOptions {

@@ -1,6 +1,6 @@
-import { ErrorCodes } from './codes.js';
-import { RealtimeError } from './errors.js';
-import type { TransportMessage, TransportPresenceEvent } from './transport.js';
+import { ErrorCodes } from '../codes.js';
+import { RealtimeError } from '../errors.js';
+import type { TransportMessage, TransportPresenceEvent } from './types.js';
 
 /**
  * Shape checks for what a server pushes to a transport. A transport checks every inbound frame

@@ -1,4 +1,4 @@
-import type { RealtimeError } from './errors.js';
+import type { RealtimeError } from '../errors.js';
 
 /**
  * What a transport can do natively. Core reads this to decide what to emulate and what to refuse

@@ -3,10 +3,12 @@ import {
   ConnectionError,
   ErrorCodes,
   type RealtimeError,
-  type TransportMessage,
-  type TransportPresenceMember,
-  type TransportSink,
 } from '@patchbay/realtime-core';
+import type {
+  TransportMessage,
+  TransportPresenceMember,
+  TransportSink,
+} from '@patchbay/realtime-core/transport';
 import type PusherClient from 'pusher-js';
 import type { Channel, Members, PresenceChannel } from 'pusher-js';
 import {

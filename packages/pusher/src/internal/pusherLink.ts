@@ -4,9 +4,11 @@ import {
   ConnectionError,
   ErrorCodes,
   type RealtimeError,
-  type TransportConnection,
-  type TransportConnectRequest,
 } from '@patchbay/realtime-core';
+import type {
+  TransportConnection,
+  TransportConnectRequest,
+} from '@patchbay/realtime-core/transport';
 import type PusherClient from 'pusher-js';
 import type { ChannelAuthorizationHandler } from 'pusher-js';
 import { callEndpoint, type FetchLike } from './endpointRequest.js';

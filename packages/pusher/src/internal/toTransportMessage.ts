@@ -1,4 +1,4 @@
-import type { TransportMessage } from '@patchbay/realtime-core';
+import type { TransportMessage } from '@patchbay/realtime-core/transport';
 import {
   CLIENT_EVENT,
   MESSAGE_PREFIX,

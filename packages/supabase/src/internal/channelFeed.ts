@@ -1,11 +1,10 @@
 import {
   AuthError,
   ErrorCodes,
-  malformedFrameError,
   PublishRejectedError,
   RealtimeError,
-  type TransportSink,
 } from '@patchbay/realtime-core';
+import { malformedFrameError, type TransportSink } from '@patchbay/realtime-core/transport';
 import type { RealtimeChannel, RealtimeClient } from '@supabase/realtime-js';
 import { fromBroadcast, LEAVE_SIGNAL, type SupabaseEnvelope } from './envelope.js';
 import { joinError, lostError, refusalReason } from './errors.js';

@@ -1,4 +1,4 @@
-import type { TransportMessage } from '@patchbay/realtime-core';
+import type { TransportMessage } from '@patchbay/realtime-core/transport';
 
 /**
  * The Patchbay envelope carried as a Supabase Broadcast payload. The broadcast's own `event` is

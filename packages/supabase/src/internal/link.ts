@@ -1,10 +1,8 @@
-import {
-  AuthError,
-  isRealtimeError,
-  type RealtimeError,
-  type TransportConnection,
-  type TransportConnectRequest,
-} from '@patchbay/realtime-core';
+import { AuthError, isRealtimeError, type RealtimeError } from '@patchbay/realtime-core';
+import type {
+  TransportConnection,
+  TransportConnectRequest,
+} from '@patchbay/realtime-core/transport';
 import type { RealtimeClient, WebSocketLike } from '@supabase/realtime-js';
 import { lostError, refusalReason } from './errors.js';
 import { expiryOf, subjectOf } from './identity.js';

@@ -1,4 +1,4 @@
-import type { TransportPresenceMember } from '@patchbay/realtime-core';
+import type { TransportPresenceMember } from '@patchbay/realtime-core/transport';
 
 /**
  * What the transport tracks as a connection's presence on a Supabase channel, under a presence

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DedupeWindow } from '@patchbay/realtime-core';
+import { DedupeWindow } from '@patchbay/realtime-core/transport';
 import { formatSerial, type WireMessage, type WirePresence } from './protocol.js';
 
 /** A connection's view of a channel it is attached to. */

@@ -1,10 +1,5 @@
-import type {
-  Channel,
-  EventMap,
-  RealtimeClient,
-  RealtimeMessage,
-  TransportCapabilities,
-} from '@patchbay/realtime-core';
+import type { Channel, EventMap, RealtimeClient, RealtimeMessage } from '@patchbay/realtime-core';
+import type { TransportCapabilities } from '@patchbay/realtime-core/transport';
 import type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from '../harness.js';
 import { waitForState } from '../waitFor.js';
 

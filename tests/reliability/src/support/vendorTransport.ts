@@ -1,5 +1,5 @@
 import { ablyTransport } from '@patchbay/realtime-ably';
-import type { Transport } from '@patchbay/realtime-core';
+import type { Transport } from '@patchbay/realtime-core/transport';
 import { pusherTransport } from '@patchbay/realtime-pusher';
 import * as Ably from 'ably';
 import { PUSHER_APP, type VendorServerInfo } from './vendorServerProcess.js';

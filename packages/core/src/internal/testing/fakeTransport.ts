@@ -7,7 +7,7 @@ import type {
   TransportCapabilities,
   TransportConnection,
   TransportConnectRequest,
-} from '../../transport.js';
+} from '../../transport/types.js';
 
 /** Test-only: a transport that accepts everything; override what a test needs to observe. */
 export function fakeTransport(
