@@ -1,4 +1,5 @@
-import { ConfigError } from './errors.js';
+import { ErrorCodes } from './codes.js';
+import { ConfigError, productionMessage } from './errors.js';
 
 export interface ReconnectOptions {
   /** The first retry after a dropped link waits up to this long (ms); each failure doubles the ceiling. Default 500. */
@@ -26,18 +27,28 @@ export function resolveReconnectOptions(options: ReconnectOptions = {}): Resolve
     const value = resolved[key];
     if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw new ConfigError(
-        `reconnect.${key} must be a finite number of milliseconds ≥ 0; got ${String(value)}.`,
+        process.env.NODE_ENV !== 'production'
+          ? `reconnect.${key} must be a finite number of milliseconds ≥ 0; got ${String(value)}.`
+          : productionMessage(ErrorCodes.InvalidConfig, `reconnect.${key}`, String(value)),
       );
     }
   }
   if (!(resolved.maxAttempts >= 1)) {
     throw new ConfigError(
-      `reconnect.maxAttempts must be ≥ 1 (or omitted for unlimited); got ${String(resolved.maxAttempts)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `reconnect.maxAttempts must be ≥ 1 (or omitted for unlimited); got ${String(resolved.maxAttempts)}.`
+        : productionMessage(
+            ErrorCodes.InvalidConfig,
+            'reconnect.maxAttempts',
+            String(resolved.maxAttempts),
+          ),
     );
   }
   if (resolved.maxDelayMs < resolved.baseDelayMs) {
     throw new ConfigError(
-      `reconnect.maxDelayMs (${resolved.maxDelayMs}) is below reconnect.baseDelayMs (${resolved.baseDelayMs}); raise maxDelayMs or lower baseDelayMs.`,
+      process.env.NODE_ENV !== 'production'
+        ? `reconnect.maxDelayMs (${resolved.maxDelayMs}) is below reconnect.baseDelayMs (${resolved.baseDelayMs}); raise maxDelayMs or lower baseDelayMs.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'reconnect.maxDelayMs', resolved.maxDelayMs),
     );
   }
   return resolved;

@@ -1,13 +1,27 @@
 import { type ChannelPresence, ChannelPresenceImpl } from './channelPresence.js';
 import { type ChannelTyping, ChannelTypingImpl } from './channelTyping.js';
 import type { EventMap } from './defineChannel.js';
-import { isRealtimeError, NotSupportedError, type RealtimeError } from './errors.js';
+import {
+  isRealtimeError,
+  NotSupportedError,
+  productionMessage,
+  type RealtimeError,
+} from './errors.js';
 import type { ChannelHost } from './internal/channelHost.js';
 import { Emitter } from './internal/emitter.js';
-import type { MessageOf, PublishOptions, RealtimeMessage } from './message.js';
+import {
+  type MessageOf,
+  type PublishOptions,
+  type RealtimeMessage,
+  TYPING_EVENT,
+} from './message.js';
 import { type ReadableStore, Store } from './store.js';
 import type { Timers } from './timers.js';
-import type { TransportHistoryOptions } from './transport/types.js';
+import type {
+  TransportHistoryOptions,
+  TransportMessage,
+  TransportPresenceEvent,
+} from './transport/types.js';
 
 export type ChannelState = 'detached' | 'attaching' | 'attached' | 'failed';
 
@@ -58,7 +72,8 @@ export class Channel<
   readonly presence: ChannelPresence<TPresence, TPresenceInput>;
   readonly typing: ChannelTyping;
   readonly #host: ChannelHost;
-  readonly #presence: ChannelPresenceImpl;
+  readonly #presence: ChannelPresenceImpl<TPresence, TPresenceInput>;
+  readonly #typing: ChannelTypingImpl;
   readonly #state = new Store<ChannelSnapshot>({ state: 'detached' });
   /**
    * Replaced, never mutated, on subscribe and unsubscribe: a delivery iterates the list it read,
@@ -87,13 +102,14 @@ export class Channel<
         hold,
         isAttached: () => this.#state.getSnapshot().state === 'attached',
         whenAttached: () => this.ready(),
-        typingInUse: () => (this.typing as ChannelTypingImpl).inUse,
+        typingInUse: () => this.#typing.inUse,
         invalid: (error) => this.invalid(error),
       },
-      (clientId) => (this.typing as ChannelTypingImpl).remove(clientId),
+      (clientId) => this.#typing.remove(clientId),
     );
-    this.presence = this.#presence as ChannelPresence<TPresence, TPresenceInput>;
-    this.typing = new ChannelTypingImpl(host, name, hold, () => this.#presence.updateWatch());
+    this.presence = this.#presence;
+    this.#typing = new ChannelTypingImpl(host, name, hold, () => this.#presence.updateWatch());
+    this.typing = this.#typing;
   }
 
   /** `detached → attaching → attached`, or `failed` with the reason. */
@@ -118,7 +134,9 @@ export class Channel<
       | undefined;
     if (typeof handler !== 'function') {
       throw new TypeError(
-        `channel("${this.name}").subscribe needs a handler function: subscribe("event", (message) => …) or subscribe((message) => …).`,
+        process.env.NODE_ENV !== 'production'
+          ? `channel("${this.name}").subscribe needs a handler function: subscribe("event", (message) => …) or subscribe((message) => …).`
+          : productionMessage('subscribe', this.name),
       );
     }
     const handlers = this.#handlers;
@@ -198,7 +216,9 @@ export class Channel<
         else if (state === 'detached' && this.#refs === 0) {
           reject(
             new TypeError(
-              `channel("${this.name}") is not subscribed; subscribe or hold() it first.`,
+              process.env.NODE_ENV !== 'production'
+                ? `channel("${this.name}") is not subscribed; subscribe or hold() it first.`
+                : productionMessage('ready', this.name),
             ),
           );
         } else return false;
@@ -218,7 +238,9 @@ export class Channel<
       throw new NotSupportedError(
         transport.provider,
         'history',
-        'Load past messages from your own API (your database is the source of truth), or use a provider with history (socketio, sse, ably).',
+        process.env.NODE_ENV !== 'production'
+          ? 'Load past messages from your own API (your database is the source of truth), or use a provider with history (socketio, sse, ably).'
+          : '',
       );
     }
     const messages = await transport.history(this.name, options);
@@ -303,7 +325,7 @@ export class Channel<
     this.#lastSeq = undefined;
     this.#state.set({ state: 'detached' });
     this.#presence.reset();
-    (this.typing as ChannelTypingImpl).reset();
+    this.#typing.reset();
   }
 
   /**
@@ -333,6 +355,17 @@ export class Channel<
         this.#host.reportHandlerError(this.name, message.event, error);
       }
     }
+  }
+
+  /** @internal A presence event from the transport. */
+  receivePresence(event: TransportPresenceEvent): void {
+    this.#presence.receive(event);
+  }
+
+  /** @internal One of Patchbay's own signals (typing, an emulated presence update) arrived. */
+  receiveSignal(message: TransportMessage): void {
+    if (message.event === TYPING_EVENT) this.#typing.receive(message.clientId, message.data);
+    else this.#presence.receiveEmulatedUpdate(message.clientId, message.data);
   }
 
   /** @internal Track the sequence of a message that was filtered (echo) but still seen. */

@@ -66,7 +66,9 @@ export interface PresenceChannelLink {
   invalid(error: ValidationError): void;
 }
 
-export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TData> {
+export class ChannelPresenceImpl<TData = unknown, TInput = TData>
+  implements ChannelPresence<TData, TInput>
+{
   readonly #host: ChannelHost;
   readonly #channel: string;
   readonly #link: PresenceChannelLink;
@@ -78,7 +80,7 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
   /** How many holds exist; the channel is held (`#release`) while any does. */
   #holds = 0;
   /** The imperative hold of `enter()` / `update()`, released by `leave()`. */
-  #own: PresenceHold | undefined;
+  #own: PresenceHold<TInput | undefined> | undefined;
   #release: (() => void) | undefined;
   #entering: Promise<void> | undefined;
   /** An `enter()`/`update()` call is awaiting the attach-time enter and will see its error. */
@@ -157,7 +159,7 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     });
   }
 
-  hold(data?: unknown): PresenceHold {
+  hold(data?: TInput): PresenceHold<TInput> {
     this.#holds++;
     this.#release ??= this.#link.hold();
     this.updateWatch();
@@ -178,13 +180,13 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
     };
   }
 
-  enter(data?: TData): Promise<void> {
+  enter(data?: TInput): Promise<void> {
     if (this.#own) return this.#own.update(data);
     this.#own = this.hold(data);
     return this.#own.ready;
   }
 
-  update(data: TData): Promise<void> {
+  update(data: TInput): Promise<void> {
     return this.#holds === 0 ? this.enter(data) : this.#setData(data, false, () => false);
   }
 
@@ -487,7 +489,9 @@ export class ChannelPresenceImpl<TData = unknown> implements ChannelPresence<TDa
       throw new NotSupportedError(
         transport.provider,
         feature,
-        'Pick a provider with presence (socketio, sse, pusher, ably), or track members in your own channel events.',
+        process.env.NODE_ENV !== 'production'
+          ? 'Pick a provider with presence (socketio, sse, pusher, ably), or track members in your own channel events.'
+          : '',
       );
     }
   }

@@ -1,8 +1,6 @@
 import { type ReconnectOptions, resolveReconnectOptions } from './backoff.js';
 import { Channel, toEnvelope } from './channel.js';
 import { validateChannelName } from './channelName.js';
-import type { ChannelPresenceImpl } from './channelPresence.js';
-import type { ChannelTypingImpl } from './channelTyping.js';
 import { ErrorCodes } from './codes.js';
 import type { ConnectionSnapshot } from './connectionState.js';
 import { browserConnectivity, type ConnectivitySource } from './connectivity.js';
@@ -21,6 +19,7 @@ import {
   ConfigError,
   MessageTooLargeError,
   NotSupportedError,
+  productionMessage,
   RealtimeError,
   ValidationError,
 } from './errors.js';
@@ -225,8 +224,7 @@ class Client implements RealtimeClient, ChannelHost {
         message: (message) => this.#receive(message),
         presence: (channel, event) => {
           const target = this.#live.get(channel);
-          if (target && target.refCount > 0)
-            (target.presence as ChannelPresenceImpl).receive(event);
+          if (target && target.refCount > 0) target.receivePresence(event);
         },
         discontinuity: (channel, reason) => this.#live.get(channel)?.emitDiscontinuity(reason),
         error: (error) => this.reportError(error),
@@ -264,7 +262,9 @@ class Client implements RealtimeClient, ChannelHost {
           reject(
             new RealtimeError(
               ErrorCodes.ConnectionClosed,
-              'close() was called before the client connected.',
+              process.env.NODE_ENV !== 'production'
+                ? 'close() was called before the client connected.'
+                : productionMessage(ErrorCodes.ConnectionClosed),
             ),
           );
         } else return false;
@@ -355,7 +355,9 @@ class Client implements RealtimeClient, ChannelHost {
       throw new NotSupportedError(
         transport.provider,
         'publishing from clients',
-        'Publish from your server with the provider package’s /server helpers and call it from the app.',
+        process.env.NODE_ENV !== 'production'
+          ? 'Publish from your server with the provider package’s /server helpers and call it from the app.'
+          : '',
       );
     }
     const prepared = this.#prepare(channel, event, data);
@@ -363,7 +365,9 @@ class Client implements RealtimeClient, ChannelHost {
     const messageId = id ?? createMessageId();
     if (!isMessageId(messageId)) {
       throw new ConfigError(
-        `publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`,
+        process.env.NODE_ENV !== 'production'
+          ? `publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`
+          : productionMessage(ErrorCodes.InvalidConfig, 'id', id),
       );
     }
     if (!this.#echo) this.#ownIds.add(messageId);
@@ -390,7 +394,10 @@ class Client implements RealtimeClient, ChannelHost {
       throw new ValidationError(channel, event, 'outgoing', [
         {
           path: '',
-          message: `"${event}" is not an event of this channel (known: ${Object.keys(schema).join(', ') || 'none'})`,
+          message:
+            process.env.NODE_ENV !== 'production'
+              ? `"${event}" is not an event of this channel (known: ${Object.keys(schema).join(', ') || 'none'})`
+              : 'unknown event',
         },
       ]);
     }
@@ -404,7 +411,7 @@ class Client implements RealtimeClient, ChannelHost {
     const { provider, capabilities } = this.transport;
     // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
     const value = data === undefined ? null : data;
-    const size = jsonSize(channel, event, value, capabilities.maxMessageBytes);
+    const size = jsonSize(channel, event, value);
     if (size > capabilities.maxMessageBytes) {
       throw new MessageTooLargeError(provider, size, capabilities.maxMessageBytes);
     }
@@ -419,7 +426,10 @@ class Client implements RealtimeClient, ChannelHost {
     const { id, channel, event, data } = (stored ?? {}) as Record<string, unknown>;
     try {
       if (!isMessageId(id)) {
-        throw new RealtimeError(ErrorCodes.ValidationFailed, 'it has no valid "id"');
+        throw new RealtimeError(
+          ErrorCodes.ValidationFailed,
+          process.env.NODE_ENV !== 'production' ? 'it has no valid "id"' : 'id',
+        );
       }
       validateChannelName(channel);
       checkEventName(channel, event as string);
@@ -431,7 +441,9 @@ class Client implements RealtimeClient, ChannelHost {
       const cause = error as RealtimeError;
       throw new RealtimeError(
         cause.code,
-        `Restored message (id "${id}", event "${event}", channel "${channel}") dropped unsent from the offline queue and its storage: ${cause.message}`,
+        process.env.NODE_ENV !== 'production'
+          ? `Restored message (id "${id}", event "${event}", channel "${channel}") dropped unsent from the offline queue and its storage: ${cause.message}`
+          : productionMessage(cause.code, 'restored', id, cause.message),
         { cause },
       );
     }
@@ -457,7 +469,9 @@ class Client implements RealtimeClient, ChannelHost {
     this.reportError(
       new RealtimeError(
         ErrorCodes.HandlerFailed,
-        `A handler for "${event}" on "${channel}" threw: ${error instanceof Error ? error.message : String(error)}. Other handlers still ran; fix the handler.`,
+        process.env.NODE_ENV !== 'production'
+          ? `A handler for "${event}" on "${channel}" threw: ${error instanceof Error ? error.message : String(error)}. Other handlers still ran; fix the handler.`
+          : productionMessage(ErrorCodes.HandlerFailed, channel, event),
         { cause: error },
       ),
     );
@@ -493,15 +507,8 @@ class Client implements RealtimeClient, ChannelHost {
   #receive(message: TransportMessage): void {
     const channel = this.#live.get(message.channel);
     if (!channel || channel.refCount === 0) return;
-    if (message.event === TYPING_EVENT) {
-      (channel.typing as ChannelTypingImpl).receive(message.clientId, message.data);
-      return;
-    }
-    if (message.event === PRESENCE_UPDATE_EVENT) {
-      (channel.presence as ChannelPresenceImpl).receiveEmulatedUpdate(
-        message.clientId,
-        message.data,
-      );
+    if (message.event === TYPING_EVENT || message.event === PRESENCE_UPDATE_EVENT) {
+      channel.receiveSignal(message);
       return;
     }
     if (
@@ -511,12 +518,7 @@ class Client implements RealtimeClient, ChannelHost {
       channel.noteSeq(message.seq);
       return;
     }
-    const schemas =
-      this.#schemas.size > 0 ? this.#schemas.get(message.channel)?.schemas : undefined;
-    if (!schemas && this.#inboundChains.size === 0) {
-      channel.dispatch(toEnvelope(message, message.data, this.timers));
-      return;
-    }
+    const schemas = this.#schemas.get(message.channel)?.schemas;
     const checked = schemas
       ? this.#validateIncoming(schemas, message)
       : { ok: true as const, value: message.data };
@@ -534,7 +536,7 @@ class Client implements RealtimeClient, ChannelHost {
     checked: TValue | Promise<TValue>,
     apply: (value: TValue) => void,
   ): void {
-    const pending = this.#inboundChains.size > 0 ? this.#inboundChains.get(channel) : undefined;
+    const pending = this.#inboundChains.get(channel);
     if (!pending && !(checked instanceof Promise)) {
       apply(checked);
       return;
@@ -559,7 +561,13 @@ class Client implements RealtimeClient, ChannelHost {
       return {
         ok: false,
         error: new ValidationError(message.channel, message.event, 'incoming', [
-          { path: '', message: `"${message.event}" is not an event of this channel` },
+          {
+            path: '',
+            message:
+              process.env.NODE_ENV !== 'production'
+                ? `"${message.event}" is not an event of this channel`
+                : 'unknown event',
+          },
         ]),
       };
     }
@@ -589,8 +597,10 @@ class Client implements RealtimeClient, ChannelHost {
       keys.some((key) => existing.schemas[key] !== definition.schemas[key])
     ) {
       throw new ConfigError(
-        `Two different defineChannel() definitions use the channel name "${definition.name}". ` +
-          'Define each channel once (at module level, or once per name for dynamic channels) and import that definition everywhere.',
+        process.env.NODE_ENV !== 'production'
+          ? `Two different defineChannel() definitions use the channel name "${definition.name}". ` +
+              'Define each channel once (at module level, or once per name for dynamic channels) and import that definition everywhere.'
+          : productionMessage(ErrorCodes.InvalidConfig, 'defineChannel', definition.name),
       );
     }
   }
@@ -599,7 +609,9 @@ class Client implements RealtimeClient, ChannelHost {
 function checkOptions(options: RealtimeOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError(
-      'createRealtime(options) needs an options object with at least { transport }.',
+      process.env.NODE_ENV !== 'production'
+        ? 'createRealtime(options) needs an options object with at least { transport }.'
+        : productionMessage(ErrorCodes.InvalidConfig, 'options'),
     );
   }
   const transport = options.transport as Partial<Transport> | undefined;
@@ -609,19 +621,27 @@ function checkOptions(options: RealtimeOptions): void {
     typeof transport.subscribe !== 'function'
   ) {
     throw new ConfigError(
-      'createRealtime: "transport" is missing or not a transport. Pass one, e.g. transport: socketioTransport({ url }) or memoryTransport({ hub }).',
+      process.env.NODE_ENV !== 'production'
+        ? 'createRealtime: "transport" is missing or not a transport. Pass one, e.g. transport: socketioTransport({ url }) or memoryTransport({ hub }).'
+        : productionMessage(ErrorCodes.InvalidConfig, 'transport'),
     );
   }
   if (options.auth !== undefined && typeof options.auth !== 'function') {
     throw new ConfigError(
-      'createRealtime: "auth" must be a function returning a token (or a promise of one).',
+      process.env.NODE_ENV !== 'production'
+        ? 'createRealtime: "auth" must be a function returning a token (or a promise of one).'
+        : productionMessage(ErrorCodes.InvalidConfig, 'auth'),
     );
   }
   if (
     options.clientId !== undefined &&
     (typeof options.clientId !== 'string' || options.clientId.length === 0)
   ) {
-    throw new ConfigError('createRealtime: "clientId" must be a non-empty string when given.');
+    throw new ConfigError(
+      process.env.NODE_ENV !== 'production'
+        ? 'createRealtime: "clientId" must be a non-empty string when given.'
+        : productionMessage(ErrorCodes.InvalidConfig, 'clientId'),
+    );
   }
   const positive: Array<[string, unknown]> = [
     ['queue.maxSize', options.queue?.maxSize],
@@ -633,7 +653,9 @@ function checkOptions(options: RealtimeOptions): void {
   const grace = options.presence?.leaveGraceMs;
   if (grace !== undefined && !(typeof grace === 'number' && Number.isFinite(grace) && grace >= 0)) {
     throw new ConfigError(
-      `createRealtime: "presence.leaveGraceMs" must be a number of milliseconds ≥ 0; got ${String(grace)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `createRealtime: "presence.leaveGraceMs" must be a number of milliseconds ≥ 0; got ${String(grace)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'presence.leaveGraceMs', String(grace)),
     );
   }
   for (const [field, value] of positive) {
@@ -642,7 +664,9 @@ function checkOptions(options: RealtimeOptions): void {
       !(typeof value === 'number' && Number.isFinite(value) && value > 0)
     ) {
       throw new ConfigError(
-        `createRealtime: "${field}" must be a positive number; got ${String(value)}.`,
+        process.env.NODE_ENV !== 'production'
+          ? `createRealtime: "${field}" must be a positive number; got ${String(value)}.`
+          : productionMessage(ErrorCodes.InvalidConfig, field, String(value)),
       );
     }
   }
@@ -658,14 +682,23 @@ function publishWindow(declared: number | undefined): number {
 function checkEventName(channel: string, event: string): void {
   if (typeof event !== 'string' || event.length === 0 || event.length > 200) {
     throw new ValidationError(channel, String(event), 'outgoing', [
-      { path: '', message: 'the event name must be a non-empty string of at most 200 characters' },
+      {
+        path: '',
+        message:
+          process.env.NODE_ENV !== 'production'
+            ? 'the event name must be a non-empty string of at most 200 characters'
+            : 'event name',
+      },
     ]);
   }
   if (event.startsWith(RESERVED_EVENT_PREFIX)) {
     throw new ValidationError(channel, event, 'outgoing', [
       {
         path: '',
-        message: `event names starting with "${RESERVED_EVENT_PREFIX}" are reserved for Patchbay's own signals`,
+        message:
+          process.env.NODE_ENV !== 'production'
+            ? `event names starting with "${RESERVED_EVENT_PREFIX}" are reserved for Patchbay's own signals`
+            : 'reserved event name',
       },
     ]);
   }
@@ -677,20 +710,21 @@ function isMessageId(id: unknown): id is string {
 
 const encoder = new TextEncoder();
 
-/**
- * The payload's UTF-8 size as sent, exact whenever it can exceed `maxBytes`; below that bound it
- * may report fewer bytes than the exact size, which is still within the bound.
- */
-function jsonSize(channel: string, event: string, data: unknown, maxBytes: number): number {
+/** The payload's UTF-8 size as sent. */
+function jsonSize(channel: string, event: string, data: unknown): number {
   let json: string | undefined;
   try {
     json = JSON.stringify({ event, data });
   } catch (error) {
     throw new ValidationError(channel, event, 'outgoing', [
-      { path: '', message: `the payload is not JSON-serializable (${(error as Error).message})` },
+      {
+        path: '',
+        message:
+          process.env.NODE_ENV !== 'production'
+            ? `the payload is not JSON-serializable (${(error as Error).message})`
+            : 'not JSON',
+      },
     ]);
   }
-  json ??= '';
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: within that bound the exact size is not needed.
-  return json.length * 3 <= maxBytes ? json.length : encoder.encode(json).length;
+  return encoder.encode(json ?? '').length;
 }

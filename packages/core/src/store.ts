@@ -29,7 +29,7 @@ export class Store<TSnapshot> implements ReadableStore<TSnapshot> {
   set(next: TSnapshot): void {
     if (Object.is(next, this.#snapshot)) return;
     this.#snapshot = next;
-    if (this.#listeners.size > 0) for (const listener of [...this.#listeners]) listener();
+    for (const listener of [...this.#listeners]) listener();
   }
 
   update(change: (current: TSnapshot) => TSnapshot): void {

@@ -2,7 +2,12 @@ import { computeBackoffDelay, type ResolvedReconnectOptions } from '../backoff.j
 import { ErrorCodes } from '../codes.js';
 import type { ConnectionSnapshot } from '../connectionState.js';
 import type { ConnectivitySource } from '../connectivity.js';
-import { ConnectionError, isRealtimeError, type RealtimeError } from '../errors.js';
+import {
+  ConnectionError,
+  isRealtimeError,
+  productionMessage,
+  type RealtimeError,
+} from '../errors.js';
 import { Store } from '../store.js';
 import type { Timers } from '../timers.js';
 import type {
@@ -118,8 +123,14 @@ export class ConnectionManager {
         reject(
           new ConnectionError(
             ErrorCodes.ConnectionFailed,
-            `Connecting to ${transport.provider} took longer than ${reconnect.connectTimeoutMs} ms; retrying. ` +
-              'Check the server URL and that the server is running, or raise reconnect.connectTimeoutMs.',
+            process.env.NODE_ENV !== 'production'
+              ? `Connecting to ${transport.provider} took longer than ${reconnect.connectTimeoutMs} ms; retrying. ` +
+                  'Check the server URL and that the server is running, or raise reconnect.connectTimeoutMs.'
+              : productionMessage(
+                  ErrorCodes.ConnectionFailed,
+                  'timeout',
+                  reconnect.connectTimeoutMs,
+                ),
             { retryable: true },
           ),
         );
@@ -251,7 +262,9 @@ export class ConnectionManager {
       if (isRealtimeError(error)) throw error;
       throw new ConnectionError(
         ErrorCodes.ConnectionFailed,
-        `The auth() callback threw while fetching a token: ${errorMessage(error)}. Retrying; throw an AuthError from auth() to stop retrying.`,
+        process.env.NODE_ENV !== 'production'
+          ? `The auth() callback threw while fetching a token: ${errorMessage(error)}. Retrying; throw an AuthError from auth() to stop retrying.`
+          : productionMessage(ErrorCodes.ConnectionFailed, 'auth', errorMessage(error)),
         { cause: error, retryable: true },
       );
     }
@@ -319,8 +332,10 @@ export class ConnectionManager {
 function exhausted(failures: number, error: RealtimeError): RealtimeError {
   return new ConnectionError(
     ErrorCodes.ReconnectExhausted,
-    `Gave up after ${failures} failed connection attempts (reconnect.maxAttempts). ` +
-      `Last error: ${error.message} Call client.connect() to try again.`,
+    process.env.NODE_ENV !== 'production'
+      ? `Gave up after ${failures} failed connection attempts (reconnect.maxAttempts). ` +
+          `Last error: ${error.message} Call client.connect() to try again.`
+      : productionMessage(ErrorCodes.ReconnectExhausted, failures, error.message),
     { cause: error },
   );
 }
@@ -330,7 +345,9 @@ function toConnectionError(reason: unknown, provider: string): RealtimeError {
   if (isRealtimeError(reason)) return reason;
   return new ConnectionError(
     ErrorCodes.ConnectionFailed,
-    `Could not connect to ${provider}: ${errorMessage(reason)}. Retrying with backoff.`,
+    process.env.NODE_ENV !== 'production'
+      ? `Could not connect to ${provider}: ${errorMessage(reason)}. Retrying with backoff.`
+      : productionMessage(ErrorCodes.ConnectionFailed, provider, errorMessage(reason)),
     { cause: reason, retryable: true },
   );
 }

@@ -1,5 +1,5 @@
 import { ErrorCodes } from '../codes.js';
-import { RealtimeError } from '../errors.js';
+import { productionMessage, RealtimeError } from '../errors.js';
 import type { TransportMessage, TransportPresenceEvent } from './types.js';
 
 /**
@@ -66,6 +66,8 @@ export function malformedFrameError(server: string, kind: string, value: unknown
   if (sample.length > 120) sample = `${sample.slice(0, 120)}…`;
   return new RealtimeError(
     ErrorCodes.InvalidFrame,
-    `${server} sent a malformed ${kind} frame; it was dropped and the connection stays up (${sample}). Check that the server and the transport speak the same protocol version.`,
+    process.env.NODE_ENV !== 'production'
+      ? `${server} sent a malformed ${kind} frame; it was dropped and the connection stays up (${sample}). Check that the server and the transport speak the same protocol version.`
+      : productionMessage(ErrorCodes.InvalidFrame, server, kind, sample),
   );
 }
