@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
 import type { TransportPresenceMember } from '@patchbay/realtime-core/transport';
-import type { Broker, BrokerEvent, StoredMessage } from './broker.js';
-import { type MessageFrame, messageFrame, type OutboundFrame } from './frames.js';
+import type { Broker, StoredMessage } from './broker.js';
+import type { MessageFrame, OutboundFrame } from './frames.js';
 import { HubError } from './hubError.js';
 import { HubSession } from './hubSession.js';
 import { TokenBucket } from './internal/tokenBucket.js';
+import { LocalChannels } from './localChannels.js';
 import { createMemoryBroker } from './memoryBroker.js';
 
 export { HubSession } from './hubSession.js';
@@ -119,31 +120,6 @@ export interface RoomDelivery {
   broadcast(frame: MessageFrame, except: readonly string[]): void;
 }
 
-/** A channel's room on one endpoint: the connections that take its live messages from there. */
-interface ChannelRoom {
-  members: Set<HubSession>;
-  /**
-   * Members whose replay went past the channel's position when they joined, with their own
-   * position: a message up to it is not theirs. A member leaves this map once the channel passed it.
-   */
-  ahead: Map<HubSession, number>;
-}
-
-interface LocalChannel {
-  /** Every session joined to the channel. */
-  sessions: Set<HubSession>;
-  /** The sessions not in a room: each event goes through their `deliver`. */
-  direct: Set<HubSession>;
-  rooms: Map<RoomDelivery, ChannelRoom>;
-  /**
-   * The highest sequence number fanned out, and its epoch. A room member has everything up to
-   * `seq` (or to its own position, if ahead): the room needs no per-member bookkeeping per message.
-   */
-  seq: number;
-  epoch: string | undefined;
-  unsubscribe: () => void;
-}
-
 /**
  * The self-hosted realtime server behind the Socket.IO and SSE transports. Endpoints turn their
  * wire into `HubSession` requests; the hub enforces auth, limits and validation, assigns sequence
@@ -154,7 +130,8 @@ export class Hub {
   readonly maxMessageBytes: number;
   readonly #options: HubOptions;
   readonly #sessions = new Map<string, HubSession>();
-  readonly #channels = new Map<string, LocalChannel>();
+  /** The channels with subscribers here, and their fan-out. */
+  readonly #channels: LocalChannels;
   readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly presenceGraceMs: number;
   /** The per-connection outbound buffer bound (see `HubOptions.maxBufferedBytes`). */
@@ -170,6 +147,7 @@ export class Hub {
     this.#options = options;
     this.broker =
       options.broker ?? createMemoryBroker({ historySize: options.historySize ?? 1_000 });
+    this.#channels = new LocalChannels(this.broker, this.#sessions);
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
     // setTimeout overflows past 2^31-1 ms and would fire at once.
     this.presenceGraceMs = Math.min(options.presenceGraceMs ?? 5_000, 2_147_483_647);
@@ -240,7 +218,7 @@ export class Hub {
 
   async stats(): Promise<HubStats> {
     let members = 0;
-    for (const name of this.#channels.keys()) {
+    for (const name of this.#channels.names()) {
       members += new Set((await this.broker.presenceMembers(name)).map((m) => m.clientId)).size;
     }
     return {
@@ -261,7 +239,7 @@ export class Hub {
 
   /** Connections subscribed to a channel in this process. */
   subscriberCount(channel: string): number {
-    return this.#channels.get(channel)?.sessions.size ?? 0;
+    return this.#channels.subscriberCount(channel);
   }
 
   sessions(filter: { clientId?: string } = {}): HubSession[] {
@@ -287,8 +265,7 @@ export class Hub {
       await this.broker.presenceRemove(channel, connectionId);
     }
     this.#graceTimers.clear();
-    for (const channel of this.#channels.values()) channel.unsubscribe();
-    this.#channels.clear();
+    this.#channels.close();
   }
 
   // Used by HubSession ---------------------------------------------------------------------------
@@ -309,37 +286,12 @@ export class Hub {
 
   /** @internal */
   join(session: HubSession, channel: string): void {
-    let local = this.#channels.get(channel);
-    if (!local) {
-      const unsubscribe = this.broker.subscribe(channel, (event) => this.#fanOut(channel, event));
-      local = {
-        sessions: new Set(),
-        direct: new Set(),
-        rooms: new Map(),
-        seq: 0,
-        epoch: undefined,
-        unsubscribe,
-      };
-      this.#channels.set(channel, local);
-    }
-    local.sessions.add(session);
-    local.direct.add(session);
+    this.#channels.join(session, channel);
   }
 
   /** @internal */
   leave(session: HubSession, channel: string): void {
-    const local = this.#channels.get(channel);
-    if (!local) return;
-    local.sessions.delete(session);
-    local.direct.delete(session);
-    for (const room of local.rooms.values()) {
-      room.members.delete(session);
-      room.ahead.delete(session);
-    }
-    if (local.sessions.size === 0) {
-      local.unsubscribe();
-      this.#channels.delete(channel);
-    }
+    this.#channels.leave(session, channel);
   }
 
   /**
@@ -353,34 +305,12 @@ export class Hub {
     sentTo: number,
     epoch: string | undefined,
   ): boolean {
-    const local = this.#channels.get(channel);
-    const delivery = session.link.rooms?.delivery;
-    if (!local || !delivery || !local.sessions.has(session)) return false;
-    if (epoch !== local.epoch) {
-      for (const room of local.rooms.values()) if (room.members.size > 0) return false;
-      local.epoch = epoch;
-      local.seq = sentTo;
-    }
-    let room = local.rooms.get(delivery);
-    if (!room) {
-      room = { members: new Set(), ahead: new Map() };
-      local.rooms.set(delivery, room);
-    }
-    room.members.add(session);
-    local.direct.delete(session);
-    if (sentTo > local.seq) room.ahead.set(session, sentTo);
-    return true;
+    return this.#channels.enterRoom(session, channel, sentTo, epoch);
   }
 
   /** @internal The session leaves `channel`'s room; returns the position it reached there. */
   exitRoom(session: HubSession, channel: string): number {
-    const local = this.#channels.get(channel);
-    const room = local && session.link.rooms && local.rooms.get(session.link.rooms.delivery);
-    if (!local || !room?.members.delete(session)) return 0;
-    const ahead = room.ahead.get(session) ?? 0;
-    room.ahead.delete(session);
-    if (local.sessions.has(session)) local.direct.add(session);
-    return Math.max(ahead, local.seq);
+    return this.#channels.exitRoom(session, channel);
   }
 
   /** @internal */
@@ -410,60 +340,6 @@ export class Hub {
         this.#graceTimers.delete(key);
         await this.broker.presenceRemove(channel, member.connectionId);
       }
-    }
-  }
-
-  #fanOut(channel: string, event: BrokerEvent): void {
-    const local = this.#channels.get(channel);
-    if (!local) return;
-    if (event.kind === 'presence') {
-      for (const session of local.sessions) session.deliver(event);
-      return;
-    }
-    // Sessions outside a room decide one by one (replay order, duplicates, echo). A room's
-    // members share the channel's position, so a message takes one broadcast per endpoint with
-    // the few members that must not get it left out — no per-member work per message (deciding
-    // per member was 2 % of the hub's busy time in the Socket.IO fan-out bench: 1 000 sessions
-    // touched per message).
-    for (const session of local.direct) session.deliver(event);
-    const { message } = event;
-    if (message.seq !== undefined) {
-      if (event.epoch !== undefined && local.epoch !== undefined && event.epoch !== local.epoch) {
-        // The channel's sequence restarted: every member resyncs from its own position.
-        for (const room of local.rooms.values()) {
-          for (const session of room.members) session.resync(channel);
-        }
-        local.epoch = event.epoch;
-        local.seq = message.seq;
-        return;
-      }
-      local.epoch ??= event.epoch;
-      if (message.seq <= local.seq) return;
-      local.seq = message.seq;
-    }
-    let frame: MessageFrame | undefined;
-    for (const [delivery, room] of local.rooms) {
-      if (room.members.size === 0) continue;
-      const except: string[] = [];
-      if (message.seq !== undefined) {
-        for (const [session, sentTo] of room.ahead) {
-          if (message.seq <= sentTo) except.push(session.id);
-          else room.ahead.delete(session);
-        }
-      }
-      const publisher =
-        message.connectionId === undefined ? undefined : this.#sessions.get(message.connectionId);
-      if (
-        publisher &&
-        room.members.has(publisher) &&
-        (message.ephemeral || !publisher.echo) &&
-        !except.includes(publisher.id)
-      ) {
-        except.push(publisher.id);
-      }
-      if (except.length === room.members.size) continue;
-      frame ??= messageFrame(event.message);
-      delivery.broadcast(frame, except);
     }
   }
 

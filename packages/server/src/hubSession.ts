@@ -1,32 +1,18 @@
 import { ErrorCodes } from '@patchbay/realtime-core';
 import type { TransportMessage } from '@patchbay/realtime-core/transport';
 import type { BrokerEvent } from './broker.js';
+import { ChannelFeeds } from './channelFeeds.js';
 import {
   describeFrameError,
   type InboundFrame,
   inboundFrame,
-  messageFrame,
-  type OutboundFrame,
   type Reply,
   wireFailure,
 } from './frames.js';
 import type { Hub, SessionLink } from './hub.js';
 import { HubError } from './hubError.js';
 import { PublishOrder } from './internal/publishOrder.js';
-import { SLOW_CONSUMER_GRACE_MS } from './internal/slowConsumer.js';
 import type { TokenBucket } from './internal/tokenBucket.js';
-
-/** One channel as a session delivers it. */
-interface ChannelFeed {
-  /** Live events held while history is read (subscribe, resync). */
-  buffer: BrokerEvent[] | undefined;
-  /** The highest sequence number sent (or replayed) on this connection. */
-  sentTo: number;
-  /** The epoch `sentTo` belongs to. */
-  epoch: string | undefined;
-  /** Joined to the link's shared delivery (`SessionLink.rooms`): live messages come from there. */
-  inRoom: boolean;
-}
 
 /** What `Hub.openSession` gives a new session. */
 export interface SessionInit {
@@ -43,7 +29,7 @@ const MAX_QUEUED_REQUESTS = 1_000;
 
 /**
  * One connection to the hub. Endpoints call `handle(frame)` for every inbound frame and send the
- * reply; the session pushes messages and presence through its link.
+ * reply; the session pushes messages and presence through its link (its `ChannelFeeds`).
  */
 export class HubSession {
   readonly id: string;
@@ -52,8 +38,8 @@ export class HubSession {
   readonly link: SessionLink;
   readonly #hub: Hub;
   readonly #bucket: TokenBucket | undefined;
-  /** Channels this connection receives; a channel mid-replay buffers live events. */
-  readonly #channels = new Map<string, ChannelFeed>();
+  /** Channels this connection receives. */
+  readonly #feeds: ChannelFeeds;
   readonly #presence = new Set<string>();
   #closed = false;
   #queue: Promise<unknown> = Promise.resolve();
@@ -71,6 +57,9 @@ export class HubSession {
     this.link = init.link;
     this.#bucket = init.bucket;
     this.#maxWaitMs = init.maxWaitMs;
+    this.#feeds = new ChannelFeeds(hub, this, (task) => {
+      this.#queue = this.#queue.then(task);
+    });
   }
 
   get closed(): boolean {
@@ -85,7 +74,7 @@ export class HubSession {
   set blackholed(value: boolean) {
     this.#blackholed = value;
     // Room broadcasts would still reach it: it takes live messages one by one (and drops them).
-    if (value) for (const channel of this.#channels.keys()) this.#leaveRoom(channel);
+    if (value) this.#feeds.leaveRooms();
   }
 
   /**
@@ -190,13 +179,11 @@ export class HubSession {
         await hub.authorize(this, frame.channel, 'subscribe');
         return {
           ok: true,
-          ...(await this.#subscribe(frame.channel, frame.resumeFrom, frame.epoch)),
+          ...(await this.#feeds.subscribe(frame.channel, frame.resumeFrom, frame.epoch)),
         };
       }
       case 'unsubscribe': {
-        this.#leaveRoom(frame.channel);
-        this.#channels.delete(frame.channel);
-        hub.leave(this, frame.channel);
+        this.#feeds.remove(frame.channel);
         if (this.#presence.delete(frame.channel))
           await hub.broker.presenceRemove(frame.channel, this.id);
         return { ok: true };
@@ -264,168 +251,12 @@ export class HubSession {
     }
   }
 
-  async #subscribe(
-    channel: string,
-    resumeFrom: number | undefined,
-    epoch: string | undefined,
-  ): Promise<{ recovered: boolean; resynced?: true; seq: number; epoch: string }> {
-    const hub = this.#hub;
-    // Subscribed again on this connection (a client whose subscribe timed out during a long
-    // replay retries it): what was already sent here is still on its way, in order, so the replay
-    // starts after it rather than after the client's position, which lags behind it.
-    // The connection leaves the channel's room meanwhile: it joins it again once the replay is
-    // sent, so no live message overtakes the history it follows.
-    this.#leaveRoom(channel);
-    const previous = this.#channels.get(channel);
-    if (
-      resumeFrom !== undefined &&
-      previous?.epoch !== undefined &&
-      previous.epoch === (epoch ?? previous.epoch) &&
-      previous.sentTo > resumeFrom
-    ) {
-      resumeFrom = previous.sentTo;
-    }
-    // Join first and buffer, so nothing published while history is read falls in between.
-    const entry: ChannelFeed = { buffer: [], sentTo: 0, epoch: undefined, inRoom: false };
-    this.#channels.set(channel, entry);
-    hub.join(this, channel);
-    try {
-      // A remote broker's subscription must be live before history is read.
-      await hub.broker.ready?.(channel);
-    } catch (error) {
-      if (this.#channels.get(channel) === entry) {
-        this.#channels.delete(channel);
-        hub.leave(this, channel);
-      }
-      throw error;
-    }
-    let page = await hub.broker.history(
-      channel,
-      resumeFrom !== undefined ? { afterSeq: resumeFrom } : { limit: 0 },
-    );
-    let recovered = false;
-    let resynced = false;
-    if (resumeFrom !== undefined) {
-      // Sequence numbers only compare within one epoch: after a restart on the memory broker, or
-      // a Redis that lost its data, position 5 is not the old position 5. A position past the
-      // channel's end is lost state too. Such a cursor gets a discontinuity and then everything
-      // the channel holds now, so nothing stored since the restart is skipped.
-      const stale = (epoch !== undefined && epoch !== page.epoch) || resumeFrom > page.seq;
-      if (stale) {
-        if (resumeFrom > 0) page = await hub.broker.history(channel, { afterSeq: 0 });
-        resynced = true;
-        if (this.#channels.get(channel) === entry) {
-          this.#send({
-            type: 'discontinuity',
-            channel,
-            reason: 'history-unavailable',
-            epoch: page.epoch,
-          });
-        }
-      } else {
-        recovered =
-          resumeFrom === page.seq ||
-          (resumeFrom < page.seq &&
-            page.oldestSeq !== undefined &&
-            page.oldestSeq <= resumeFrom + 1);
-      }
-      if (recovered || resynced) {
-        entry.epoch = page.epoch;
-        for (const message of page.messages) {
-          if (this.#channels.get(channel) !== entry) break;
-          this.#sendMessage(message);
-          entry.sentTo = message.seq;
-          if ((this.link.unsent?.() ?? 0) > this.#hub.maxBufferedBytes / 2) await this.#drain();
-        }
-      }
-    }
-    entry.sentTo = recovered ? Math.max(resumeFrom ?? 0, page.seq) : page.seq;
-    entry.epoch = page.epoch;
-    const reply = {
-      recovered,
-      ...(resynced ? { resynced: true as const } : {}),
-      seq: page.seq,
-      epoch: page.epoch,
-    };
-    const members = await hub.broker.presenceMembers(channel);
-    if (this.#closed) {
-      // The link went down mid-replay (a slow consumer cut, a drop): the client did not get what
-      // `recovered` would promise. It resumes from its own position on the next connection.
-      throw new HubError(
-        ErrorCodes.ConnectionClosed,
-        `The connection closed while "${channel}" was being subscribed; subscribe again after reconnecting.`,
-        { retryable: true },
-      );
-    }
-    if (this.#channels.get(channel) !== entry) return reply;
-    this.#send({ type: 'presence', channel, event: { type: 'sync', members } });
-    const buffered = entry.buffer ?? [];
-    entry.buffer = undefined;
-    for (const event of buffered) this.deliver(event);
-    if (
-      this.link.rooms &&
-      !this.#blackholed &&
-      this.#channels.get(channel) === entry &&
-      entry.buffer === undefined &&
-      hub.enterRoom(this, channel, entry.sentTo, entry.epoch)
-    ) {
-      this.link.rooms.join(channel);
-      entry.inRoom = true;
-    }
-    return reply;
-  }
-
-  /**
-   * Wait until the link has taken most of what was sent, for at most the slow-consumer grace: a
-   * client that reads keeps up with the replay; one that does not is left to the endpoint's
-   * slow-consumer check, which the writes that follow trigger.
-   */
-  async #drain(): Promise<void> {
-    const limit = this.#hub.maxBufferedBytes / 2;
-    const deadline = Date.now() + SLOW_CONSUMER_GRACE_MS;
-    while (!this.#closed && (this.link.unsent?.() ?? 0) > limit && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
   /**
    * @internal A broker event for a channel this session joined, while it is not in the channel's
    * room (in a room, the hub broadcasts live messages to it; presence still comes here).
    */
   deliver(event: BrokerEvent): void {
-    const channel = event.kind === 'message' ? event.message.channel : event.channel;
-    const entry = this.#channels.get(channel);
-    if (!entry) return;
-    if (entry.buffer) {
-      entry.buffer.push(event);
-      return;
-    }
-    if (event.kind === 'presence') {
-      this.#send({ type: 'presence', channel, event: event.event });
-      return;
-    }
-    if (entry.inRoom) return;
-    const { message } = event;
-    if (message.seq !== undefined) {
-      if (event.epoch !== undefined && entry.epoch !== undefined && event.epoch !== entry.epoch) {
-        this.resync(channel);
-        return;
-      }
-      // Replay (or an earlier delivery) already sent everything up to sentTo.
-      if (message.seq <= entry.sentTo) return;
-      entry.sentTo = message.seq;
-    }
-    if (message.connectionId === this.id && message.ephemeral) return;
-    this.#sendMessage(message);
-  }
-
-  #leaveRoom(channel: string): void {
-    const entry = this.#channels.get(channel);
-    if (!entry?.inRoom) return;
-    entry.inRoom = false;
-    // What the room delivered meanwhile counts as sent.
-    entry.sentTo = Math.max(entry.sentTo, this.#hub.exitRoom(this, channel));
-    this.link.rooms?.leave(channel);
+    this.#feeds.deliver(event);
   }
 
   /**
@@ -435,29 +266,7 @@ export class HubSession {
    * link is cut: the client reconnects and resumes from its own position.
    */
   resync(channel: string): void {
-    const entry = this.#channels.get(channel);
-    if (!entry || entry.buffer) return;
-    this.#leaveRoom(channel);
-    entry.buffer = [];
-    const { sentTo, epoch } = entry;
-    this.#queue = this.#queue.then(async () => {
-      if (this.#closed || this.#channels.get(channel) !== entry) return;
-      try {
-        await this.#subscribe(channel, sentTo, epoch);
-      } catch {
-        this.link.terminate();
-      }
-    });
-  }
-
-  #sendMessage(message: TransportMessage): void {
-    if (!this.echo && message.connectionId === this.id) return;
-    this.#send(messageFrame(message));
-  }
-
-  #send(frame: OutboundFrame): void {
-    if (this.#closed || this.blackholed) return;
-    this.link.send(frame);
+    this.#feeds.resync(channel);
   }
 
   /**
@@ -469,11 +278,7 @@ export class HubSession {
     this.#closed = true;
     const hub = this.#hub;
     hub.forget(this);
-    for (const channel of this.#channels.keys()) {
-      this.#leaveRoom(channel);
-      hub.leave(this, channel);
-    }
-    this.#channels.clear();
+    this.#feeds.removeAll();
     for (const channel of this.#presence) {
       if (reason === 'client' || hub.presenceGraceMs === 0) {
         await hub.broker.presenceRemove(channel, this.id);

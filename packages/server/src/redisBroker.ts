@@ -1,26 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCodes } from '@patchbay/realtime-core';
-import type { TransportMessage, TransportPresenceMember } from '@patchbay/realtime-core/transport';
-import type { Broker, BrokerEvent, HistoryPage, StoredMessage } from './broker.js';
-import { HubError } from './hubError.js';
+import type { TransportMessage } from '@patchbay/realtime-core/transport';
+import type { Broker, HistoryPage } from './broker.js';
 import {
-  hasShardedPubSub,
+  attemptRedis as attempt,
   openRedisLinks,
   type RedisClient,
   type RedisConnectionOptions,
-  runScript,
-  script,
 } from './redisConnections.js';
-import {
-  APPEND,
-  HISTORY,
-  PRESENCE_READ,
-  PRESENCE_REMOVE,
-  PRESENCE_REMOVE_NODES,
-  PRESENCE_SET,
-  RELEASE,
-  WATCH,
-} from './redisScripts.js';
+import { RedisPresence } from './redisPresence.js';
+import { RedisPubSub } from './redisPubSub.js';
+import { historyPage, RedisStore } from './redisStore.js';
 
 export type { RedisConnectionOptions } from './redisConnections.js';
 
@@ -67,20 +56,6 @@ export interface RedisBroker extends Broker {
 
 const NODE_ID = /^[A-Za-z0-9._:-]+$/;
 
-const scripts = {
-  append: script(APPEND),
-  release: script(RELEASE),
-  history: script(HISTORY),
-  presenceSet: script(PRESENCE_SET),
-  presenceRemove: script(PRESENCE_REMOVE),
-  presenceRemoveNodes: script(PRESENCE_REMOVE_NODES),
-  presenceRead: script(PRESENCE_READ),
-  watch: script(WATCH),
-};
-
-/** `"<seq>-0"` → seq. */
-const seqOf = (entryId: string) => Number.parseInt(entryId, 10);
-
 /**
  * A broker on Redis, for several hub processes behind a load balancer; a single Redis (with or
  * without replicas) or a Redis Cluster.
@@ -102,6 +77,9 @@ const seqOf = (entryId: string) => Number.parseInt(entryId, 10);
  *   channels nobody watches: their dead members go when someone next reads the members.
  * - Epochs: per channel, in the channel's slot, so a shard that lost its data gives exactly its
  *   channels a new epoch.
+ *
+ * This function checks the options and wires the parts: the storage calls (`redisStore.ts`),
+ * the receive path (`redisPubSub.ts`), presence and node liveness (`redisPresence.ts`).
  */
 export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const prefix = options.keyPrefix ?? 'patchbay:';
@@ -143,293 +121,28 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
   const commands = links.commands;
   if (links.ownsCommands) watchConnection(commands, 'command');
 
-  const keys = (channel: string) => {
-    const tag = `{${prefix}${channel}}`;
-    return {
-      seq: `${tag}:seq`,
-      stream: `${tag}:stream`,
-      ids: `${tag}:ids`,
-      epoch: `${tag}:epoch`,
-      released: `${tag}:released`,
-      presence: `${tag}:presence`,
-      presenceNodes: `${tag}:presence-nodes`,
-      pubsub: `${tag}:ch`,
-    };
-  };
-  const nodeKey = (id: string) => `${prefix}node:${id}`;
+  const store = new RedisStore(commands, { prefix, historySize, replicaAckTimeoutMs });
+  const pubsub = new RedisPubSub({
+    links,
+    store,
+    mode: options.pubsub,
+    isClosing: () => closing,
+    watchConnection,
+  });
+  const presence = new RedisPresence({ commands, store, pubsub, nodeId, nodeTtlMs });
+  const firstBeat = presence.heartbeat();
 
-  const unavailable = (action: string, error: unknown): HubError =>
-    error instanceof HubError
-      ? error
-      : new HubError(
-          ErrorCodes.TransportError,
-          `The hub could not ${action}: Redis did not answer (${error instanceof Error ? error.message : String(error)}). Retry once Redis is reachable.`,
-          { cause: error, retryable: true },
-        );
-  const attempt = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw unavailable(action, error);
-    }
-  };
-
-  // Pub/sub --------------------------------------------------------------------------------------
-
-  interface PubSub {
-    publish: 'SPUBLISH' | 'PUBLISH';
-    subscriber: RedisClient;
-  }
-  let subscriber: RedisClient | undefined;
-  let pubsubMode: Promise<PubSub> | undefined;
-  /** Detect sharded pub/sub once (retried after a failure) and open the subscriber for it. */
-  const pubsub = (): Promise<PubSub> => {
-    if (!pubsubMode) {
-      const pending = (async (): Promise<PubSub> => {
-        const sharded =
-          options.pubsub === 'sharded' ||
-          (options.pubsub !== 'classic' && (await hasShardedPubSub(commands)));
-        if (closing) throw new Error('the broker is closed');
-        subscriber = links.openSubscriber(sharded);
-        watchConnection(subscriber, 'subscriber');
-        subscriber.on('smessage', onMessage);
-        subscriber.on('message', onMessage);
-        return { publish: sharded ? 'SPUBLISH' : 'PUBLISH', subscriber };
-      })();
-      pending.catch(() => {
-        if (pubsubMode === pending) pubsubMode = undefined;
-      });
-      pubsubMode = pending;
-    }
-    return pubsubMode;
-  };
-
-  interface Subscription {
-    channel: string;
-    listeners: Set<(event: BrokerEvent) => void>;
-    /** The subscribe in flight or done; reset after a failure so the next `ready()` retries. */
-    pending: Promise<void> | undefined;
-    /** The last sequence number delivered, to notice messages pub/sub lost. */
-    lastSeq: number | undefined;
-    /** The epoch of `lastSeq` (`''`: the channel had none yet when the subscription began). */
-    epoch: string | undefined;
-    /** While missing messages are read back from the stream, later events wait here, in order. */
-    backlog: BrokerEvent[] | undefined;
-  }
-  const subscriptions = new Map<string, Subscription>();
-  const ensureSubscribed = (sub: Subscription): Promise<void> => {
-    if (!sub.pending) {
-      const k = keys(sub.channel);
-      const pending = (async () => {
-        const { publish, subscriber: client } = await pubsub();
-        if (sub.lastSeq === undefined) {
-          // Where delivery starts: everything released after this point arrives by pub/sub or is
-          // refilled from the stream, so nothing between this read and the subscribe is lost.
-          const [epoch, released] = await runScript<[string, number]>(
-            commands,
-            scripts.watch,
-            [k.epoch, k.released, k.presenceNodes],
-            [],
-          );
-          if (sub.lastSeq === undefined) {
-            sub.epoch = epoch;
-            sub.lastSeq = Number(released);
-          }
-        }
-        await (publish === 'SPUBLISH' ? client.ssubscribe(k.pubsub) : client.subscribe(k.pubsub));
-      })().catch((error: unknown) => {
-        if (sub.pending === pending) sub.pending = undefined;
-        throw unavailable(`subscribe to "${sub.channel}"`, error);
-      });
-      pending.catch(() => {});
-      sub.pending = pending;
-    }
-    return sub.pending;
-  };
-
-  let warnedMalformed = false;
-  const decode = (channel: string, payload: string): BrokerEvent => {
-    const raw = JSON.parse(payload) as Record<string, unknown>;
-    if (raw.kind === 'message' && typeof raw.body === 'string') {
-      const message = JSON.parse(raw.body) as TransportMessage;
-      if (typeof raw.id === 'string') message.seq = seqOf(raw.id);
-      if (typeof message?.channel !== 'string') throw new Error('not a message');
-      return {
-        kind: 'message',
-        message,
-        ...(typeof raw.epoch === 'string' ? { epoch: raw.epoch } : {}),
-      };
-    }
-    if (
-      raw.kind === 'presence' &&
-      (raw.type === 'enter' || raw.type === 'update' || raw.type === 'leave') &&
-      typeof raw.member === 'string'
-    ) {
-      const member = JSON.parse(raw.member) as TransportPresenceMember;
-      return { kind: 'presence', channel, event: { type: raw.type, member } };
-    }
-    throw new Error('not a broker event');
-  };
-  function onMessage(pubsubChannel: string, payload: string) {
-    const sub = subscriptions.get(pubsubChannel);
-    if (!sub) return;
-    let event: BrokerEvent;
-    try {
-      event = decode(sub.channel, payload);
-    } catch {
-      if (!warnedMalformed) {
-        warnedMalformed = true;
-        console.warn(
-          `[patchbay] Ignoring a malformed event on Redis channel "${pubsubChannel}" (and any further ones): something other than a Patchbay hub publishes there; use another keyPrefix.`,
-        );
-      }
-      return;
-    }
-    receive(sub, event);
-  }
-
-  const emit = (sub: Subscription, event: BrokerEvent) => {
-    for (const listener of [...sub.listeners]) listener(event);
-  };
-  /**
-   * Read messages after `sub.lastSeq` up to `upTo` back from the stream and deliver them; events
-   * arriving meanwhile wait in the backlog and follow in order. Only released messages are read.
-   */
-  const refill = (sub: Subscription, upTo: number, first: BrokerEvent[] = []): void => {
-    const from = (sub.lastSeq ?? 0) + 1;
-    const backlog = first;
-    sub.backlog = backlog;
-    const epoch = sub.epoch;
-    void commands
-      .xrange(keys(sub.channel).stream, `${from}-0`, `${upTo}-0`)
-      .then(
-        (entries) => {
-          for (const [id, fields] of entries) {
-            const seq = seqOf(id);
-            if (seq <= (sub.lastSeq ?? 0) || fields[1] === undefined) continue;
-            sub.lastSeq = seq;
-            const message = { ...(JSON.parse(fields[1]) as TransportMessage), seq };
-            emit(sub, { kind: 'message', message, epoch });
-          }
-        },
-        () => {
-          // Redis is away again: what is missing cannot be read now; resuming clients recover it.
-        },
-      )
-      .finally(() => {
-        sub.backlog = undefined;
-        sub.lastSeq = Math.max(sub.lastSeq ?? 0, upTo);
-        for (const queued of backlog) receive(sub, queued);
-      });
-  };
-  /**
-   * Deliver in sequence order, each message once. Pub/sub drops what is published while the
-   * subscriber connection is down or its shard fails over: a jump in a channel's sequence
-   * numbers means exactly that, so the missing messages are read back from the stream first.
-   */
-  const receive = (sub: Subscription, event: BrokerEvent): void => {
-    if (sub.backlog) {
-      sub.backlog.push(event);
-      return;
-    }
-    const seq = event.kind === 'message' ? event.message.seq : undefined;
-    if (seq === undefined) {
-      emit(sub, event);
-      return;
-    }
-    if (event.kind === 'message' && event.epoch !== sub.epoch) {
-      // A channel with no epoch when the subscription began starts at 0. Otherwise Redis lost
-      // its data and the sequence restarted: positions of the old epoch say nothing about the
-      // new one. Hub sessions see the new epoch and resynchronise from history.
-      sub.lastSeq = sub.epoch === '' ? 0 : undefined;
-      sub.epoch = event.epoch;
-    }
-    const last = sub.lastSeq;
-    if (last === undefined || seq === last + 1) {
-      sub.lastSeq = seq;
-      emit(sub, event);
-      return;
-    }
-    // Already delivered (read back from the stream before pub/sub brought it).
-    if (seq <= last) return;
-    sub.lastSeq = last;
-    refill(sub, seq - 1, [event]);
-  };
-
-  // Liveness: this node's heartbeat, and watched channels' tails and dead nodes -----------------
-
-  /** This node's members, by channel, to re-assert after a missed heartbeat and remove on close. */
-  const owned = new Map<string, Map<string, TransportPresenceMember>>();
-  let beaten = false;
-  const heartbeat = async (): Promise<void> => {
-    try {
-      const kept = await commands.set(nodeKey(nodeId), '1', 'PX', nodeTtlMs, 'XX');
-      if (kept !== null) return;
-      await commands.set(nodeKey(nodeId), '1', 'PX', nodeTtlMs);
-      // The key had expired (a pause longer than the TTL, a failover): other nodes may have
-      // removed this node's members, so enter them again.
-      if (beaten) {
-        for (const [channel, members] of owned) {
-          for (const member of members.values()) await setMember(channel, member);
-        }
-      }
-    } catch {
-      // Logged by the connection's error handler; the next heartbeat tries again.
-    } finally {
-      beaten = true;
-    }
-  };
-  const firstBeat = heartbeat();
-
-  /** Which of these nodes have no heartbeat key any more. A node not known dead counts as alive. */
-  const deadNodes = async (candidates: Iterable<string>): Promise<string[]> => {
-    const others = [...new Set(candidates)].filter((id) => id !== nodeId);
-    const alive = await Promise.all(
-      others.map((id) =>
-        commands.exists(nodeKey(id)).then(
-          (count) => count > 0,
-          () => true,
-        ),
-      ),
-    );
-    return others.filter((_, i) => !alive[i]);
-  };
-  const removeNodes = async (channel: string, nodes: string[]) => {
-    if (nodes.length === 0) return;
-    const { publish } = await pubsub();
-    const k = keys(channel);
-    await runScript(
-      commands,
-      scripts.presenceRemoveNodes,
-      [k.presence, k.presenceNodes],
-      [publish, k.pubsub, ...nodes],
-    );
-  };
-
+  // Each heartbeat also checks the watched channels: a tail pub/sub lost, and dead nodes' members.
   let watching = false;
   const watch = async () => {
     if (watching || closing) return;
     watching = true;
     try {
       await Promise.all(
-        [...subscriptions.values()].map(async (sub) => {
-          if (sub.pending === undefined) return;
-          const k = keys(sub.channel);
-          const [epoch, released, nodes] = await runScript<[string, number, string[]]>(
-            commands,
-            scripts.watch,
-            [k.epoch, k.released, k.presenceNodes],
-            [],
-          );
-          if (sub.epoch === '' && epoch !== '') {
-            sub.epoch = epoch;
-            sub.lastSeq = 0;
-          }
-          const top = Number(released);
-          if (!sub.backlog && epoch === sub.epoch && top > (sub.lastSeq ?? top)) {
-            refill(sub, top);
-          }
-          await removeNodes(sub.channel, await deadNodes(nodes));
+        pubsub.watched().map(async (sub) => {
+          const [epoch, released, nodes] = await store.watch(sub.channel);
+          pubsub.catchUp(sub, epoch, released);
+          await presence.removeDead(sub.channel, nodes);
         }),
       );
     } catch {
@@ -439,37 +152,12 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
     }
   };
   const timers = [
-    setInterval(() => void heartbeat(), beatMs),
+    setInterval(() => void presence.heartbeat(), beatMs),
     setInterval(() => void watch(), beatMs),
   ];
   for (const timer of timers) timer.unref?.();
   const stopTimers = () => {
     for (const timer of timers) clearInterval(timer);
-  };
-
-  const setMember = async (channel: string, member: TransportPresenceMember) => {
-    const { publish } = await pubsub();
-    const k = keys(channel);
-    return runScript<'enter' | 'update'>(
-      commands,
-      scripts.presenceSet,
-      [k.presence, k.presenceNodes],
-      [member.connectionId, JSON.stringify(member), nodeId, publish, k.pubsub],
-    );
-  };
-
-  /** Wait until the channel's replicas have this connection's writes; how many confirmed. */
-  const replicated = async (anchor: string, replicas: number): Promise<number> => {
-    // WAIT counts the writes of the connection it runs on: pipelined with a command on the
-    // channel's key, it runs on the connection (and, on a cluster, the node) that ran the script.
-    const replies = await commands
-      .pipeline()
-      .exists(anchor)
-      .call('WAIT', replicas, replicaAckTimeoutMs)
-      .exec();
-    const [error, count] = replies?.[1] ?? [new Error('no reply to WAIT'), 0];
-    if (error) throw error;
-    return Number(count);
   };
 
   return {
@@ -479,168 +167,45 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
     async append(message) {
       const { seq: _seq, ...rest } = message as Omit<TransportMessage, 'seq'> & { seq?: number };
       const body = JSON.stringify({ ...rest, timestamp: rest.timestamp ?? Date.now() });
-      const k = keys(message.channel);
       return attempt(`store a message on "${message.channel}"`, async () => {
-        const { publish } = await pubsub();
-        const [added, seq, stored, replicas] = await runScript<[number, number, string, number]>(
-          commands,
-          scripts.append,
-          [k.seq, k.stream, k.ids, k.epoch, k.released],
-          [message.id, body, String(historySize), randomUUID(), publish, k.pubsub],
-        );
-        if (Number(replicas) > 0) {
-          const confirmed = await replicated(k.seq, Number(replicas));
-          if (confirmed < Number(replicas)) {
-            throw new HubError(
-              ErrorCodes.TransportError,
-              `The hub could not store a message on "${message.channel}": ${confirmed} of ${replicas} Redis replicas confirmed it within ${replicaAckTimeoutMs} ms. Retry with the same id.`,
-              { retryable: true },
-            );
-          }
-          await runScript(
-            commands,
-            scripts.release,
-            [k.stream, k.released, k.epoch],
-            [seq, publish, k.pubsub],
-          );
-        }
-        const stored_ = { ...(JSON.parse(stored) as TransportMessage), seq: Number(seq) };
-        return { message: stored_ as StoredMessage, duplicate: Number(added) === 0 };
+        const { publish } = await pubsub.mode();
+        return store.append(message.channel, message.id, body, publish);
       });
     },
 
     async broadcast(message) {
-      const k = keys(message.channel);
       await attempt(`send on "${message.channel}"`, async () => {
-        const { publish } = await pubsub();
-        const payload = JSON.stringify({ kind: 'message', body: JSON.stringify(message) });
-        await commands.call(publish, k.pubsub, payload);
+        const { publish } = await pubsub.mode();
+        await store.broadcast(message, publish);
       });
     },
 
     async history(channel, { afterSeq, limit } = {}): Promise<HistoryPage> {
       const first = afterSeq === undefined ? 0 : Math.max(0, Math.floor(afterSeq) + 1);
-      const k = keys(channel);
-      const [epoch, seq, oldestId, flat] = await attempt(`read the history of "${channel}"`, () =>
-        runScript<[string, number, string, string[]]>(
-          commands,
-          scripts.history,
-          [k.stream, k.released, k.epoch],
-          [
-            String(first),
-            limit === undefined ? '' : String(Math.max(0, Math.floor(limit))),
-            String(historySize),
-            randomUUID(),
-          ],
-        ),
+      const reply = await attempt(`read the history of "${channel}"`, () =>
+        store.history(channel, first, limit),
       );
-      const messages: StoredMessage[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const body = JSON.parse(flat[i + 1] as string) as StoredMessage;
-        messages.push({ ...body, seq: seqOf(flat[i] as string) });
-      }
-      return {
-        messages,
-        seq: Number(seq),
-        epoch,
-        ...(oldestId ? { oldestSeq: seqOf(oldestId) } : {}),
-      };
+      return historyPage(reply);
     },
 
     async clearHistory(channel) {
       // The sequence counter stays: positions keep growing, and a client resuming from before the
       // clear finds no `oldestSeq` to recover from, so it is told about the discontinuity.
-      const k = keys(channel);
-      await attempt(`clear the history of "${channel}"`, () => commands.del(k.stream, k.ids));
+      await attempt(`clear the history of "${channel}"`, () => store.clearHistory(channel));
     },
 
     async presenceSet(channel, member) {
       await firstBeat;
-      const mine = owned.get(channel) ?? new Map<string, TransportPresenceMember>();
-      owned.set(channel, mine);
-      mine.set(member.connectionId, member);
-      return attempt(`set presence on "${channel}"`, () => setMember(channel, member));
+      return presence.set(channel, member);
     },
 
-    async presenceRemove(channel, connectionId) {
-      const mine = owned.get(channel);
-      mine?.delete(connectionId);
-      if (mine?.size === 0) owned.delete(channel);
-      const k = keys(channel);
-      const member = await attempt(`remove presence on "${channel}"`, async () => {
-        const { publish } = await pubsub();
-        return runScript<string | null>(
-          commands,
-          scripts.presenceRemove,
-          [k.presence, k.presenceNodes],
-          [connectionId, publish, k.pubsub],
-        );
-      });
-      return member ? (JSON.parse(member) as TransportPresenceMember) : undefined;
-    },
+    presenceRemove: (channel, connectionId) => presence.remove(channel, connectionId),
 
-    async presenceMembers(channel) {
-      const k = keys(channel);
-      return attempt(`read presence on "${channel}"`, async () => {
-        const [members, nodes] = await runScript<[string[], string[]]>(
-          commands,
-          scripts.presenceRead,
-          [k.presence, k.presenceNodes],
-          [],
-        );
-        const nodeOf = new Map<string, string>();
-        for (let i = 0; i + 1 < nodes.length; i += 2) {
-          nodeOf.set(nodes[i] as string, nodes[i + 1] as string);
-        }
-        const dead = new Set(await deadNodes(nodeOf.values()));
-        if (dead.size > 0) await removeNodes(channel, [...dead]);
-        const present: TransportPresenceMember[] = [];
-        for (let i = 0; i + 1 < members.length; i += 2) {
-          const node = nodeOf.get(members[i] as string);
-          if (node === undefined || !dead.has(node)) {
-            present.push(JSON.parse(members[i + 1] as string) as TransportPresenceMember);
-          }
-        }
-        return present;
-      });
-    },
+    presenceMembers: (channel) => presence.members(channel),
 
-    subscribe(channel, listener) {
-      const pubsubChannel = keys(channel).pubsub;
-      let sub = subscriptions.get(pubsubChannel);
-      if (!sub) {
-        sub = {
-          channel,
-          listeners: new Set(),
-          pending: undefined,
-          lastSeq: undefined,
-          epoch: undefined,
-          backlog: undefined,
-        };
-        subscriptions.set(pubsubChannel, sub);
-        void ensureSubscribed(sub).catch(() => {});
-      }
-      const current = sub;
-      current.listeners.add(listener);
-      return () => {
-        current.listeners.delete(listener);
-        if (current.listeners.size > 0 || subscriptions.get(pubsubChannel) !== current) return;
-        subscriptions.delete(pubsubChannel);
-        if (closing || !pubsubMode) return;
-        void pubsubMode
-          .then(({ publish, subscriber: client }) =>
-            publish === 'SPUBLISH'
-              ? client.sunsubscribe(pubsubChannel)
-              : client.unsubscribe(pubsubChannel),
-          )
-          .catch(() => {});
-      };
-    },
+    subscribe: (channel, listener) => pubsub.subscribe(channel, listener),
 
-    ready(channel) {
-      const sub = subscriptions.get(keys(channel).pubsub);
-      return sub ? ensureSubscribed(sub) : Promise.resolve();
-    },
+    ready: (channel) => pubsub.ready(channel),
 
     async ping() {
       await attempt('reach Redis', () => commands.ping());
@@ -650,26 +215,17 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
       closing = true;
       closed ??= Promise.resolve();
       stopTimers();
-      subscriptions.clear();
+      pubsub.clear();
       if (links.ownsCommands) commands.disconnect();
-      subscriber?.disconnect();
+      pubsub.subscriber?.disconnect();
     },
 
     close() {
       closed ??= (async () => {
         stopTimers();
-        try {
-          // Leave cleanly: this process's members go now (with a leave) rather than at expiry.
-          // Without a connection, skip it: the members expire with the node key instead.
-          if (commands.status !== 'ready') throw new Error('Redis is not connected');
-          await Promise.all([...owned.keys()].map((channel) => removeNodes(channel, [nodeId])));
-          await commands.del(nodeKey(nodeId));
-        } catch {
-          // Redis is away: the members expire with the node key instead.
-        }
-        owned.clear();
+        await presence.leave();
         closing = true;
-        subscriptions.clear();
+        pubsub.clear();
         const quit = (client: RedisClient) =>
           client.status === 'ready'
             ? client.quit().then(
@@ -677,6 +233,7 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
                 () => client.disconnect(),
               )
             : client.disconnect();
+        const subscriber = pubsub.subscriber;
         await Promise.all([
           ...(subscriber ? [quit(subscriber)] : []),
           ...(links.ownsCommands ? [quit(commands)] : []),

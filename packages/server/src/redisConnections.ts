@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { ErrorCodes } from '@patchbay/realtime-core';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { HubError } from './hubError.js';
 
 /** Where the Redis broker connects: one of `client`, `cluster`, `url` (or ioredis' default). */
 export interface RedisConnectionOptions {
@@ -170,3 +172,22 @@ export async function hasShardedPubSub(client: RedisClient): Promise<boolean> {
   const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? '0');
   return major >= 7;
 }
+
+/** What a failed Redis call becomes: a retryable `transport_error` (a `HubError` passes as is). */
+export const redisUnavailable = (action: string, error: unknown): HubError =>
+  error instanceof HubError
+    ? error
+    : new HubError(
+        ErrorCodes.TransportError,
+        `The hub could not ${action}: Redis did not answer (${error instanceof Error ? error.message : String(error)}). Retry once Redis is reachable.`,
+        { cause: error, retryable: true },
+      );
+
+/** Run `run`, turning its failure into `redisUnavailable(action, …)`. */
+export const attemptRedis = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
+  try {
+    return await run();
+  } catch (error) {
+    throw redisUnavailable(action, error);
+  }
+};

@@ -1,5 +1,5 @@
 /**
- * The Redis broker's Lua scripts (`redisBroker.ts`). Each runs atomically in Redis.
+ * The Redis broker's Lua scripts (run by `redisStore.ts`). Each runs atomically in Redis.
  *
  * Cluster rules they keep: every key a script touches is passed in KEYS, and every key (and the
  * pub/sub channel) of one channel shares a hash tag (`{<prefix><channel>}:…`), so a script runs
