@@ -92,6 +92,8 @@ export function createAblyHarness(): ConformanceHarness & { emulator(): AblyEmul
         ...(rule.channel !== undefined ? { channel: rule.channel } : {}),
         ...(rule.action !== undefined ? { operation: rule.action } : {}),
       }),
+    refuseSubscribes: (channel, times) => live().refuseAttaches(channel, times),
+    subscribeAttempts: async (channel) => live().attachCount(channel),
     providerSubscriptionCount: async (channel) => live().subscriberCount(channel),
     truncateHistory: async (channel) => live().truncateHistory(channel),
   };

@@ -46,6 +46,12 @@ interface ClientLink {
 export function createPusherHarness(options: PusherHarnessOptions): ConformanceHarness {
   const authRules = createAuthRules();
   const rejected = authRules.rejects;
+  /**
+   * Subscribes to refuse next, and subscribe attempts seen, per channel (`refuseSubscribes`).
+   * Every subscribe to `private-<channel>` first asks the app's auth endpoint, so it counts them.
+   */
+  const refusals = new Map<string, number>();
+  const attempts = new Map<string, number>();
   let emulator: PusherEmulator | undefined;
   let pusher: PusherServer | undefined;
   let app: Server | undefined;
@@ -68,7 +74,19 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
     userId: string;
     channel: string;
     action: string;
-  }) => !rejected(userId, channel, action);
+  }) => {
+    if (action === 'subscribe') {
+      attempts.set(channel, (attempts.get(channel) ?? 0) + 1);
+      const left = refusals.get(channel) ?? 0;
+      if (left > 0) {
+        refusals.set(channel, left - 1);
+        // The auth endpoint then answers 500, and pusher-js reports `pusher:subscription_error`
+        // with that status: Pusher's refusal of a subscribe when the app's endpoint fails.
+        throw new Error('the permissions store is unavailable (refuseSubscribes)');
+      }
+    }
+    return !rejected(userId, channel, action);
+  };
   const socketOf = (client: RealtimeClient) => {
     const { connectionId } = client.connection.getSnapshot();
     if (!connectionId) throw new Error('That client has no live Pusher socket.');
@@ -157,6 +175,10 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
     stopServer: () => live().emulator.stop(),
     startServer: () => live().emulator.start(),
     rejectAuth: (rule) => authRules.add(rule),
+    refuseSubscribes: (channel, times) => {
+      refusals.set(channel, times);
+    },
+    subscribeAttempts: async (channel) => attempts.get(channel) ?? 0,
     // Messages travel on private-<name>; presence is a separate Pusher channel and not counted.
     providerSubscriptionCount: async (channel) =>
       live().emulator.subscriptionCount(`private-${channel}`),

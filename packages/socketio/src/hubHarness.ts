@@ -21,6 +21,9 @@ export function createSocketIOHarness(
   const authRules = createAuthRules();
   const networks = createClientNetworks();
   const rejected = authRules.rejects;
+  /** Subscribes to refuse next, and subscribe attempts seen, per channel (`refuseSubscribes`). */
+  const refusals = new Map<string, number>();
+  const attempts = new Map<string, number>();
   const hub = new Hub({
     rateLimit: false,
     ...options.hub,
@@ -29,7 +32,19 @@ export function createSocketIOHarness(
       if (!id || rejected(id, undefined, 'connect')) return null;
       return { clientId: id };
     },
-    authorize: ({ clientId, channel, action }) => !rejected(clientId, channel, action),
+    authorize: ({ clientId, channel, action }) => {
+      if (action === 'subscribe') {
+        attempts.set(channel, (attempts.get(channel) ?? 0) + 1);
+        const left = refusals.get(channel) ?? 0;
+        if (left > 0) {
+          refusals.set(channel, left - 1);
+          // A hook that throws (its database is down) makes the hub answer a retryable
+          // `transport_error`, and the link stays up.
+          throw new Error('the permissions store is unavailable (refuseSubscribes)');
+        }
+      }
+      return !rejected(clientId, channel, action);
+    },
   });
   let server: HubServer | undefined;
   let port = 0;
@@ -84,6 +99,10 @@ export function createSocketIOHarness(
     },
     startServer: start,
     rejectAuth: (rule) => authRules.add(rule),
+    refuseSubscribes: (channel, times) => {
+      refusals.set(channel, times);
+    },
+    subscribeAttempts: async (channel) => attempts.get(channel) ?? 0,
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: (channel) => hub.broker.clearHistory(channel),
   };

@@ -184,6 +184,8 @@ export function createSupabaseHarness(
         userUndo();
       };
     },
+    refuseSubscribes: (channel, times) => live().refuseJoins(channel, times),
+    subscribeAttempts: async (channel) => live().joinCount(channel),
     providerSubscriptionCount: async (channel) => live().subscriberCount(channel),
     // Broadcast keeps no history: nothing to forget.
     truncateHistory: async () => {},

@@ -57,6 +57,15 @@ export interface ConformanceHarness {
   startServer(): Promise<void>;
   /** Make authorization fail until the returned function is called. */
   rejectAuth(rejection: AuthRejection): (() => void) | Promise<() => void>;
+  /**
+   * Make the counterpart refuse the next `times` subscribes to `channel` while the link stays
+   * up, with the refusal the provider sends when trying again later can succeed (its retryable
+   * refusal: a hub `rate_limited`, an auth endpoint's 503, Ably's DETACHED with a 5xx error,
+   * Supabase's join `error` reply). Later subscribes succeed again.
+   */
+  refuseSubscribes(channel: string, times: number): void | Promise<void>;
+  /** Subscribe attempts the counterpart saw on `channel` so far, refused or not. */
+  subscribeAttempts(channel: string): Promise<number>;
   /** Provider-level subscriptions on a channel, counted on the server. */
   providerSubscriptionCount(channel: string): Promise<number>;
   /** Make the server forget a channel's history, so a resume cannot recover (no-op without history). */

@@ -25,7 +25,23 @@ export interface MemoryHarnessOptions {
 export function createMemoryHarness(
   options: MemoryHarnessOptions = {},
 ): ConformanceHarness & { hub: MemoryHub } {
-  const hub = createMemoryHub(options.hub);
+  const refusals = createSubscribeRefusals();
+  const authorize = options.hub?.authorize;
+  const hub = createMemoryHub({
+    ...options.hub,
+    // Every subscribe asks authorize(): the place to count attempts and refuse some.
+    authorize: (request) => {
+      if (request.action === 'subscribe' && refusals.refuse(request.channel)) {
+        // What the hub answers when its authorize() hook throws (say, its database is down).
+        throw new ConnectionError(
+          ErrorCodes.TransportError,
+          `The hub failed to handle "subscribe": the permissions store is unavailable (refuseSubscribes).`,
+          { retryable: true },
+        );
+      }
+      return authorize ? authorize(request) : true;
+    },
+  });
   const connectionOf = (client: RealtimeClient): string => {
     const { connectionId } = client.connection.getSnapshot();
     if (!connectionId) throw new Error('The client is not connected; nothing to drop.');
@@ -69,8 +85,29 @@ export function createMemoryHarness(
     stopServer: async () => hub.stop(),
     startServer: async () => hub.start(),
     rejectAuth: (rejection) => hub.rejectAuth(rejection),
+    refuseSubscribes: (channel, times) => refusals.set(channel, times),
+    subscribeAttempts: async (channel) => refusals.attempts(channel),
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: async (channel) => hub.clearHistory(channel),
+  };
+}
+
+/** Subscribe attempts per channel, and how many of the next ones to refuse (`refuseSubscribes`). */
+function createSubscribeRefusals() {
+  const remaining = new Map<string, number>();
+  const seen = new Map<string, number>();
+  return {
+    set(channel: string, times: number): void {
+      remaining.set(channel, times);
+    },
+    attempts: (channel: string): number => seen.get(channel) ?? 0,
+    /** Count an attempt; true when it is to be refused. */
+    refuse(channel: string): boolean {
+      seen.set(channel, (seen.get(channel) ?? 0) + 1);
+      const left = remaining.get(channel) ?? 0;
+      if (left > 0) remaining.set(channel, left - 1);
+      return left > 0;
+    },
   };
 }
 

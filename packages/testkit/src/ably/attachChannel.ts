@@ -20,6 +20,9 @@ export function attachFrom(
   const name = message.channel;
   if (!name) return;
   const channel = ctx.channel(name);
+  const attaches = ctx.attaches.get(name) ?? { seen: 0, refuse: 0 };
+  ctx.attaches.set(name, attaches);
+  attaches.seen++;
   const canAnything = ['subscribe', 'publish', 'presence', 'history'].some((op) =>
     allows(session.principal, name, op as 'subscribe'),
   );
@@ -31,6 +34,21 @@ export function attachFrom(
         40160,
         401,
         `Action not permitted: this connection may not attach to "${name}" (check the token capability).`,
+      ),
+    });
+    return;
+  }
+  if (attaches.refuse > 0) {
+    attaches.refuse--;
+    // A transient refusal: DETACHED with a 5xx error puts an attaching channel in `suspended`
+    // (RTL13b), which Ably retries, unlike ERROR (`failed`, RTL14).
+    session.send({
+      action: Action.DETACHED,
+      channel: name,
+      error: wireError(
+        50001,
+        500,
+        `Internal channel error: unable to attach to "${name}" right now (emulator fault); retry later.`,
       ),
     });
     return;

@@ -81,6 +81,13 @@ export interface AblyEmulator {
    * what a test publishes or truncates right after happens before that re-attach.
    */
   detachChannel(channel: string, connectionId?: string): void;
+  /**
+   * Refuse the next `times` ATTACHes of `channel` (from any connection) the way Ably refuses one
+   * it cannot serve right now: DETACHED with error 50001 (HTTP 500). The connection stays up.
+   */
+  refuseAttaches(channel: string, times: number): void;
+  /** ATTACHes of `channel` the emulator has received, refused or not. */
+  attachCount(channel: string): number;
   /** An outage: close every socket and stop listening, keeping all state. */
   stop(): Promise<void>;
   /** Listen again on the same port after `stop()`. */
@@ -187,6 +194,12 @@ export async function createAblyEmulator(options: AblyEmulatorOptions = {}): Pro
       const sessions = connectionId !== undefined ? [session(connectionId)] : ctx.sessions.values();
       for (const s of sessions) s.detachedByService(channel);
     },
+    refuseAttaches: (channel, times) => {
+      const attaches = ctx.attaches.get(channel) ?? { seen: 0, refuse: 0 };
+      attaches.refuse = times;
+      ctx.attaches.set(channel, attaches);
+    },
+    attachCount: (channel) => ctx.attaches.get(channel)?.seen ?? 0,
     stop: shutdown,
     start: listen,
     close: async () => {

@@ -24,6 +24,8 @@ export class EmulatorContext {
   readonly settings: EmulatorSettings;
   readonly sessions = new Map<string, EmulatorSession>();
   readonly rejections = new Set<AblyAuthRejection>();
+  /** ATTACHes seen per channel, and how many of the next ones to refuse (`refuseAttaches`). */
+  readonly attaches = new Map<string, { seen: number; refuse: number }>();
   readonly #channels = new Map<string, EmulatorChannel>();
   #ids = 0;
 

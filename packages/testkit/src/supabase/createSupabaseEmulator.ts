@@ -113,6 +113,14 @@ export interface SupabaseEmulator {
   blackhole(connectionId: string): void;
   /** Refuse connects and/or joins matching the rule until the returned function is called. */
   rejectAuth(rule?: SupabaseAuthRejection): () => void;
+  /**
+   * Refuse the next `times` `phx_join`s of `topic` (any connection, private or public) the way
+   * Supabase does while it cannot reach the project database: a `phx_reply` with status `error`
+   * and reason `UnableToConnectToProject: …`. The socket stays up.
+   */
+  refuseJoins(topic: string, times: number): void;
+  /** `phx_join`s of `topic` the emulator has received, refused or not. */
+  joinCount(topic: string): number;
   /** Broadcast as the service (no REST round trip): what a `service_role` REST send delivers. */
   publish(
     topic: string,
@@ -234,6 +242,13 @@ export async function createSupabaseEmulator(
         hub.rejections.delete(entry);
       };
     },
+    refuseJoins: (topic, times) => {
+      const subTopic = topic.replace(/^realtime:/, '');
+      const joins = hub.joins.get(subTopic) ?? { seen: 0, refuse: 0 };
+      joins.refuse = times;
+      hub.joins.set(subTopic, joins);
+    },
+    joinCount: (topic) => hub.joins.get(topic.replace(/^realtime:/, ''))?.seen ?? 0,
     publish: (topic, event, payload, publishOptions = {}) => {
       const isPrivate = publishOptions.private ?? false;
       const stored =

@@ -82,6 +82,8 @@ export class EmulatorHub {
   readonly #topics = new Map<string, Set<Subscription>>();
   readonly #stored = new Map<string, StoredMessage[]>();
   readonly rejections = new Set<SupabaseAuthRejection>();
+  /** `phx_join`s seen per topic, and how many of the next ones to refuse (`refuseJoins`). */
+  readonly joins = new Map<string, { seen: number; refuse: number }>();
 
   static topicKey(subTopic: string, isPrivate: boolean): string {
     return `${isPrivate ? 'private' : 'public'}:${subTopic}`;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EmulatorHub, StoredMessage, Subscription, SupabaseAuthorize } from './emulatorHub.js';
 import type { PhoenixMessage } from './phoenixProtocol.js';
-import { joinRefusalReason, unauthorizedTopic } from './refusals.js';
+import { joinRefusalReason, PROJECT_UNAVAILABLE, unauthorizedTopic } from './refusals.js';
 import { type SupabaseClaims, verifySupabaseToken } from './supabaseTokens.js';
 
 /** What channel handling needs from the emulator. */
@@ -38,6 +38,13 @@ export async function joinChannel(
 ): Promise<JoinOutcome> {
   const subTopic = message.topic.slice('realtime:'.length);
   if (subTopic === '') return refuse('TopicNameRequired: You must provide a topic name');
+  const joins = settings.hub.joins.get(subTopic) ?? { seen: 0, refuse: 0 };
+  settings.hub.joins.set(subTopic, joins);
+  joins.seen++;
+  if (joins.refuse > 0) {
+    joins.refuse--;
+    return refuse(PROJECT_UNAVAILABLE);
+  }
   const params = isRecord(message.payload) ? message.payload : {};
   const config: JoinConfig = isRecord(params.config) ? (params.config as JoinConfig) : {};
   const isPrivate = flag(config.private);

@@ -49,6 +49,13 @@ export function joinRefusalReason(refusal: TokenRefusal): string {
 }
 
 /**
+ * The `reason` of a join refused because the tenant's database cannot be reached right now
+ * (`{:error, :tenant_database_unavailable}`): transient, a later join can succeed.
+ */
+export const PROJECT_UNAVAILABLE =
+  'UnableToConnectToProject: Realtime was unable to connect to the project database';
+
+/**
  * The `system` error message that closes a joined channel when an `access_token` update is refused
  * (`handle_in("access_token", …)` → `shutdown_response/2`). Supabase writes some reasons as
  * Elixir atoms (`inspect/1`), and so does this.
