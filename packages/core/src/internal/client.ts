@@ -1,0 +1,497 @@
+import { resolveReconnectOptions } from '../backoff.js';
+import { Channel, toEnvelope } from '../channel.js';
+import { validateChannelName } from '../channelName.js';
+import { ErrorCodes } from '../codes.js';
+import type { ConnectionSnapshot } from '../connectionState.js';
+import { browserConnectivity } from '../connectivity.js';
+import type { ClientEvents, RealtimeClient, RealtimeOptions } from '../createRealtime.js';
+import { DedupeWindow } from '../dedupe.js';
+import {
+  type ChannelDefinition,
+  type EventSchemas,
+  isChannelDefinition,
+} from '../defineChannel.js';
+import {
+  ConfigError,
+  MessageTooLargeError,
+  NotSupportedError,
+  productionMessage,
+  RealtimeError,
+  ValidationError,
+} from '../errors.js';
+import { PRESENCE_UPDATE_EVENT, TYPING_EVENT } from '../message.js';
+import { memoryQueueStorage, type QueuedMessage } from '../queueStorage.js';
+import type { StandardSchemaV1 } from '../standardSchema.js';
+import type { ReadableStore } from '../store.js';
+import { systemTimers, type Timers } from '../timers.js';
+import type { Transport, TransportCapabilities, TransportMessage } from '../transport/types.js';
+import type { ChannelHost, LiveChannel } from './channelHost.js';
+import { checkOptions, publishWindow } from './checkOptions.js';
+import { ConnectionManager } from './connectionManager.js';
+import { Emitter, reportAsync } from './emitter.js';
+import { createMessageId } from './id.js';
+import { checkEventName, isMessageId, jsonSize } from './publishChecks.js';
+import { PublishQueue, type QueueStatus } from './publishQueue.js';
+import { runSchema } from './validate.js';
+
+/** The `RealtimeClient` behind `createRealtime`, and the host its channels call back into. */
+export class Client implements RealtimeClient, ChannelHost {
+  readonly transport: Transport;
+  readonly timers: Timers;
+  readonly typingOptions: { timeoutMs: number; throttleMs: number };
+  readonly presenceLeaveGraceMs: number;
+  readonly #manager: ConnectionManager;
+  readonly #queue: PublishQueue;
+  /**
+   * Every channel object by name, held weakly: `client.channel(name)` returns the same object as
+   * long as the app holds it, and one nothing holds or subscribes to is garbage-collected (its
+   * entry goes with it), so an app that visits many channels does not keep them all.
+   */
+  readonly #channels = new Map<string, { deref(): Channel | undefined }>();
+  readonly #collected =
+    typeof FinalizationRegistry === 'function'
+      ? new FinalizationRegistry<string>((name) => {
+          if (!this.#channels.get(name)?.deref()) this.#channels.delete(name);
+        })
+      : undefined;
+  /** The channels that are live (held: activated and not yet deactivated), held strongly. */
+  readonly #live = new Map<string, Channel>();
+  readonly #schemas = new Map<string, ChannelDefinition>();
+  /** Recent messages (`channel + '\u0000' + id`), to drop duplicates. */
+  readonly #dedupe: DedupeWindow;
+  /** Ids this client published, to drop its own messages when `echo` is false. */
+  readonly #ownIds: DedupeWindow;
+  readonly #echo: boolean;
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #inboundChains = new Map<string, Promise<void>>();
+  #session = 0;
+  /** Channels whose attach was started on the current link, so none is attached twice. */
+  readonly #attachedOnThisLink = new Set<LiveChannel>();
+
+  constructor(options: RealtimeOptions) {
+    checkOptions(options);
+    this.transport = options.transport;
+    this.timers = options.timers ?? systemTimers;
+    this.#echo = options.echo ?? true;
+    this.typingOptions = {
+      timeoutMs: options.typing?.timeoutMs ?? 3_000,
+      throttleMs: options.typing?.throttleMs ?? 1_500,
+    };
+    this.presenceLeaveGraceMs = options.presence?.leaveGraceMs ?? 5_000;
+    const windowSize = options.dedupeWindow ?? 5_000;
+    this.#dedupe = new DedupeWindow(windowSize);
+    this.#ownIds = new DedupeWindow(windowSize);
+    for (const definition of options.schemas ?? []) this.#register(definition);
+
+    this.#queue = new PublishQueue({
+      maxSize: options.queue?.maxSize ?? 1_000,
+      storage: options.queue?.storage ?? memoryQueueStorage(),
+      timers: this.timers,
+      ackTimeoutMs: options.publishTimeoutMs ?? 10_000,
+      maxInFlight: publishWindow(this.transport.capabilities.maxPublishesInFlight),
+      retryDelayMs: 1_000,
+      send: (message) =>
+        this.transport.publish({
+          channel: message.channel,
+          id: message.id,
+          event: message.event,
+          data: message.data,
+        }),
+      onDropped: (error) => this.reportError(error),
+      check: (stored) => this.#checkStored(stored),
+    });
+
+    this.#manager = new ConnectionManager({
+      transport: this.transport,
+      reconnect: resolveReconnectOptions(options.reconnect),
+      timers: this.timers,
+      random: options.random ?? Math.random,
+      connectivity: options.connectivity ?? browserConnectivity,
+      auth: options.auth,
+      clientId: options.clientId,
+      echo: this.#echo,
+      sink: {
+        message: (message) => this.#receive(message),
+        presence: (channel, event) => {
+          const target = this.#live.get(channel);
+          if (target && target.refCount > 0) target.receivePresence(event);
+        },
+        discontinuity: (channel, reason) => this.#live.get(channel)?.emitDiscontinuity(reason),
+        error: (error) => this.reportError(error),
+      },
+      onConnected: () => void this.#onConnected(),
+      onLost: () => this.#suspend('attaching'),
+    });
+    // Read what a previous page left queued now, so publishes made before connecting queue behind it.
+    void this.#queue.load();
+  }
+
+  get provider(): string {
+    return this.transport.provider;
+  }
+
+  get capabilities(): Readonly<TransportCapabilities> {
+    return this.transport.capabilities;
+  }
+
+  get connection(): ReadableStore<ConnectionSnapshot> {
+    return this.#manager.store;
+  }
+
+  get queue(): ReadableStore<QueueStatus> {
+    return this.#queue.status;
+  }
+
+  connect(): Promise<void> {
+    const settled = new Promise<void>((resolve, reject) => {
+      const check = (): boolean => {
+        const snapshot = this.#manager.snapshot;
+        if (snapshot.state === 'connected') resolve();
+        else if (snapshot.state === 'failed') reject(snapshot.error);
+        else if (snapshot.state === 'disconnected') {
+          reject(
+            new RealtimeError(
+              ErrorCodes.ConnectionClosed,
+              process.env.NODE_ENV !== 'production'
+                ? 'close() was called before the client connected.'
+                : productionMessage(ErrorCodes.ConnectionClosed),
+            ),
+          );
+        } else return false;
+        return true;
+      };
+      this.#manager.connect();
+      if (check()) return;
+      const off = this.#manager.store.subscribe(() => {
+        if (check()) off();
+      });
+    });
+    // Apps that rely on the state store may ignore this promise; that must not be an unhandled rejection.
+    settled.catch(() => {});
+    return settled;
+  }
+
+  close(): void {
+    this.#suspend('detached');
+    this.#manager.close();
+  }
+
+  channel(nameOrDefinition: string | ChannelDefinition): Channel {
+    let name: string;
+    if (isChannelDefinition(nameOrDefinition)) {
+      this.#register(nameOrDefinition);
+      name = nameOrDefinition.name;
+    } else {
+      validateChannelName(nameOrDefinition);
+      name = nameOrDefinition;
+    }
+    const existing = this.#channels.get(name)?.deref();
+    if (existing) return existing;
+    const channel = new Channel(this, name);
+    // Without WeakRef (very old engines) channels are kept for the client's lifetime.
+    this.#channels.set(
+      name,
+      typeof WeakRef === 'function' ? new WeakRef(channel) : { deref: () => channel },
+    );
+    this.#collected?.register(channel, name);
+    return channel;
+  }
+
+  on<TKey extends keyof ClientEvents>(
+    event: TKey,
+    listener: (payload: ClientEvents[TKey]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  // ChannelHost ---------------------------------------------------------------------------------
+
+  isConnected(): boolean {
+    return this.#manager.snapshot.state === 'connected';
+  }
+
+  ownClientId(): string | undefined {
+    return this.#manager.snapshot.clientId;
+  }
+
+  presenceSchema(channel: string): StandardSchemaV1 | undefined {
+    return this.#schemas.get(channel)?.presence;
+  }
+
+  activate(channel: Channel): void {
+    this.#live.set(channel.name, channel);
+    if (this.isConnected()) {
+      this.#attachedOnThisLink.add(channel);
+      void channel.attach();
+    } else channel.suspend('attaching');
+  }
+
+  deactivate(channel: Channel): void {
+    this.#live.delete(channel.name);
+    channel.detach();
+    this.#attachedOnThisLink.delete(channel);
+    if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});
+  }
+
+  async publish(
+    channel: string,
+    event: string,
+    data: unknown,
+    id: string | undefined,
+  ): Promise<void> {
+    checkEventName(channel, event);
+    const { transport } = this;
+    if (!transport.capabilities.clientPublish) {
+      throw new NotSupportedError(
+        transport.provider,
+        'publishing from clients',
+        process.env.NODE_ENV !== 'production'
+          ? 'Publish from your server with the provider package’s /server helpers and call it from the app.'
+          : '',
+      );
+    }
+    const prepared = this.#prepare(channel, event, data);
+    const value = this.#schemas.has(channel) ? await prepared : prepared;
+    const messageId = id ?? createMessageId();
+    if (!isMessageId(messageId)) {
+      throw new ConfigError(
+        process.env.NODE_ENV !== 'production'
+          ? `publish option "id" must be a non-empty string of at most 200 characters; got ${JSON.stringify(id)}.`
+          : productionMessage(ErrorCodes.InvalidConfig, 'id', id),
+      );
+    }
+    if (!this.#echo) this.#ownIds.add(messageId);
+    return this.#queue.enqueue({
+      id: messageId,
+      channel,
+      event,
+      data: value,
+      queuedAt: this.timers.now(),
+    });
+  }
+
+  /**
+   * The checks after the names, for a new publish and a message restored from storage alike:
+   * the channel's schema (its output is what is sent), then JSON and size. Returns the data to
+   * send: a promise of it when the channel has a schema (schemas may be async), else the data
+   * itself, so a publish without a schema is queued (and stored) before `publish()` returns.
+   */
+  #prepare(channel: string, event: string, data: unknown): unknown {
+    const schema = this.#schemas.get(channel)?.schemas;
+    if (!schema) return this.#sendable(channel, event, data);
+    const eventSchema = schema[event];
+    if (!eventSchema) {
+      throw new ValidationError(channel, event, 'outgoing', [
+        {
+          path: '',
+          message:
+            process.env.NODE_ENV !== 'production'
+              ? `"${event}" is not an event of this channel (known: ${Object.keys(schema).join(', ') || 'none'})`
+              : 'unknown event',
+        },
+      ]);
+    }
+    return Promise.resolve(runSchema(eventSchema, data)).then((outcome) => {
+      if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
+      return this.#sendable(channel, event, outcome.value);
+    });
+  }
+
+  #sendable(channel: string, event: string, data: unknown): unknown {
+    const { provider, capabilities } = this.transport;
+    // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
+    const value = data === undefined ? null : data;
+    const size = jsonSize(channel, event, value);
+    if (size > capabilities.maxMessageBytes) {
+      throw new MessageTooLargeError(provider, size, capabilities.maxMessageBytes);
+    }
+    return value;
+  }
+
+  /**
+   * An entry read back from queue storage, checked like a publish: an id, the channel name, an
+   * event name that is not reserved, then `#prepare`. Rejects with what is reported on `error`.
+   */
+  async #checkStored(stored: unknown): Promise<QueuedMessage> {
+    const { id, channel, event, data } = (stored ?? {}) as Record<string, unknown>;
+    try {
+      if (!isMessageId(id)) {
+        throw new RealtimeError(
+          ErrorCodes.ValidationFailed,
+          process.env.NODE_ENV !== 'production' ? 'it has no valid "id"' : 'id',
+        );
+      }
+      validateChannelName(channel);
+      checkEventName(channel, event as string);
+      return {
+        ...(stored as QueuedMessage),
+        data: await this.#prepare(channel, event as string, data),
+      };
+    } catch (error) {
+      const cause = error as RealtimeError;
+      throw new RealtimeError(
+        cause.code,
+        process.env.NODE_ENV !== 'production'
+          ? `Restored message (id "${id}", event "${event}", channel "${channel}") dropped unsent from the offline queue and its storage: ${cause.message}`
+          : productionMessage(cause.code, 'restored', id, cause.message),
+        { cause },
+      );
+    }
+  }
+
+  publishEphemeral(channel: string, event: string, data: unknown): void {
+    if (!this.isConnected()) return;
+    this.transport
+      .publish({ channel, id: createMessageId(), event, data, ephemeral: true })
+      .catch(() => {});
+  }
+
+  reportError(error: RealtimeError): void {
+    this.#events.emit('error', error);
+  }
+
+  reportHandlerError(channel: string, event: string, error: unknown): void {
+    if (this.#events.listenerCount('error') === 0) {
+      // Nobody listens: surface it like any uncaught app error, outside the delivery loop.
+      reportAsync(error);
+      return;
+    }
+    this.reportError(
+      new RealtimeError(
+        ErrorCodes.HandlerFailed,
+        process.env.NODE_ENV !== 'production'
+          ? `A handler for "${event}" on "${channel}" threw: ${error instanceof Error ? error.message : String(error)}. Other handlers still ran; fix the handler.`
+          : productionMessage(ErrorCodes.HandlerFailed, channel, event),
+        { cause: error },
+      ),
+    );
+  }
+
+  // Connection lifecycle ------------------------------------------------------------------------
+
+  async #onConnected(): Promise<void> {
+    const session = ++this.#session;
+    await this.#queue.load();
+    if (session !== this.#session) return;
+    // Channels activated since the link came up are attaching already; attach the rest once.
+    const live = [...this.#live.values()].filter(
+      (channel) => channel.refCount > 0 && !this.#attachedOnThisLink.has(channel),
+    );
+    for (const channel of live) this.#attachedOnThisLink.add(channel);
+    await Promise.all(live.map((channel) => channel.attach()));
+    await this.#queue.checkRestored();
+    // Flush after re-attaching so providers that need a subscription to publish (Pusher) accept it.
+    if (session === this.#session && this.isConnected()) this.#queue.open();
+  }
+
+  /** The link is gone (`attaching`: a reconnect follows) or the app closed it (`detached`). */
+  #suspend(state: 'attaching' | 'detached'): void {
+    this.#session++;
+    this.#attachedOnThisLink.clear();
+    this.#queue.pause();
+    for (const channel of this.#live.values()) channel.suspend(state);
+  }
+
+  // Delivery ------------------------------------------------------------------------------------
+
+  #receive(message: TransportMessage): void {
+    const channel = this.#live.get(message.channel);
+    if (!channel || channel.refCount === 0) return;
+    if (message.event === TYPING_EVENT || message.event === PRESENCE_UPDATE_EVENT) {
+      channel.receiveSignal(message);
+      return;
+    }
+    if (
+      (!message.ephemeral && !this.#dedupe.add(`${message.channel}\u0000${message.id}`)) ||
+      (!this.#echo && this.#ownIds.has(message.id))
+    ) {
+      channel.noteSeq(message.seq);
+      return;
+    }
+    const schemas = this.#schemas.get(message.channel)?.schemas;
+    const checked = schemas
+      ? this.#validateIncoming(schemas, message)
+      : { ok: true as const, value: message.data };
+    this.inOrder(message.channel, checked, (outcome) => {
+      if (outcome.ok) channel.dispatch(toEnvelope(message, outcome.value, this.timers));
+      else {
+        channel.noteSeq(message.seq);
+        channel.invalid(outcome.error);
+      }
+    });
+  }
+
+  inOrder<TValue>(
+    channel: string,
+    checked: TValue | Promise<TValue>,
+    apply: (value: TValue) => void,
+  ): void {
+    const pending = this.#inboundChains.get(channel);
+    if (!pending && !(checked instanceof Promise)) {
+      apply(checked);
+      return;
+    }
+    // An async schema: keep this channel's order by chaining every later arrival behind it.
+    const chain = (pending ?? Promise.resolve()).then(async () => apply(await checked));
+    this.#inboundChains.set(channel, chain);
+    void chain.then(() => {
+      if (this.#inboundChains.get(channel) === chain) this.#inboundChains.delete(channel);
+    });
+  }
+
+  #validateIncoming(
+    schemas: EventSchemas,
+    message: TransportMessage,
+  ):
+    | { ok: true; value: unknown }
+    | { ok: false; error: ValidationError }
+    | Promise<{ ok: true; value: unknown } | { ok: false; error: ValidationError }> {
+    const schema = schemas[message.event];
+    if (!schema) {
+      return {
+        ok: false,
+        error: new ValidationError(message.channel, message.event, 'incoming', [
+          {
+            path: '',
+            message:
+              process.env.NODE_ENV !== 'production'
+                ? `"${message.event}" is not an event of this channel`
+                : 'unknown event',
+          },
+        ]),
+      };
+    }
+    const toResult = (outcome: Awaited<ReturnType<typeof runSchema>>) =>
+      outcome.ok
+        ? ({ ok: true, value: outcome.value } as const)
+        : ({
+            ok: false,
+            error: new ValidationError(message.channel, message.event, 'incoming', outcome.issues),
+          } as const);
+    const outcome = runSchema(schema, message.data);
+    return outcome instanceof Promise ? outcome.then(toResult) : toResult(outcome);
+  }
+
+  #register(definition: ChannelDefinition): void {
+    const existing = this.#schemas.get(definition.name);
+    if (!existing) {
+      this.#schemas.set(definition.name, definition);
+      return;
+    }
+    // Another definition object with the very same schemas (e.g. made per render from
+    // module-level schemas) validates the same: accepted.
+    const keys = Object.keys(existing.schemas);
+    if (
+      existing.presence !== definition.presence ||
+      keys.length !== Object.keys(definition.schemas).length ||
+      keys.some((key) => existing.schemas[key] !== definition.schemas[key])
+    ) {
+      throw new ConfigError(
+        process.env.NODE_ENV !== 'production'
+          ? `Two different defineChannel() definitions use the channel name "${definition.name}". ` +
+              'Define each channel once (at module level, or once per name for dynamic channels) and import that definition everywhere.'
+          : productionMessage(ErrorCodes.InvalidConfig, 'defineChannel', definition.name),
+      );
+    }
+  }
+}
