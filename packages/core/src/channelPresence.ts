@@ -6,13 +6,12 @@ import {
 } from './errors.js';
 import type { ChannelHost } from './internal/channelHost.js';
 import { Emitter } from './internal/emitter.js';
+import { HeldLeaves } from './internal/heldLeaves.js';
 import { runSchema, type ValidationOutcome } from './internal/validate.js';
 import { PRESENCE_UPDATE_EVENT } from './message.js';
 import { type PresenceEvent, type PresenceMember, PresenceSet, sameData } from './presenceSet.js';
 import { type ReadableStore, Store } from './store.js';
 import type { TransportPresenceEvent, TransportPresenceMember } from './transport/types.js';
-
-type LeaveEvent = Extract<TransportPresenceEvent, { type: 'leave' }>;
 
 /**
  * One holder's claim on this client's membership of a channel (a component, a feature). The
@@ -88,11 +87,8 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
   #onLeft: (clientId: string) => void;
   /** Whether the transport was last told that presence is used here (see `watchPresence`). */
   #watching = false;
-  /**
-   * Leaves held for the grace period by connectionId, where the provider reports a dropped link
-   * at once (`presenceGrace: false`): a member whose link returns within the grace never leaves.
-   */
-  readonly #held = new Map<string, { event: LeaveEvent; timer: unknown }>();
+  /** Leaves that may be a blip, where the provider has no grace of its own. */
+  readonly #held: HeldLeaves;
 
   constructor(
     host: ChannelHost,
@@ -104,6 +100,7 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
     this.#channel = channel;
     this.#link = link;
     this.#onLeft = onLeft;
+    this.#held = new HeldLeaves(host.timers, this.#set, (events) => this.#emit(events));
   }
 
   getSnapshot = (): readonly PresenceMember<TData>[] => this.#store.getSnapshot();
@@ -308,7 +305,7 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
     const { capabilities } = this.#host.transport;
     const grace = capabilities.presenceGrace ? 0 : this.#host.presenceLeaveGraceMs;
     if (grace > 0 || this.#held.size > 0 || !capabilities.presenceUpdate) {
-      this.#receiveHeld(event, grace, !capabilities.presenceUpdate);
+      this.#held.receive(event, grace, !capabilities.presenceUpdate);
     } else this.#emit(this.#set.apply(event));
     // Emulated updates: a provider snapshot holds enter-time data, so on every sync ask the
     // members to resend their latest (members that never updated stay silent).
@@ -364,88 +361,8 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
 
   /** @internal The channel detached: nobody is known to be here any more. */
   reset(): void {
-    for (const { timer } of this.#held.values()) this.#host.timers.clearTimeout(timer);
     this.#held.clear();
     this.#emit(this.#set.clear());
-  }
-
-  /**
-   * Apply a provider event, holding leaves that may be a blip (see `#held`). `keepData`: the
-   * provider has no presence update, so its member lists carry enter-time data; a connection this
-   * client already knows keeps the newer data it learned from emulated updates.
-   */
-  #receiveHeld(event: TransportPresenceEvent, grace: number, keepData: boolean): void {
-    if (event.type === 'leave') {
-      const { clientId, connectionId } = event.member;
-      const held = this.#held.get(connectionId);
-      if (event.deliberate || grace === 0) {
-        if (held) this.#releaseHeld(connectionId);
-      } else if (held || !this.#set.has(clientId, connectionId)) {
-        return;
-      } else {
-        this.#hold(event, grace);
-        return;
-      }
-      this.#emit(this.#set.apply(event));
-      return;
-    }
-    const seen = event.type === 'sync' ? event.members : [event.member];
-    const back = new Map<string, Set<string>>();
-    for (const member of seen) {
-      const connections = back.get(member.clientId) ?? new Set();
-      connections.add(member.connectionId);
-      back.set(member.clientId, connections);
-    }
-    // A held member is back: its old connection goes quietly (it is replaced, not left).
-    const replaced: LeaveEvent[] = [];
-    for (const [connectionId, { event: leave }] of [...this.#held]) {
-      const connections = back.get(leave.member.clientId);
-      if (!connections) continue;
-      this.#releaseHeld(connectionId);
-      if (!connections.has(connectionId)) replaced.push(leave);
-    }
-    if (event.type !== 'sync') {
-      this.#emit(this.#set.apply(event));
-      for (const leave of replaced) this.#emit(this.#set.apply(leave));
-      return;
-    }
-    const known = new Map(
-      this.#set.connections().map((member) => [member.connectionId, member] as const),
-    );
-    const members: TransportPresenceMember[] = event.members.map((member) => {
-      const previous = known.get(member.connectionId);
-      return keepData && previous?.clientId === member.clientId
-        ? { ...member, data: previous.data }
-        : member;
-    });
-    if (grace > 0) {
-      // Missing from the list but maybe only for a blip: kept until the grace ends. A member
-      // listed on another connection is here: the missing one was replaced, not lost.
-      const listed = new Set(event.members.map((member) => member.connectionId));
-      for (const member of known.values()) {
-        if (listed.has(member.connectionId) || back.has(member.clientId)) continue;
-        members.push(member);
-        if (!this.#held.has(member.connectionId)) this.#hold({ type: 'leave', member }, grace);
-      }
-    }
-    this.#emit(this.#set.apply({ type: 'sync', members }));
-  }
-
-  #hold(event: LeaveEvent, grace: number): void {
-    const { connectionId } = event.member;
-    const timer = this.#host.timers.setTimeout(() => {
-      if (this.#held.get(connectionId)?.timer !== timer) return;
-      this.#held.delete(connectionId);
-      this.#emit(this.#set.apply(event));
-    }, grace);
-    this.#held.set(connectionId, { event, timer });
-  }
-
-  #releaseHeld(connectionId: string): void {
-    const held = this.#held.get(connectionId);
-    if (!held) return;
-    this.#host.timers.clearTimeout(held.timer);
-    this.#held.delete(connectionId);
   }
 
   async #sendEnter(): Promise<void> {
