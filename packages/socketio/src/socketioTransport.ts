@@ -11,6 +11,7 @@ import {
   isPresenceFrame,
   isTransportMessage,
   malformedFrameError,
+  productionMessage,
   type Transport,
   type TransportCapabilities,
   type TransportConnection,
@@ -71,7 +72,9 @@ type Reply =
 export function socketioTransport(options: SocketIOTransportOptions): Transport {
   if (typeof options?.url !== 'string' || !/^(https?|wss?):\/\//.test(options.url)) {
     throw new ConfigError(
-      `socketioTransport: "url" must be the hub's absolute URL, such as http://127.0.0.1:8787; got ${JSON.stringify(options?.url)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `socketioTransport: "url" must be the hub's absolute URL, such as http://127.0.0.1:8787; got ${JSON.stringify(options?.url)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'url', options?.url),
     );
   }
   return new SocketIOTransport(options);
@@ -263,7 +266,9 @@ class SocketIOTransport implements Transport {
             settle(
               new ConnectionError(
                 ErrorCodes.ConnectionFailed,
-                `The hub did not answer "${String(frame.op)}" within ${timeoutMs} ms.`,
+                process.env.NODE_ENV !== 'production'
+                  ? `The hub did not answer "${String(frame.op)}" within ${timeoutMs} ms.`
+                  : productionMessage(ErrorCodes.ConnectionFailed, frame.op, timeoutMs),
                 { retryable: true },
               ),
             ),
@@ -290,7 +295,7 @@ class SocketIOTransport implements Transport {
 }
 
 function replyError(error: WireError | undefined): RealtimeError {
-  return errorFromWire(error, 'The hub sent an unreadable reply.');
+  return errorFromWire(error);
 }
 
 function connectError(error: Error & { data?: WireError }, url: string): RealtimeError {
@@ -299,21 +304,33 @@ function connectError(error: Error & { data?: WireError }, url: string): Realtim
   if (error.data?.code) return replyError(error.data);
   return new ConnectionError(
     ErrorCodes.ConnectionFailed,
-    `Could not reach the Patchbay hub at ${url} (${error.message}). Is it running (npx patchbay-server)?`,
+    process.env.NODE_ENV !== 'production'
+      ? `Could not reach the Patchbay hub at ${url} (${error.message}). Is it running (npx patchbay-server)?`
+      : productionMessage(ErrorCodes.ConnectionFailed, url),
     { cause: error, retryable: true },
   );
 }
 
 function lostError(reason: string): RealtimeError {
-  return new ConnectionError(ErrorCodes.ConnectionLost, `The Socket.IO link dropped (${reason}).`, {
-    retryable: true,
-  });
+  return new ConnectionError(
+    ErrorCodes.ConnectionLost,
+    process.env.NODE_ENV !== 'production'
+      ? `The Socket.IO link dropped (${reason}).`
+      : productionMessage(ErrorCodes.ConnectionLost, reason),
+    { retryable: true },
+  );
 }
 
 function abortError(reason: unknown): RealtimeError {
   return reason instanceof RealtimeError
     ? reason
-    : new ConnectionError(ErrorCodes.ConnectionFailed, 'The connection attempt was abandoned.', {
-        retryable: true,
-      });
+    : new ConnectionError(
+        ErrorCodes.ConnectionFailed,
+        process.env.NODE_ENV !== 'production'
+          ? 'The connection attempt was abandoned.'
+          : productionMessage(ErrorCodes.ConnectionFailed, 'aborted'),
+        {
+          retryable: true,
+        },
+      );
 }

@@ -11,6 +11,7 @@ import {
   isPresenceFrame,
   isTransportMessage,
   malformedFrameError,
+  productionMessage,
   type Transport,
   type TransportCapabilities,
   type TransportConnection,
@@ -79,7 +80,9 @@ interface PendingPublish {
 export function sseTransport(options: SseTransportOptions): Transport {
   if (typeof options?.url !== 'string' || !/^https?:\/\//.test(options.url)) {
     throw new ConfigError(
-      `sseTransport: "url" must be an absolute http(s) URL such as http://127.0.0.1:8787; got ${JSON.stringify(options?.url)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `sseTransport: "url" must be an absolute http(s) URL such as http://127.0.0.1:8787; got ${JSON.stringify(options?.url)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'url', options?.url),
     );
   }
   return new SseTransport(options);
@@ -291,8 +294,7 @@ class SseTransport implements Transport {
         // `undefined` is left out of the JSON.
         ephemeral: message.ephemeral ? true : undefined,
       });
-      // ASCII JSON is as many bytes as characters; only other text needs an encode (a copy).
-      bytes += (NON_ASCII.test(json) ? encoder.encode(json).length : json.length) + 1;
+      bytes += encoder.encode(json).length + 1;
       if (take > 0 && bytes > budget) break;
       body += take++ > 0 ? `,${json}` : json;
       if (take === 500) break;
@@ -347,7 +349,11 @@ class SseTransport implements Transport {
       if (response.status === 401) {
         // The token this stream was opened with no longer passes (expired): reconnect, which
         // fetches a fresh one from auth(); the request is retried after that.
-        const error = lostError('the hub no longer accepts this connection’s token');
+        const error = lostError(
+          process.env.NODE_ENV !== 'production'
+            ? 'the hub no longer accepts this connection’s token'
+            : 'token refused',
+        );
         this.#dropStream?.(error);
         throw error;
       }
@@ -412,21 +418,26 @@ function parse<T>(data: string): T | undefined {
 }
 
 const encoder = new TextEncoder();
-const NON_ASCII = /[\u0080-\uffff]/;
 
 function replyError(error: WireError | undefined): RealtimeError {
-  return errorFromWire(error, 'The hub sent an unreadable reply.');
+  return errorFromWire(error);
 }
 
 async function httpError(response: Response): Promise<RealtimeError> {
   const body = (await response.json().catch(() => undefined)) as { error?: WireError } | undefined;
   if (body?.error) return replyError(body.error);
   if (response.status === 401 || response.status === 403) {
-    return new AuthError(`The hub refused the credentials (HTTP ${response.status}).`);
+    return new AuthError(
+      process.env.NODE_ENV !== 'production'
+        ? `The hub refused the credentials (HTTP ${response.status}).`
+        : productionMessage(ErrorCodes.AuthRejected, response.status),
+    );
   }
   return new ConnectionError(
     ErrorCodes.ConnectionFailed,
-    `The hub answered HTTP ${response.status}${response.ok ? ' without a stream body' : ''}.`,
+    process.env.NODE_ENV !== 'production'
+      ? `The hub answered HTTP ${response.status}${response.ok ? ' without a stream body' : ''}.`
+      : productionMessage(ErrorCodes.ConnectionFailed, response.status),
     { retryable: response.status >= 500 || response.status === 429 || response.ok },
   );
 }
@@ -435,21 +446,29 @@ function unreachable(url: string, error: unknown): RealtimeError {
   if (error instanceof RealtimeError) return error;
   return new ConnectionError(
     ErrorCodes.ConnectionFailed,
-    `Could not reach the Patchbay hub at ${url} (${error instanceof Error ? error.message : String(error)}). Is it running (npx patchbay-server)?`,
+    process.env.NODE_ENV !== 'production'
+      ? `Could not reach the Patchbay hub at ${url} (${error instanceof Error ? error.message : String(error)}). Is it running (npx patchbay-server)?`
+      : productionMessage(ErrorCodes.ConnectionFailed, url),
     { cause: error, retryable: true },
   );
 }
 
 function lostError(reason: string): RealtimeError {
-  return new ConnectionError(ErrorCodes.ConnectionLost, `The SSE stream dropped (${reason}).`, {
-    retryable: true,
-  });
+  return new ConnectionError(
+    ErrorCodes.ConnectionLost,
+    process.env.NODE_ENV !== 'production'
+      ? `The SSE stream dropped (${reason}).`
+      : productionMessage(ErrorCodes.ConnectionLost, reason),
+    { retryable: true },
+  );
 }
 
 function silenceError(ms: number): RealtimeError {
   return new ConnectionError(
     ErrorCodes.ConnectionLost,
-    `No data or heartbeat for ${ms} ms: the stream is presumed dead (a proxy may be buffering or holding it). Reconnecting.`,
+    process.env.NODE_ENV !== 'production'
+      ? `No data or heartbeat for ${ms} ms: the stream is presumed dead (a proxy may be buffering or holding it). Reconnecting.`
+      : productionMessage(ErrorCodes.ConnectionLost, 'silence', ms),
     { retryable: true },
   );
 }
@@ -457,9 +476,9 @@ function silenceError(ms: number): RealtimeError {
 function timeoutError(op: string, ms: number): RealtimeError {
   return new ConnectionError(
     ErrorCodes.ConnectionFailed,
-    `The hub did not answer "${op}" within ${ms} ms.`,
-    {
-      retryable: true,
-    },
+    process.env.NODE_ENV !== 'production'
+      ? `The hub did not answer "${op}" within ${ms} ms.`
+      : productionMessage(ErrorCodes.ConnectionFailed, op, ms),
+    { retryable: true },
   );
 }
