@@ -1,4 +1,4 @@
-import { ConfigError } from '@patchbay/realtime-core';
+import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
 import type {
   Transport,
   TransportCapabilities,
@@ -8,6 +8,7 @@ import type {
   TransportSubscribeOptions,
   TransportSubscribeResult,
 } from '@patchbay/realtime-core/transport';
+import { productionMessage } from '@patchbay/realtime-core/transport';
 import DefaultPusher, { type Options as PusherJsOptions } from 'pusher-js';
 import { ClientEventLanes } from './internal/clientEventLanes.js';
 import { callEndpoint, type FetchLike } from './internal/endpointRequest.js';
@@ -72,19 +73,27 @@ const PRESENCE_UPDATE_EVENT = 'patchbay:presence-update';
  */
 export function pusherTransport(options: PusherTransportOptions): Transport {
   if (!options?.pusher && !options?.key) {
-    throw new ConfigError('pusherTransport: "key" must be your Pusher app key (or pass "pusher").');
+    throw new ConfigError(
+      process.env.NODE_ENV !== 'production'
+        ? 'pusherTransport: "key" must be your Pusher app key (or pass "pusher").'
+        : productionMessage(ErrorCodes.InvalidConfig, 'key'),
+    );
   }
   const rate = options.clientEventsPerSecond ?? 10;
   if (!(Number.isInteger(rate) && rate >= 1)) {
     throw new ConfigError(
-      `pusherTransport: "clientEventsPerSecond" must be a whole number ≥ 1 (Pusher's default is 10); got ${JSON.stringify(rate)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `pusherTransport: "clientEventsPerSecond" must be a whole number ≥ 1 (Pusher's default is 10); got ${JSON.stringify(rate)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'clientEventsPerSecond', rate),
     );
   }
   for (const field of ['authEndpoint', 'publishEndpoint'] as const) {
     const url = options[field];
     if ((field === 'authEndpoint' || url !== undefined) && !/^https?:\/\//.test(String(url))) {
       throw new ConfigError(
-        `pusherTransport: "${field}" must be an absolute http(s) URL of your server's handler (see @patchbay/realtime-pusher/server); got ${JSON.stringify(url)}.`,
+        process.env.NODE_ENV !== 'production'
+          ? `pusherTransport: "${field}" must be an absolute http(s) URL of your server's handler (see @patchbay/realtime-pusher/server); got ${JSON.stringify(url)}.`
+          : productionMessage(ErrorCodes.InvalidConfig, field, url),
       );
     }
   }
@@ -181,7 +190,13 @@ class PusherTransport implements Transport {
           return this.#own;
         } catch (error) {
           throw new ConfigError(
-            `pusher-js refused its options: ${(error as Error).message ?? error}. Check "key", "cluster" and "pusherOptions".`,
+            process.env.NODE_ENV !== 'production'
+              ? `pusher-js refused its options: ${(error as Error).message ?? error}. Check "key", "cluster" and "pusherOptions".`
+              : productionMessage(
+                  ErrorCodes.InvalidConfig,
+                  'pusherOptions',
+                  (error as Error).message,
+                ),
             { cause: error },
           );
         }

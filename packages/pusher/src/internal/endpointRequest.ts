@@ -6,6 +6,7 @@ import {
   PublishRejectedError,
   type RealtimeError,
 } from '@patchbay/realtime-core';
+import { productionMessage } from '@patchbay/realtime-core/transport';
 
 export type FetchLike = typeof globalThis.fetch;
 
@@ -43,7 +44,9 @@ export async function callEndpoint(call: EndpointCall): Promise<unknown> {
   } catch (error) {
     throw new ConnectionError(
       ErrorCodes.ConnectionFailed,
-      `Could not reach ${call.url} for ${call.what} (${(error as Error).message}). Is your server running and the URL absolute?`,
+      process.env.NODE_ENV !== 'production'
+        ? `Could not reach ${call.url} for ${call.what} (${(error as Error).message}). Is your server running and the URL absolute?`
+        : productionMessage(ErrorCodes.ConnectionFailed, call.url, (error as Error).message),
       { cause: error, retryable: true },
     );
   }
@@ -53,7 +56,9 @@ export async function callEndpoint(call: EndpointCall): Promise<unknown> {
       return text ? (JSON.parse(text) as unknown) : {};
     } catch (error) {
       throw new ConfigError(
-        `${call.url} answered ${call.what} with invalid JSON; it must return the pusher SDK's JSON.`,
+        process.env.NODE_ENV !== 'production'
+          ? `${call.url} answered ${call.what} with invalid JSON; it must return the pusher SDK's JSON.`
+          : productionMessage(ErrorCodes.InvalidConfig, call.url),
         { cause: error },
       );
     }
@@ -64,7 +69,9 @@ export async function callEndpoint(call: EndpointCall): Promise<unknown> {
 function statusError(status: number, reason: string, call: EndpointCall): RealtimeError {
   if (status === 401) {
     return new AuthError(
-      `${call.url} refused the token for ${call.what}: ${reason}. Return a valid token from createRealtime({ auth }), or sign in again.`,
+      process.env.NODE_ENV !== 'production'
+        ? `${call.url} refused the token for ${call.what}: ${reason}. Return a valid token from createRealtime({ auth }), or sign in again.`
+        : productionMessage(ErrorCodes.AuthRejected, call.url, status, reason),
     );
   }
   if (status === 403) {
@@ -72,17 +79,23 @@ function statusError(status: number, reason: string, call: EndpointCall): Realti
       return new PublishRejectedError(
         call.publish.channel,
         call.publish.event,
-        `${reason} (HTTP 403). Grant it in the publish handler's authorize() if this is wrong.`,
+        process.env.NODE_ENV !== 'production'
+          ? `${reason} (HTTP 403). Grant it in the publish handler's authorize() if this is wrong.`
+          : `${reason} (HTTP 403)`,
       );
     }
     return new AuthError(
-      `${call.url} refused ${call.what}: ${reason}. Grant it in your authorize() hook if this is wrong.`,
+      process.env.NODE_ENV !== 'production'
+        ? `${call.url} refused ${call.what}: ${reason}. Grant it in your authorize() hook if this is wrong.`
+        : productionMessage(ErrorCodes.AuthRejected, call.url, status, reason),
     );
   }
   if (status >= 500 || status === 408 || status === 429) {
     return new ConnectionError(
       ErrorCodes.TransportError,
-      `${call.url} failed ${call.what} with HTTP ${status}: ${reason}. It will be retried.`,
+      process.env.NODE_ENV !== 'production'
+        ? `${call.url} failed ${call.what} with HTTP ${status}: ${reason}. It will be retried.`
+        : productionMessage(ErrorCodes.TransportError, call.url, status, reason),
       { retryable: true },
     );
   }
@@ -94,7 +107,9 @@ function statusError(status: number, reason: string, call: EndpointCall): Realti
     );
   }
   return new ConfigError(
-    `${call.url} answered ${call.what} with HTTP ${status}: ${reason}. Check that it is the handler from @patchbay/realtime-pusher/server.`,
+    process.env.NODE_ENV !== 'production'
+      ? `${call.url} answered ${call.what} with HTTP ${status}: ${reason}. Check that it is the handler from @patchbay/realtime-pusher/server.`
+      : productionMessage(ErrorCodes.InvalidConfig, call.url, status, reason),
   );
 }
 

@@ -4,10 +4,11 @@ import {
   ErrorCodes,
   type RealtimeError,
 } from '@patchbay/realtime-core';
-import type {
-  TransportMessage,
-  TransportPresenceMember,
-  TransportSink,
+import {
+  productionMessage,
+  type TransportMessage,
+  type TransportPresenceMember,
+  type TransportSink,
 } from '@patchbay/realtime-core/transport';
 import type PusherClient from 'pusher-js';
 import type { Channel, Members, PresenceChannel } from 'pusher-js';
@@ -152,7 +153,11 @@ export class PusherChannels {
       if (new RegExp(`[: ]${name.replace(/[.]/g, '\\.')}([,: ]|$)`).test(message)) {
         this.#settle(
           name,
-          new AuthError(`Pusher refused ${name}: ${message}. Sign with this app's secret.`),
+          new AuthError(
+            process.env.NODE_ENV !== 'production'
+              ? `Pusher refused ${name}: ${message}. Sign with this app's secret.`
+              : productionMessage(ErrorCodes.AuthRejected, name, message),
+          ),
         );
       }
     }
@@ -194,7 +199,11 @@ export class PusherChannels {
         name,
         this.authErrors.get(name) ??
           (status?.status === 401 || status?.status === 403
-            ? new AuthError(`Pusher refused ${name}: ${status.error}.`)
+            ? new AuthError(
+                process.env.NODE_ENV !== 'production'
+                  ? `Pusher refused ${name}: ${status.error}.`
+                  : productionMessage(ErrorCodes.AuthRejected, name, status.error),
+              )
             : lostError(`subscribing to ${name} failed: ${status?.error}`)),
       );
     });
@@ -239,7 +248,11 @@ export class PusherChannels {
 }
 
 export function lostError(reason: string): RealtimeError {
-  return new ConnectionError(ErrorCodes.ConnectionLost, `The Pusher link dropped (${reason}).`, {
-    retryable: true,
-  });
+  return new ConnectionError(
+    ErrorCodes.ConnectionLost,
+    process.env.NODE_ENV !== 'production'
+      ? `The Pusher link dropped (${reason}).`
+      : productionMessage(ErrorCodes.ConnectionLost, reason),
+    { retryable: true },
+  );
 }

@@ -5,9 +5,10 @@ import {
   ErrorCodes,
   type RealtimeError,
 } from '@patchbay/realtime-core';
-import type {
-  TransportConnection,
-  TransportConnectRequest,
+import {
+  productionMessage,
+  type TransportConnection,
+  type TransportConnectRequest,
 } from '@patchbay/realtime-core/transport';
 import type PusherClient from 'pusher-js';
 import type { ChannelAuthorizationHandler } from 'pusher-js';
@@ -116,7 +117,9 @@ export class PusherLink {
       else if (current === 'failed')
         this.#end(
           new ConfigError(
-            'pusher-js has no usable transport here. Check "pusherOptions.enabledTransports".',
+            process.env.NODE_ENV !== 'production'
+              ? 'pusher-js has no usable transport here. Check "pusherOptions.enabledTransports".'
+              : productionMessage(ErrorCodes.InvalidConfig, 'pusherOptions.enabledTransports'),
           ),
         );
       else if (current === 'disconnected')
@@ -124,7 +127,9 @@ export class PusherLink {
           this.#error ??
             new ConnectionError(
               ErrorCodes.ConnectionLost,
-              'The Pusher client was disconnected by the app. Connect it, then call client.connect().',
+              process.env.NODE_ENV !== 'production'
+                ? 'The Pusher client was disconnected by the app. Connect it, then call client.connect().'
+                : productionMessage(ErrorCodes.ConnectionLost, 'pusher.disconnect()'),
             ),
         );
       else if (previous === 'connected') this.#retry(this.#error ?? lostError('the socket closed'));
@@ -251,7 +256,9 @@ export class PusherLink {
   #timeoutError(): RealtimeError {
     return new ConnectionError(
       ErrorCodes.ConnectionFailed,
-      `Could not connect to Pusher within ${this.pusher.config.unavailableTimeout} ms; retrying. Check the network, "cluster" and "pusherOptions" (wsHost/wsPort).`,
+      process.env.NODE_ENV !== 'production'
+        ? `Could not connect to Pusher within ${this.pusher.config.unavailableTimeout} ms; retrying. Check the network, "cluster" and "pusherOptions" (wsHost/wsPort).`
+        : productionMessage(ErrorCodes.ConnectionFailed, this.pusher.config.unavailableTimeout),
       { retryable: true },
     );
   }
@@ -270,10 +277,16 @@ function pusherError(data: PusherErrorData | undefined, type: string | undefined
   const reason = `${code ?? ''} ${data?.message ?? type ?? 'error'}`.trim();
   if (code === 4009)
     return new AuthError(
-      `Pusher refused this connection (${reason}). Sign in again with a valid token.`,
+      process.env.NODE_ENV !== 'production'
+        ? `Pusher refused this connection (${reason}). Sign in again with a valid token.`
+        : productionMessage(ErrorCodes.AuthRejected, reason),
     );
   if (code === 4001 || code === 4003)
-    return new ConfigError(`Pusher refused the app key (${reason}). Check "key" and "cluster".`);
+    return new ConfigError(
+      process.env.NODE_ENV !== 'production'
+        ? `Pusher refused the app key (${reason}). Check "key" and "cluster".`
+        : productionMessage(ErrorCodes.InvalidConfig, 'key', reason),
+    );
   return new ConnectionError(
     code !== undefined && code >= 4000 && (code < 4100 || code >= 4300)
       ? ErrorCodes.ConnectionFailed
