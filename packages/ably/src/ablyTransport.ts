@@ -1,5 +1,5 @@
-import { ConfigError } from '@patchbay/realtime-core';
-import type { Transport } from '@patchbay/realtime-core/transport';
+import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
+import { productionMessage, type Transport } from '@patchbay/realtime-core/transport';
 import { Realtime } from 'ably';
 import { AblyTransport } from './internal/AblyTransport.js';
 import type {
@@ -35,7 +35,11 @@ export interface AblyTransportOptions extends AblyTransportBaseOptions, AblyClie
 export function ablyTransport(options: AblyTransportOptions = {}): Transport {
   const Constructor = options.Realtime ?? options.ably?.Realtime ?? Realtime;
   if (typeof Constructor !== 'function') {
-    throw new ConfigError('ablyTransport: Realtime must be a constructor (Realtime from "ably").');
+    throw new ConfigError(
+      process.env.NODE_ENV !== 'production'
+        ? 'ablyTransport: Realtime must be a constructor (Realtime from "ably").'
+        : productionMessage(ErrorCodes.InvalidConfig, 'Realtime'),
+    );
   }
   return new AblyTransport({ ...options, Realtime: Constructor });
 }

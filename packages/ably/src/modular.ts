@@ -1,5 +1,5 @@
-import { ConfigError } from '@patchbay/realtime-core';
-import type { Transport } from '@patchbay/realtime-core/transport';
+import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
+import { productionMessage, type Transport } from '@patchbay/realtime-core/transport';
 import type { ClientOptions, CorePlugins } from 'ably';
 import type { ModularPlugins } from 'ably/modular';
 import { AblyTransport } from './internal/AblyTransport.js';
@@ -39,7 +39,9 @@ export type AblyModularTransportOptions = AblyTransportBaseOptions &
 export function ablyTransport(options: AblyModularTransportOptions): Transport {
   if (!options.client && typeof options.Realtime !== 'function') {
     throw new ConfigError(
-      'ablyTransport (modular): pass Realtime (BaseRealtime from "ably/modular") or client (your Ably client).',
+      process.env.NODE_ENV !== 'production'
+        ? 'ablyTransport (modular): pass Realtime (BaseRealtime from "ably/modular") or client (your Ably client).'
+        : productionMessage(ErrorCodes.InvalidConfig, 'Realtime'),
     );
   }
   return new AblyTransport(options);

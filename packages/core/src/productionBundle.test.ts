@@ -89,6 +89,12 @@ const ENTRIES: Entry[] = [
     sentences: ['Sign in again with a valid token', 'Is your server running and the URL absolute?'],
   },
   {
+    name: '@patchbay/realtime-ably',
+    source: `export * from '@patchbay/realtime-ably';`,
+    external: ['ably'],
+    sentences: ['grant it in the token capability', 'reopen it, then call connect()'],
+  },
+  {
     name: '@patchbay/realtime-react',
     source: `export * from '@patchbay/realtime-react';`,
     external: ['react', 'react/jsx-runtime', 'zod'],

@@ -1,14 +1,15 @@
-import { ConfigError } from '@patchbay/realtime-core';
-import type {
-  Transport,
-  TransportCapabilities,
-  TransportConnection,
-  TransportConnectRequest,
-  TransportHistoryOptions,
-  TransportMessage,
-  TransportPublish,
-  TransportSubscribeOptions,
-  TransportSubscribeResult,
+import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
+import {
+  productionMessage,
+  type Transport,
+  type TransportCapabilities,
+  type TransportConnection,
+  type TransportConnectRequest,
+  type TransportHistoryOptions,
+  type TransportMessage,
+  type TransportPublish,
+  type TransportSubscribeOptions,
+  type TransportSubscribeResult,
 } from '@patchbay/realtime-core/transport';
 import type * as Ably from 'ably';
 import { ChannelFeed, type FeedHost } from './channelFeed.js';
@@ -78,7 +79,9 @@ export class AblyTransport implements Transport {
     } catch (error) {
       // ably-js validates options in its constructor (e.g. 40106, no credentials): not retryable.
       throw new ConfigError(
-        `ablyTransport: Ably refused the client options (${error}); give it credentials (key, authUrl, authCallback or auth()).`,
+        process.env.NODE_ENV !== 'production'
+          ? `ablyTransport: Ably refused the client options (${error}); give it credentials (key, authUrl, authCallback or auth()).`
+          : productionMessage(ErrorCodes.InvalidConfig, 'clientOptions', String(error)),
         { cause: error },
       );
     }

@@ -5,6 +5,7 @@ import {
   PublishRejectedError,
   RealtimeError,
 } from '@patchbay/realtime-core';
+import { productionMessage } from '@patchbay/realtime-core/transport';
 
 /** The part of Ably's `ErrorInfo` the mapping reads. */
 interface AblyErrorLike {
@@ -34,32 +35,44 @@ export function isAuthError(error: unknown): boolean {
 export function connectError(error: unknown): RealtimeError {
   return isAuthError(error)
     ? new AuthError(
-        `Ably refused the credentials (${describe(error)}): check the key, or what auth() returns.`,
+        process.env.NODE_ENV !== 'production'
+          ? `Ably refused the credentials (${describe(error)}): check the key, or what auth() returns.`
+          : productionMessage(ErrorCodes.AuthRejected, describe(error)),
         { cause: error },
       )
-    : new ConnectionError(ErrorCodes.ConnectionFailed, `Ably failed: ${describe(error)}.`, {
-        cause: error,
-        retryable: true,
-      });
+    : new ConnectionError(
+        ErrorCodes.ConnectionFailed,
+        process.env.NODE_ENV !== 'production'
+          ? `Ably failed: ${describe(error)}.`
+          : productionMessage(ErrorCodes.ConnectionFailed, describe(error)),
+        { cause: error, retryable: true },
+      );
 }
 
 export const lostError = (reason: string, cause?: unknown): RealtimeError =>
-  new ConnectionError(ErrorCodes.ConnectionLost, `The Ably connection dropped (${reason}).`, {
-    cause,
-    retryable: true,
-  });
+  new ConnectionError(
+    ErrorCodes.ConnectionLost,
+    process.env.NODE_ENV !== 'production'
+      ? `The Ably connection dropped (${reason}).`
+      : productionMessage(ErrorCodes.ConnectionLost, reason),
+    { cause, retryable: true },
+  );
 
 /** A channel operation (attach, presence, history) that Ably refused. */
 export function channelError(error: unknown, channel: string, action: string): RealtimeError {
   if (error instanceof RealtimeError) return error;
   return isAuthError(error)
     ? new AuthError(
-        `Ably refused to ${action} on "${channel}" (${describe(error)}): grant it in the token capability.`,
+        process.env.NODE_ENV !== 'production'
+          ? `Ably refused to ${action} on "${channel}" (${describe(error)}): grant it in the token capability.`
+          : productionMessage(ErrorCodes.AuthRejected, action, channel, describe(error)),
         { cause: error },
       )
     : new RealtimeError(
         ErrorCodes.TransportError,
-        `Ably could not ${action} on "${channel}": ${describe(error)}.`,
+        process.env.NODE_ENV !== 'production'
+          ? `Ably could not ${action} on "${channel}": ${describe(error)}.`
+          : productionMessage(ErrorCodes.TransportError, action, channel, describe(error)),
         { cause: error, retryable: true },
       );
 }

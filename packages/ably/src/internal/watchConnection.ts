@@ -1,7 +1,8 @@
 import { ConnectionError, ErrorCodes, type RealtimeError } from '@patchbay/realtime-core';
-import type {
-  TransportConnection,
-  TransportConnectRequest,
+import {
+  productionMessage,
+  type TransportConnection,
+  type TransportConnectRequest,
 } from '@patchbay/realtime-core/transport';
 import type * as Ably from 'ably';
 import { connectError, isAuthError, lostError } from './errors.js';
@@ -66,7 +67,9 @@ export function watchConnection(
       fail(
         new ConnectionError(
           ErrorCodes.ConnectionClosed,
-          'The app closed the shared Ably client: reopen it, then call connect().',
+          process.env.NODE_ENV !== 'production'
+            ? 'The app closed the shared Ably client: reopen it, then call connect().'
+            : productionMessage(ErrorCodes.ConnectionClosed, 'ably'),
         ),
       );
     } else if (
