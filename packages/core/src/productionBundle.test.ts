@@ -95,6 +95,12 @@ const ENTRIES: Entry[] = [
     sentences: ['grant it in the token capability', 'reopen it, then call connect()'],
   },
   {
+    name: '@patchbay/realtime-supabase',
+    source: `export * from '@patchbay/realtime-supabase';`,
+    external: ['@supabase/realtime-js'],
+    sentences: ['an RLS policy on realtime.messages', 'Is the app server running?'],
+  },
+  {
     name: '@patchbay/realtime-react',
     source: `export * from '@patchbay/realtime-react';`,
     external: ['react', 'react/jsx-runtime', 'zod'],

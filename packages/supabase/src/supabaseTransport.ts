@@ -1,5 +1,5 @@
-import { ConfigError } from '@patchbay/realtime-core';
-import type { Transport } from '@patchbay/realtime-core/transport';
+import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
+import { productionMessage, type Transport } from '@patchbay/realtime-core/transport';
 import {
   RealtimeClient,
   type RealtimeClientOptions,
@@ -89,32 +89,42 @@ export { DEFAULT_MAX_MESSAGE_BYTES };
 export function supabaseTransport(options: SupabaseTransportOptions): Transport {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError(
-      'supabaseTransport: pass { url, apiKey } (your project URL and anon key) or { client }.',
+      process.env.NODE_ENV !== 'production'
+        ? 'supabaseTransport: pass { url, apiKey } (your project URL and anon key) or { client }.'
+        : productionMessage(ErrorCodes.InvalidConfig, 'options'),
     );
   }
   const { client } = options;
   if (client !== undefined) {
     if (typeof client?.channel !== 'function' || typeof client?.removeChannel !== 'function') {
       throw new ConfigError(
-        'supabaseTransport: "client" must be a RealtimeClient from @supabase/realtime-js (e.g. supabase.realtime).',
+        process.env.NODE_ENV !== 'production'
+          ? 'supabaseTransport: "client" must be a RealtimeClient from @supabase/realtime-js (e.g. supabase.realtime).'
+          : productionMessage(ErrorCodes.InvalidConfig, 'client'),
       );
     }
     for (const field of ['url', 'apiKey', 'params', 'clientOptions', 'RealtimeClient'] as const) {
       if (options[field] !== undefined) {
         throw new ConfigError(
-          `supabaseTransport: "${field}" is unused with "client" (the app's client keeps its own settings); remove one of them.`,
+          process.env.NODE_ENV !== 'production'
+            ? `supabaseTransport: "${field}" is unused with "client" (the app's client keeps its own settings); remove one of them.`
+            : productionMessage(ErrorCodes.InvalidConfig, field),
         );
       }
     }
   } else {
     if (typeof options.url !== 'string' || !/^(https?|wss?):\/\/[^/]/.test(options.url)) {
       throw new ConfigError(
-        `supabaseTransport: "url" must be your project URL (https://<ref>.supabase.co) or its Realtime endpoint (wss://…/realtime/v1); got ${JSON.stringify(options.url)}.`,
+        process.env.NODE_ENV !== 'production'
+          ? `supabaseTransport: "url" must be your project URL (https://<ref>.supabase.co) or its Realtime endpoint (wss://…/realtime/v1); got ${JSON.stringify(options.url)}.`
+          : productionMessage(ErrorCodes.InvalidConfig, 'url', options.url),
       );
     }
     if (typeof options.apiKey !== 'string' || options.apiKey.length === 0) {
       throw new ConfigError(
-        'supabaseTransport: "apiKey" must be your project\'s anon (publishable) key, from the dashboard\'s API settings (or pass "client").',
+        process.env.NODE_ENV !== 'production'
+          ? 'supabaseTransport: "apiKey" must be your project\'s anon (publishable) key, from the dashboard\'s API settings (or pass "client").'
+          : productionMessage(ErrorCodes.InvalidConfig, 'apiKey'),
       );
     }
     if (
@@ -123,20 +133,26 @@ export function supabaseTransport(options: SupabaseTransportOptions): Transport 
         Object.values(options.params).some((value) => typeof value !== 'string'))
     ) {
       throw new ConfigError(
-        'supabaseTransport: "params" must be an object of string values (socket URL query parameters).',
+        process.env.NODE_ENV !== 'production'
+          ? 'supabaseTransport: "params" must be an object of string values (socket URL query parameters).'
+          : productionMessage(ErrorCodes.InvalidConfig, 'params'),
       );
     }
     const Constructor = options.RealtimeClient ?? RealtimeClient;
     if (typeof Constructor !== 'function') {
       throw new ConfigError(
-        'supabaseTransport: "RealtimeClient" must be a constructor (RealtimeClient from "@supabase/realtime-js").',
+        process.env.NODE_ENV !== 'production'
+          ? 'supabaseTransport: "RealtimeClient" must be a constructor (RealtimeClient from "@supabase/realtime-js").'
+          : productionMessage(ErrorCodes.InvalidConfig, 'RealtimeClient'),
       );
     }
   }
   const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (!(Number.isInteger(max) && max >= 1024)) {
     throw new ConfigError(
-      `supabaseTransport: "maxMessageBytes" must be a whole number of bytes ≥ 1024 (your plan's broadcast payload limit); got ${JSON.stringify(options.maxMessageBytes)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `supabaseTransport: "maxMessageBytes" must be a whole number of bytes ≥ 1024 (your plan's broadcast payload limit); got ${JSON.stringify(options.maxMessageBytes)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'maxMessageBytes', options.maxMessageBytes),
     );
   }
   const endpoint = options.publishEndpoint;
@@ -145,21 +161,31 @@ export function supabaseTransport(options: SupabaseTransportOptions): Transport 
     (typeof endpoint !== 'string' || !/^(https?:\/\/[^/]|\/(?!\/))/.test(endpoint))
   ) {
     throw new ConfigError(
-      `supabaseTransport: "publishEndpoint" must be the absolute URL (https://…) or the path (/api/…) of createSupabasePublishHandler on your server; got ${JSON.stringify(endpoint)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `supabaseTransport: "publishEndpoint" must be the absolute URL (https://…) or the path (/api/…) of createSupabasePublishHandler on your server; got ${JSON.stringify(endpoint)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'publishEndpoint', endpoint),
     );
   }
   const timeout = options.requestTimeoutMs;
   if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout < 2 ** 31)) {
     throw new ConfigError(
-      `supabaseTransport: "requestTimeoutMs" must be a positive number of milliseconds; got ${JSON.stringify(timeout)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `supabaseTransport: "requestTimeoutMs" must be a positive number of milliseconds; got ${JSON.stringify(timeout)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'requestTimeoutMs', timeout),
     );
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new ConfigError('supabaseTransport: "fetch" must be a fetch function.');
+    throw new ConfigError(
+      process.env.NODE_ENV !== 'production'
+        ? 'supabaseTransport: "fetch" must be a fetch function.'
+        : productionMessage(ErrorCodes.InvalidConfig, 'fetch'),
+    );
   }
   if (options.private !== undefined && typeof options.private !== 'boolean') {
     throw new ConfigError(
-      `supabaseTransport: "private" must be true or false; got ${JSON.stringify(options.private)}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `supabaseTransport: "private" must be true or false; got ${JSON.stringify(options.private)}.`
+        : productionMessage(ErrorCodes.InvalidConfig, 'private', options.private),
     );
   }
   return new SupabaseTransport({

@@ -1,12 +1,13 @@
-import { ConfigError } from '@patchbay/realtime-core';
-import type {
-  Transport,
-  TransportCapabilities,
-  TransportConnection,
-  TransportConnectRequest,
-  TransportPublish,
-  TransportSubscribeOptions,
-  TransportSubscribeResult,
+import { ConfigError, ErrorCodes } from '@patchbay/realtime-core';
+import {
+  productionMessage,
+  type Transport,
+  type TransportCapabilities,
+  type TransportConnection,
+  type TransportConnectRequest,
+  type TransportPublish,
+  type TransportSubscribeOptions,
+  type TransportSubscribeResult,
 } from '@patchbay/realtime-core/transport';
 import type {
   RealtimeChannel,
@@ -235,7 +236,9 @@ export class SupabaseTransport implements Transport {
     if (stale) {
       if (!this.#ours.has(stale)) {
         throw new ConfigError(
-          `supabaseTransport: the app's own client already uses the channel "${name}"; give Patchbay channels names of their own.`,
+          process.env.NODE_ENV !== 'production'
+            ? `supabaseTransport: the app's own client already uses the channel "${name}"; give Patchbay channels names of their own.`
+            : productionMessage(ErrorCodes.InvalidConfig, 'channel', name),
         );
       }
       // Ours, still leaving after a release or a close: finish that before joining again.
@@ -273,7 +276,9 @@ export class SupabaseTransport implements Transport {
     const Base = (transport ?? globalThis.WebSocket) as WebSocketLikeConstructor | undefined;
     if (typeof Base !== 'function') {
       throw new ConfigError(
-        'supabaseTransport: this runtime has no global WebSocket (Node 20): pass clientOptions.transport = WebSocket from "ws".',
+        process.env.NODE_ENV !== 'production'
+          ? 'supabaseTransport: this runtime has no global WebSocket (Node 20): pass clientOptions.transport = WebSocket from "ws".'
+          : productionMessage(ErrorCodes.InvalidConfig, 'clientOptions.transport'),
       );
     }
     try {
@@ -293,7 +298,9 @@ export class SupabaseTransport implements Transport {
       });
     } catch (error) {
       throw new ConfigError(
-        `supabaseTransport: realtime-js refused its options (${(error as Error).message ?? error}). Check "url", "apiKey" and "clientOptions".`,
+        process.env.NODE_ENV !== 'production'
+          ? `supabaseTransport: realtime-js refused its options (${(error as Error).message ?? error}). Check "url", "apiKey" and "clientOptions".`
+          : productionMessage(ErrorCodes.InvalidConfig, 'clientOptions', (error as Error).message),
         { cause: error },
       );
     }

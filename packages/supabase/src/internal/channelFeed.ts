@@ -4,7 +4,11 @@ import {
   PublishRejectedError,
   RealtimeError,
 } from '@patchbay/realtime-core';
-import { malformedFrameError, type TransportSink } from '@patchbay/realtime-core/transport';
+import {
+  malformedFrameError,
+  productionMessage,
+  type TransportSink,
+} from '@patchbay/realtime-core/transport';
 import type { RealtimeChannel, RealtimeClient } from '@supabase/realtime-js';
 import { fromBroadcast, LEAVE_SIGNAL, type SupabaseEnvelope } from './envelope.js';
 import { joinError, lostError, refusalReason } from './errors.js';
@@ -126,9 +130,11 @@ export class ChannelFeed {
     throw new PublishRejectedError(
       this.name,
       event,
-      status === 'refused'
-        ? 'Supabase Realtime dropped the broadcast unanswered while answering heartbeats: an RLS policy on realtime.messages does not let this user send on this channel'
-        : 'Supabase Realtime refused the broadcast',
+      process.env.NODE_ENV !== 'production'
+        ? status === 'refused'
+          ? 'Supabase Realtime dropped the broadcast unanswered while answering heartbeats: an RLS policy on realtime.messages does not let this user send on this channel'
+          : 'Supabase Realtime refused the broadcast'
+        : status,
     );
   }
 
@@ -163,7 +169,9 @@ export class ChannelFeed {
     }
     if (status === 'timed out') throw lostError(`no answer to presence on "${this.name}"`);
     throw new AuthError(
-      `Supabase Realtime refused presence on "${this.name}": allow presence for this user with an RLS policy on realtime.messages (extension = 'presence'), or stay under the project's presence rate limit.`,
+      process.env.NODE_ENV !== 'production'
+        ? `Supabase Realtime refused presence on "${this.name}": allow presence for this user with an RLS policy on realtime.messages (extension = 'presence'), or stay under the project's presence rate limit.`
+        : productionMessage(ErrorCodes.AuthRejected, 'presence', this.name),
     );
   }
 
@@ -247,7 +255,9 @@ export class ChannelFeed {
       this.#released = true;
       const closed = new RealtimeError(
         ErrorCodes.TransportError,
-        `Supabase Realtime closed "${this.name}"; resubscribe to join it again.`,
+        process.env.NODE_ENV !== 'production'
+          ? `Supabase Realtime closed "${this.name}"; resubscribe to join it again.`
+          : productionMessage(ErrorCodes.TransportError, 'closed', this.name),
         { retryable: true },
       );
       if (this.held && this.#waiters.size === 0) this.#host.sink.error?.(closed);

@@ -1,4 +1,5 @@
 import { AuthError, ConnectionError, ErrorCodes, RealtimeError } from '@patchbay/realtime-core';
+import { productionMessage } from '@patchbay/realtime-core/transport';
 
 /** Supabase Realtime's refusals of a token (bad signature, expired, malformed, missing claims). */
 const TOKEN_REFUSAL = /jwt|token|expired|signature|claim/i;
@@ -26,17 +27,23 @@ export function isTokenRefusal(reason: string): boolean {
 export function joinError(reason: string, channel: string): RealtimeError {
   if (isTokenRefusal(reason)) {
     return new AuthError(
-      `Supabase Realtime refused the token for "${channel}" (${reason}): make auth() return a valid, unexpired JWT signed with the project's JWT secret.`,
+      process.env.NODE_ENV !== 'production'
+        ? `Supabase Realtime refused the token for "${channel}" (${reason}): make auth() return a valid, unexpired JWT signed with the project's JWT secret.`
+        : productionMessage(ErrorCodes.AuthRejected, channel, reason),
     );
   }
   if (ACCESS_REFUSAL.test(reason)) {
     return new AuthError(
-      `Supabase Realtime refused to join "${channel}" (${reason}): allow it with an RLS policy on realtime.messages for this user, or turn off "private" for public channels.`,
+      process.env.NODE_ENV !== 'production'
+        ? `Supabase Realtime refused to join "${channel}" (${reason}): allow it with an RLS policy on realtime.messages for this user, or turn off "private" for public channels.`
+        : productionMessage(ErrorCodes.AuthRejected, channel, reason),
     );
   }
   return new RealtimeError(
     ErrorCodes.TransportError,
-    `Supabase Realtime refused to join "${channel}" (${reason}).`,
+    process.env.NODE_ENV !== 'production'
+      ? `Supabase Realtime refused to join "${channel}" (${reason}).`
+      : productionMessage(ErrorCodes.TransportError, channel, reason),
     { retryable: true },
   );
 }
@@ -44,7 +51,9 @@ export function joinError(reason: string, channel: string): RealtimeError {
 export const lostError = (reason: string, cause?: unknown): RealtimeError =>
   new ConnectionError(
     ErrorCodes.ConnectionLost,
-    `The Supabase Realtime link dropped (${reason}).`,
+    process.env.NODE_ENV !== 'production'
+      ? `The Supabase Realtime link dropped (${reason}).`
+      : productionMessage(ErrorCodes.ConnectionLost, reason),
     {
       cause,
       retryable: true,

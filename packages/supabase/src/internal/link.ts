@@ -1,7 +1,13 @@
-import { AuthError, isRealtimeError, type RealtimeError } from '@patchbay/realtime-core';
-import type {
-  TransportConnection,
-  TransportConnectRequest,
+import {
+  AuthError,
+  ErrorCodes,
+  isRealtimeError,
+  type RealtimeError,
+} from '@patchbay/realtime-core';
+import {
+  productionMessage,
+  type TransportConnection,
+  type TransportConnectRequest,
 } from '@patchbay/realtime-core/transport';
 import type { RealtimeClient, WebSocketLike } from '@supabase/realtime-js';
 import { lostError, refusalReason } from './errors.js';
@@ -229,7 +235,9 @@ export class Link {
     }
     first.reject(
       new AuthError(
-        `Supabase Realtime refused this user (${refusal}): make auth() return a valid, unexpired JWT signed with the project's JWT secret for a user your policies allow.`,
+        process.env.NODE_ENV !== 'production'
+          ? `Supabase Realtime refused this user (${refusal}): make auth() return a valid, unexpired JWT signed with the project's JWT secret for a user your policies allow.`
+          : productionMessage(ErrorCodes.AuthRejected, refusal),
       ),
     );
     this.#closed = true;

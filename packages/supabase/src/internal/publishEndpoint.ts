@@ -6,6 +6,7 @@ import {
   PublishRejectedError,
   RealtimeError,
 } from '@patchbay/realtime-core';
+import { productionMessage } from '@patchbay/realtime-core/transport';
 
 export interface EndpointPublish {
   fetch: typeof globalThis.fetch;
@@ -25,7 +26,9 @@ export function endpointUrl(endpoint: string): string {
   const base = (globalThis as { location?: { href?: unknown } }).location?.href;
   if (typeof base !== 'string') {
     throw new ConfigError(
-      `supabaseTransport: "publishEndpoint" is the path ${JSON.stringify(endpoint)}, but this runtime has no page to resolve it against; give an absolute URL (https://your-app.example${endpoint}).`,
+      process.env.NODE_ENV !== 'production'
+        ? `supabaseTransport: "publishEndpoint" is the path ${JSON.stringify(endpoint)}, but this runtime has no page to resolve it against; give an absolute URL (https://your-app.example${endpoint}).`
+        : productionMessage(ErrorCodes.InvalidConfig, 'publishEndpoint', endpoint),
     );
   }
   return new URL(endpoint, base).toString();
@@ -58,7 +61,13 @@ export async function postPublish(call: EndpointPublish): Promise<void> {
     if (aborted && reason instanceof RealtimeError) throw reason;
     throw new ConnectionError(
       ErrorCodes.ConnectionFailed,
-      `Could not reach the app server for ${what} (${((aborted ? reason : error) as Error)?.message}); it will be sent again with the same id. Is the app server running?`,
+      process.env.NODE_ENV !== 'production'
+        ? `Could not reach the app server for ${what} (${((aborted ? reason : error) as Error)?.message}); it will be sent again with the same id. Is the app server running?`
+        : productionMessage(
+            ErrorCodes.ConnectionFailed,
+            url,
+            ((aborted ? reason : error) as Error)?.message,
+          ),
       { cause: error, retryable: true },
     );
   }
@@ -68,28 +77,34 @@ export async function postPublish(call: EndpointPublish): Promise<void> {
   const said = `HTTP ${status}: ${detail(text)}`;
   if (status === 401) {
     throw new AuthError(
-      `The app server refused the token for ${what} (${said}). Return a valid token from createRealtime({ auth }), or sign in again.`,
+      process.env.NODE_ENV !== 'production'
+        ? `The app server refused the token for ${what} (${said}). Return a valid token from createRealtime({ auth }), or sign in again.`
+        : productionMessage(ErrorCodes.AuthRejected, url, said),
     );
   }
   if (status === 429) {
     throw new RealtimeError(
       ErrorCodes.RateLimited,
-      `Throttled ${what} (${said}); it will be sent again.`,
-      {
-        retryable: true,
-      },
+      process.env.NODE_ENV !== 'production'
+        ? `Throttled ${what} (${said}); it will be sent again.`
+        : productionMessage(ErrorCodes.RateLimited, url, said),
+      { retryable: true },
     );
   }
   if (status === 404 || status === 405) {
     throw new ConfigError(
-      `No publish handler answered ${what} (${said}): point "publishEndpoint" at the route serving createSupabasePublishHandler (POST).`,
+      process.env.NODE_ENV !== 'production'
+        ? `No publish handler answered ${what} (${said}): point "publishEndpoint" at the route serving createSupabasePublishHandler (POST).`
+        : productionMessage(ErrorCodes.InvalidConfig, 'publishEndpoint', url, said),
     );
   }
   const retryable = status >= 500 || status === 408;
   throw new PublishRejectedError(
     channel,
     event,
-    `${url} answered ${said}${retryable ? '; it will be sent again with the same id' : status === 403 ? '; grant it in the handler’s authorize() if this is wrong' : ''}.`,
+    process.env.NODE_ENV !== 'production'
+      ? `${url} answered ${said}${retryable ? '; it will be sent again with the same id' : status === 403 ? '; grant it in the handler’s authorize() if this is wrong' : ''}.`
+      : `${url} ${said}`,
     { retryable },
   );
 }
