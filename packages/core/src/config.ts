@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes } from './codes.js';
 import { createRealtime, type RealtimeClient, type RealtimeOptions } from './createRealtime.js';
-import { ConfigError, RealtimeError } from './errors.js';
+import { ConfigError, productionMessage, RealtimeError } from './errors.js';
 import { MemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
 import type { Transport } from './transport/types.js';
@@ -196,7 +196,12 @@ export function parseRealtimeConfig(config: unknown): z.output<typeof realtimeCo
     return `"${field}" ${missing ? 'is required' : issue.message}`;
   });
   throw new ConfigError(
-    `Invalid realtime config${typeof provider === 'string' ? ` for provider "${provider}"` : ''}: ${problems.join('; ')}.`,
+    process.env.NODE_ENV !== 'production'
+      ? `Invalid realtime config${typeof provider === 'string' ? ` for provider "${provider}"` : ''}: ${problems.join('; ')}.`
+      : productionMessage(
+          ErrorCodes.InvalidConfig,
+          ...result.error.issues.map((issue) => issue.path.map(String).join('.') || '(config)'),
+        ),
     { cause: result.error },
   );
 }
@@ -230,7 +235,9 @@ function adapterOptionsFor(
   const merged: Record<string, unknown> = { ...clientOptions, ...direct };
   if (!hasAuth && merged.key === undefined && merged.authUrl === undefined) {
     throw new ConfigError(
-      'Invalid realtime config for provider "ably": set "authUrl" (recommended in browsers) or "key" (servers and local emulators only), or pass auth() in the second argument to issue tokens yourself.',
+      process.env.NODE_ENV !== 'production'
+        ? 'Invalid realtime config for provider "ably": set "authUrl" (recommended in browsers) or "key" (servers and local emulators only), or pass auth() in the second argument to issue tokens yourself.'
+        : productionMessage(ErrorCodes.InvalidConfig, 'authUrl'),
     );
   }
   return { clientOptions: merged };
@@ -253,8 +260,10 @@ async function loadTransport(
   } catch (error) {
     throw new RealtimeError(
       ErrorCodes.AdapterMissing,
-      `The "${provider}" provider needs ${specifier}, which could not be loaded (${(error as Error).message}). ` +
-        `Install it (pnpm add ${specifier}) or pass extras.loaders.${provider}.`,
+      process.env.NODE_ENV !== 'production'
+        ? `The "${provider}" provider needs ${specifier}, which could not be loaded (${(error as Error).message}). ` +
+            `Install it (pnpm add ${specifier}) or pass extras.loaders.${provider}.`
+        : productionMessage(ErrorCodes.AdapterMissing, specifier, (error as Error).message),
       { cause: error },
     );
   }
@@ -262,7 +271,9 @@ async function loadTransport(
   if (typeof factory !== 'function') {
     throw new RealtimeError(
       ErrorCodes.AdapterMissing,
-      `${specifier} does not export ${provider}Transport(); check that its version matches @patchbay/realtime-core.`,
+      process.env.NODE_ENV !== 'production'
+        ? `${specifier} does not export ${provider}Transport(); check that its version matches @patchbay/realtime-core.`
+        : productionMessage(ErrorCodes.AdapterMissing, specifier, `${provider}Transport`),
     );
   }
   return (factory as (options: Record<string, unknown>) => Transport)(options);
