@@ -1,5 +1,11 @@
 import { ErrorCodes } from '../codes.js';
-import { AuthError, ConnectionError, MessageTooLargeError, type RealtimeError } from '../errors.js';
+import {
+  AuthError,
+  ConnectionError,
+  MessageTooLargeError,
+  productionMessage,
+  type RealtimeError,
+} from '../errors.js';
 import { createMessageId } from '../internal/id.js';
 import type {
   TransportMessage,
@@ -181,7 +187,9 @@ export class MemoryHub {
       this.#remove(connection, false);
       const error = new ConnectionError(
         ErrorCodes.ConnectionLost,
-        'The memory hub dropped this connection.',
+        process.env.NODE_ENV !== 'production'
+          ? 'The memory hub dropped this connection.'
+          : productionMessage(ErrorCodes.ConnectionLost, 'memory'),
         {
           retryable: true,
         },
@@ -249,7 +257,9 @@ export class MemoryHub {
     if (!this.#accepting) {
       throw new ConnectionError(
         ErrorCodes.ConnectionFailed,
-        'The memory hub is stopped (simulated outage).',
+        process.env.NODE_ENV !== 'production'
+          ? 'The memory hub is stopped (simulated outage).'
+          : productionMessage(ErrorCodes.ConnectionFailed, 'memory', 'stopped'),
         {
           retryable: true,
         },
@@ -258,7 +268,9 @@ export class MemoryHub {
     const { clientId } = await this.#authenticate(request.token, request.clientId);
     if (this.#rejected({ clientId, action: 'connect' })) {
       throw new AuthError(
-        `The memory hub refused the credentials of "${clientId}". Issue a valid token from auth().`,
+        process.env.NODE_ENV !== 'production'
+          ? `The memory hub refused the credentials of "${clientId}". Issue a valid token from auth().`
+          : productionMessage(ErrorCodes.AuthRejected, clientId),
       );
     }
     const connection: Connection = {
@@ -478,7 +490,9 @@ export class MemoryHub {
     if (!connection) {
       throw new ConnectionError(
         ErrorCodes.ConnectionLost,
-        'This memory hub connection is closed.',
+        process.env.NODE_ENV !== 'production'
+          ? 'This memory hub connection is closed.'
+          : productionMessage(ErrorCodes.ConnectionLost, 'memory', 'closed'),
         {
           retryable: true,
         },
@@ -508,9 +522,14 @@ export class MemoryHub {
         return identity;
       } catch (error) {
         if (error instanceof AuthError) throw error;
-        throw new AuthError(`The memory hub rejected the token: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new AuthError(
+          process.env.NODE_ENV !== 'production'
+            ? `The memory hub rejected the token: ${(error as Error).message}`
+            : productionMessage(ErrorCodes.AuthRejected, (error as Error).message),
+          {
+            cause: error,
+          },
+        );
       }
     }
     if (token) return { clientId: token.split('.')[0] || token };
@@ -529,7 +548,9 @@ export class MemoryHub {
         : true);
     if (!allowed) {
       throw new AuthError(
-        `"${connection.clientId}" is not allowed to ${action} on "${channel}". Grant it in the hub's authorize() hook, or use a channel this user may access.`,
+        process.env.NODE_ENV !== 'production'
+          ? `"${connection.clientId}" is not allowed to ${action} on "${channel}". Grant it in the hub's authorize() hook, or use a channel this user may access.`
+          : productionMessage(ErrorCodes.AuthRejected, connection.clientId, action, channel),
       );
     }
   }

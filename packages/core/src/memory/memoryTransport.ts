@@ -1,5 +1,5 @@
 import { ErrorCodes } from '../codes.js';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, productionMessage } from '../errors.js';
 import type {
   Transport,
   TransportCapabilities,
@@ -121,7 +121,9 @@ class MemoryTransport implements Transport {
     if (!this.#session) {
       throw new ConnectionError(
         ErrorCodes.ConnectionLost,
-        'The memory transport is not connected.',
+        process.env.NODE_ENV !== 'production'
+          ? 'The memory transport is not connected.'
+          : productionMessage(ErrorCodes.ConnectionLost, 'memory', 'not connected'),
         {
           retryable: true,
         },
