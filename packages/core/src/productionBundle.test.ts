@@ -71,6 +71,11 @@ const ENTRIES: Entry[] = [
     sentences: ['The server sent an unreadable reply.'],
   },
   {
+    name: '@patchbay/realtime-core/memory',
+    source: `export * from '@patchbay/realtime-core/memory';`,
+    sentences: ['The memory hub is stopped (simulated outage).'],
+  },
+  {
     name: '@patchbay/realtime-sse',
     source: `export * from '@patchbay/realtime-sse';`,
     external: ['eventsource-parser'],
