@@ -1,12 +1,7 @@
 import { type ChannelPresence, ChannelPresenceImpl } from './channelPresence.js';
 import { type ChannelTyping, ChannelTypingImpl } from './channelTyping.js';
 import type { EventMap } from './defineChannel.js';
-import {
-  isRealtimeError,
-  NotSupportedError,
-  productionMessage,
-  type RealtimeError,
-} from './errors.js';
+import { isRealtimeError, NotSupportedError, productionMessage, RealtimeError } from './errors.js';
 import type { ChannelHost } from './internal/channelHost.js';
 import { Emitter } from './internal/emitter.js';
 import {
@@ -35,6 +30,12 @@ export interface ChannelSnapshot {
    * reported on `client.on('error')`.
    */
   error?: RealtimeError;
+  /**
+   * While the provider refuses to attach with a retryable error and the channel retries with
+   * backoff: how many attempts were refused in a row (`error` is the latest refusal). A
+   * channel refused `attach.maxAttempts` times goes to `failed`.
+   */
+  attempt?: number;
 }
 
 /** Emitted when a channel could not replay what it missed while the link was down. */
@@ -89,6 +90,8 @@ export class Channel<
   #everAttached = false;
   #lastSeq: number | undefined;
   #retryTimer: unknown;
+  /** Attach attempts refused in a row on this link. */
+  #refusals = 0;
 
   /** @internal Created by the client; use `client.channel(name)`. */
   constructor(host: ChannelHost, name: string) {
@@ -274,6 +277,7 @@ export class Channel<
       if (!recovered && result.seq !== undefined) this.#lastSeq = result.seq;
       else if (result.seq !== undefined) this.#lastSeq = Math.max(this.#lastSeq ?? 0, result.seq);
       this.#everAttached = true;
+      this.#refusals = 0;
       this.#presence.attached();
       const { error } = this.#state.getSnapshot();
       this.#state.set(
@@ -292,16 +296,37 @@ export class Channel<
     } catch (error) {
       if (generation !== this.#attachGeneration) return;
       const failure = error as RealtimeError;
-      if (isRealtimeError(failure) && failure.retryable) {
-        // The link is probably going down; the reconnect re-attaches. If it stays up, try again.
+      // A retryable refusal while the link stays up (the server's authorize hook or database
+      // failing, a rate limit) is shown and retried with backoff, never silently or in a loop;
+      // after `attach.maxAttempts` refusals in a row the channel fails. (A link going down
+      // suspends the channel first: its reconnect re-attaches and starts the count again.)
+      const refusals = ++this.#refusals;
+      if (
+        isRealtimeError(failure) &&
+        failure.retryable &&
+        refusals < this.#host.attachMaxAttempts
+      ) {
+        this.#state.set({ state: 'attaching', error: failure, attempt: refusals });
+        this.#host.reportError(failure);
         this.#retryTimer = this.#host.timers.setTimeout(() => {
           this.#retryTimer = undefined;
           if (this.#refs > 0 && this.#host.isConnected()) void this.attach();
-        }, 1_000);
+        }, this.#host.attachRetryDelay(refusals));
         return;
       }
-      this.#state.set({ state: 'failed', error: failure });
-      this.#host.reportError(failure);
+      this.#refusals = 0;
+      const final =
+        isRealtimeError(failure) && failure.retryable
+          ? new RealtimeError(
+              failure.code,
+              process.env.NODE_ENV !== 'production'
+                ? `Could not attach "${this.name}": the provider refused it ${refusals} times in a row (last: ${failure.message}). Find why the server refuses it (its authorize hook, its database, a rate limit), or raise attach.maxAttempts; the channel attaches again on the next reconnect or when it is held again after every hold was released.`
+                : productionMessage(failure.code, this.name, refusals),
+              { cause: failure },
+            )
+          : failure;
+      this.#state.set({ state: 'failed', error: final });
+      this.#host.reportError(final);
     }
   }
 
@@ -312,15 +337,16 @@ export class Channel<
   suspend(state: 'attaching' | 'detached' = 'attaching'): void {
     this.#attachGeneration++;
     this.#clearRetry();
-    const current = this.#state.getSnapshot().state;
-    if (this.#refs > 0 && current !== 'failed')
-      this.#state.set({ ...this.#state.getSnapshot(), state });
+    this.#refusals = 0;
+    const { state: current, attempt: _attempt, ...rest } = this.#state.getSnapshot();
+    if (this.#refs > 0 && current !== 'failed') this.#state.set({ ...rest, state });
   }
 
   /** @internal The last hold went: forget everything tied to the provider subscription. */
   detach(): void {
     this.#attachGeneration++;
     this.#clearRetry();
+    this.#refusals = 0;
     this.#everAttached = false;
     this.#lastSeq = undefined;
     this.#state.set({ state: 'detached' });

@@ -44,6 +44,15 @@ export interface PresenceOptions {
   leaveGraceMs?: number;
 }
 
+export interface AttachOptions {
+  /**
+   * How many times a channel's attach may be refused with a retryable error (the server's
+   * authorize hook or database failing, a rate limit) before the channel goes to `failed`.
+   * Refusals are retried with the `reconnect` backoff and reported from the first one. Default 8.
+   */
+  maxAttempts?: number;
+}
+
 export interface RealtimeOptions {
   /** The provider adapter, e.g. `socketioTransport({ url })` or `memoryTransport({ hub })`. */
   transport: Transport;
@@ -63,6 +72,7 @@ export interface RealtimeOptions {
   dedupeWindow?: number;
   typing?: TypingOptions;
   presence?: PresenceOptions;
+  attach?: AttachOptions;
   /** Injected clock (fake timers in tests). */
   timers?: Timers;
   /** Injected randomness for backoff jitter. */

@@ -346,13 +346,20 @@ class SseTransport implements Transport {
       }
       const reply = (await response.json().catch(() => undefined)) as Reply | undefined;
       if (reply?.ok) return reply;
-      if (response.status === 401) {
-        // The token this stream was opened with no longer passes (expired): reconnect, which
-        // fetches a fresh one from auth(); the request is retried after that.
+      if (response.status === 401 || response.status === 410) {
+        // 401: the token this stream was opened with no longer passes (expired). 410: the hub
+        // does not know this stream (its process died, or a load balancer sent this request to a
+        // process that cannot reach it). Either way the stream is of no use: end the link as a
+        // drop, so core reconnects (with a fresh token from auth()) and resumes every channel
+        // from its cursor; the request is retried after that.
         const error = lostError(
           process.env.NODE_ENV !== 'production'
-            ? 'the hub no longer accepts this connection’s token'
-            : 'token refused',
+            ? response.status === 401
+              ? 'the hub no longer accepts this connection’s token'
+              : 'the hub does not know this stream (HTTP 410); opening a new one'
+            : response.status === 401
+              ? 'token refused'
+              : 'stream unknown',
         );
         this.#dropStream?.(error);
         throw error;

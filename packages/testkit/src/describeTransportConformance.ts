@@ -12,6 +12,7 @@ import { publishTests } from './conformance/publish.js';
 import { queueTests } from './conformance/queue.js';
 import { reconnectTests } from './conformance/reconnect.js';
 import { recoveryTests } from './conformance/recovery.js';
+import { refusedAttachTests } from './conformance/refusedAttach.js';
 import { schemaTests } from './conformance/schemas.js';
 import { typingTests } from './conformance/typing.js';
 import type { ConformanceHarness } from './harness.js';
@@ -43,6 +44,7 @@ export function describeTransportConformance(name: string, harness: ConformanceH
     describe('connection states and errors', () => connectionTests(ctx));
     describe('reconnect and backoff', () => reconnectTests(ctx));
     describe('ref-counted channels and resubscribe', () => channelTests(ctx));
+    describe('refused subscribes', () => refusedAttachTests(ctx));
     describe('publish: ack, NACK and timeout', () => publishTests(ctx));
     describe('offline queue', () => queueTests(ctx));
     describe('delivery: envelope, dedupe and order', () => deliveryTests(ctx));

@@ -19,6 +19,10 @@ export interface ChannelHost {
   readonly typingOptions: { timeoutMs: number; throttleMs: number };
   /** How long a leave that was not deliberate is held where the provider has no grace. */
   readonly presenceLeaveGraceMs: number;
+  /** Attach refusals a channel retries before it fails (`attach.maxAttempts`). */
+  readonly attachMaxAttempts: number;
+  /** How long to wait before retrying an attach refused `refusals` times in a row. */
+  attachRetryDelay(refusals: number): number;
   isConnected(): boolean;
   ownClientId(): string | undefined;
   /** The presence schema of the channel's definition, if any. */

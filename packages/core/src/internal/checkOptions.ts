@@ -47,6 +47,7 @@ export function checkOptions(options: RealtimeOptions): void {
     ['dedupeWindow', options.dedupeWindow],
     ['typing.timeoutMs', options.typing?.timeoutMs],
     ['typing.throttleMs', options.typing?.throttleMs],
+    ['attach.maxAttempts', options.attach?.maxAttempts],
   ];
   const grace = options.presence?.leaveGraceMs;
   if (grace !== undefined && !(typeof grace === 'number' && Number.isFinite(grace) && grace >= 0)) {

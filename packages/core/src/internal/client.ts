@@ -1,4 +1,8 @@
-import { resolveReconnectOptions } from '../backoff.js';
+import {
+  computeBackoffDelay,
+  type ResolvedReconnectOptions,
+  resolveReconnectOptions,
+} from '../backoff.js';
 import { Channel, toEnvelope } from '../channel.js';
 import { validateChannelName } from '../channelName.js';
 import { ErrorCodes } from '../codes.js';
@@ -40,6 +44,9 @@ export class Client implements RealtimeClient, ChannelHost {
   readonly timers: Timers;
   readonly typingOptions: { timeoutMs: number; throttleMs: number };
   readonly presenceLeaveGraceMs: number;
+  readonly attachMaxAttempts: number;
+  readonly #reconnect: ResolvedReconnectOptions;
+  readonly #random: () => number;
   readonly #manager: ConnectionManager;
   readonly #queue: PublishQueue;
   /**
@@ -78,6 +85,9 @@ export class Client implements RealtimeClient, ChannelHost {
       throttleMs: options.typing?.throttleMs ?? 1_500,
     };
     this.presenceLeaveGraceMs = options.presence?.leaveGraceMs ?? 5_000;
+    this.attachMaxAttempts = options.attach?.maxAttempts ?? 8;
+    this.#reconnect = resolveReconnectOptions(options.reconnect);
+    this.#random = options.random ?? Math.random;
     const windowSize = options.dedupeWindow ?? 5_000;
     this.#dedupe = new DedupeWindow(windowSize);
     this.#ownIds = new DedupeWindow(windowSize);
@@ -103,9 +113,9 @@ export class Client implements RealtimeClient, ChannelHost {
 
     this.#manager = new ConnectionManager({
       transport: this.transport,
-      reconnect: resolveReconnectOptions(options.reconnect),
+      reconnect: this.#reconnect,
       timers: this.timers,
-      random: options.random ?? Math.random,
+      random: this.#random,
       connectivity: options.connectivity ?? browserConnectivity,
       auth: options.auth,
       clientId: options.clientId,
@@ -205,6 +215,10 @@ export class Client implements RealtimeClient, ChannelHost {
   }
 
   // ChannelHost ---------------------------------------------------------------------------------
+
+  attachRetryDelay(refusals: number): number {
+    return computeBackoffDelay(refusals, this.#reconnect, this.#random);
+  }
 
   isConnected(): boolean {
     return this.#manager.snapshot.state === 'connected';

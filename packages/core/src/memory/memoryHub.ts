@@ -541,11 +541,12 @@ export class MemoryHub {
     channel: string,
     action: MemoryHubAction,
   ): Promise<void> {
-    const allowed =
-      !this.#rejected({ clientId: connection.clientId, channel, action }) &&
-      (this.#options.authorize
-        ? await this.#options.authorize({ clientId: connection.clientId, channel, action })
-        : true);
+    // A synchronous verdict is not awaited: a hook must not delay a publish behind one that
+    // arrives after it (with acks off, publish resolves on hand-off).
+    const verdict = this.#rejected({ clientId: connection.clientId, channel, action })
+      ? false
+      : (this.#options.authorize?.({ clientId: connection.clientId, channel, action }) ?? true);
+    const allowed = verdict instanceof Promise ? await verdict : verdict;
     if (!allowed) {
       throw new AuthError(
         process.env.NODE_ENV !== 'production'
