@@ -71,13 +71,13 @@ const COLUMNS: readonly Column[] = [
   {
     heading: 'memory',
     provider: 'memory',
-    pkg: '@patchbay/realtime-core',
+    pkg: '@patchbay/realtime-core/memory',
     factory: 'memoryTransport',
     call: 'memoryTransport({ hub: createMemoryHub() })',
     make: (factory, module) => {
       const createMemoryHub = module.createMemoryHub;
       if (typeof createMemoryHub !== 'function') {
-        throw new Error('@patchbay/realtime-core does not export createMemoryHub');
+        throw new Error('@patchbay/realtime-core/memory does not export createMemoryHub');
       }
       return factory({ hub: createMemoryHub() });
     },
@@ -207,7 +207,11 @@ const RUN = 'pnpm --filter @patchbay/example-chat exec tsx ../../scripts/capabil
 
 class SetupError extends Error {}
 
-async function loadBuilt(pkg: string, from?: string): Promise<AnyModule> {
+async function loadBuilt(specifier: string, from?: string): Promise<AnyModule> {
+  // `@scope/name/sub` is the package `@scope/name`'s `./sub` entry.
+  const [scope = '', name = '', ...sub] = specifier.split('/');
+  const pkg = `${scope}/${name}`;
+  const subpath = sub.length > 0 ? `./${sub.join('/')}` : '.';
   let manifestPath: string;
   try {
     manifestPath = (from ? createRequire(join(root, from, 'package.json')) : fromExample).resolve(
@@ -220,10 +224,13 @@ async function loadBuilt(pkg: string, from?: string): Promise<AnyModule> {
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
     module?: string;
-    exports?: { '.'?: { import?: { default?: string } } };
+    exports?: Record<string, { import?: { default?: string } } | undefined>;
   };
-  const entry = manifest.exports?.['.']?.import?.default ?? manifest.module;
-  if (!entry) throw new SetupError(`${pkg}/package.json has no ESM entry (exports["."].import).`);
+  const entry =
+    manifest.exports?.[subpath]?.import?.default ?? (subpath === '.' ? manifest.module : undefined);
+  if (!entry) {
+    throw new SetupError(`${pkg}/package.json has no ESM entry (exports["${subpath}"].import).`);
+  }
   const file = join(dirname(manifestPath), entry);
   if (!existsSync(file)) {
     throw new SetupError(
