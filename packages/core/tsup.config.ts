@@ -6,4 +6,5 @@ export default defineLibraryConfig({
   server: 'src/server/index.ts',
   transport: 'src/transport/index.ts',
   memory: 'src/memory/index.ts',
+  inspect: 'src/inspect.ts',
 });

@@ -34,6 +34,7 @@ import { checkOptions, publishWindow } from './checkOptions.js';
 import { ConnectionManager } from './connectionManager.js';
 import { Emitter, reportAsync } from './emitter.js';
 import { createMessageId } from './id.js';
+import { INSPECT, type InspectHook, type InspectTap } from './inspectTap.js';
 import { checkEventName, isMessageId, jsonSize } from './publishChecks.js';
 import { PublishQueue, type QueueStatus } from './publishQueue.js';
 import { runSchema } from './validate.js';
@@ -74,6 +75,7 @@ export class Client implements RealtimeClient, ChannelHost {
   #session = 0;
   /** Channels whose attach was started on the current link, so none is attached twice. */
   readonly #attachedOnThisLink = new Set<LiveChannel>();
+  #tap: InspectTap | undefined;
 
   constructor(options: RealtimeOptions) {
     checkOptions(options);
@@ -214,6 +216,12 @@ export class Client implements RealtimeClient, ChannelHost {
     return this.#events.on(event, listener);
   }
 
+  /** @internal For `@patchbay/realtime-core/inspect` only: observe, change nothing. */
+  [INSPECT](tap: InspectTap | undefined): InspectHook {
+    this.#tap = tap;
+    return { live: this.#live, drop: (error) => this.#manager.drop(error) };
+  }
+
   // ChannelHost ---------------------------------------------------------------------------------
 
   attachRetryDelay(refusals: number): number {
@@ -234,6 +242,7 @@ export class Client implements RealtimeClient, ChannelHost {
 
   activate(channel: Channel): void {
     this.#live.set(channel.name, channel);
+    this.#tap?.channels();
     if (this.isConnected()) {
       this.#attachedOnThisLink.add(channel);
       void channel.attach();
@@ -242,6 +251,7 @@ export class Client implements RealtimeClient, ChannelHost {
 
   deactivate(channel: Channel): void {
     this.#live.delete(channel.name);
+    this.#tap?.channels();
     channel.detach();
     this.#attachedOnThisLink.delete(channel);
     if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});
@@ -361,6 +371,7 @@ export class Client implements RealtimeClient, ChannelHost {
   }
 
   reportError(error: RealtimeError): void {
+    this.#tap?.error(error);
     this.#events.emit('error', error);
   }
 
@@ -411,6 +422,7 @@ export class Client implements RealtimeClient, ChannelHost {
   #receive(message: TransportMessage): void {
     const channel = this.#live.get(message.channel);
     if (!channel || channel.refCount === 0) return;
+    this.#tap?.message(message);
     if (message.event === TYPING_EVENT || message.event === PRESENCE_UPDATE_EVENT) {
       channel.receiveSignal(message);
       return;

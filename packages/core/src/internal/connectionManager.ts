@@ -84,6 +84,17 @@ export class ConnectionManager {
     this.#attempt();
   }
 
+  /**
+   * Drop a connected link as a network failure would (the devtools' "drop the link"): callbacks
+   * of the old link are ignored from now on and core reconnects with its backoff.
+   */
+  drop(error: RealtimeError): void {
+    if (this.snapshot.state !== 'connected') return;
+    this.#generation++;
+    this.#options.transport.disconnect();
+    this.#handleLost(error);
+  }
+
   get #persistent(): boolean {
     return this.#options.transport.linkMode === 'persistent';
   }
