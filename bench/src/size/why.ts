@@ -59,8 +59,15 @@ const sourcePlugin = (external: readonly string[]) => ({
   }) {
     build.onResolve({ filter: /@patchbay\/realtime-[a-z]+/ }, (args) => {
       if (external.includes(args.path)) return { path: args.path, external: true };
-      const name = /@patchbay\/realtime-([a-z]+)/.exec(args.path)?.[1] as string;
-      return { path: join(packages, name, 'src/index.ts') };
+      const [, name = '', subpath] =
+        /@patchbay\/realtime-([a-z]+)(?:\/([a-z]+))?/.exec(args.path) ?? [];
+      // A subpath entry (`@patchbay/realtime-core/transport`) is `src/transport/index.ts` or `src/config.ts`.
+      const file = !subpath
+        ? 'src/index.ts'
+        : subpath === 'config'
+          ? 'src/config.ts'
+          : `src/${subpath}/index.ts`;
+      return { path: join(packages, name, file) };
     });
   },
 });

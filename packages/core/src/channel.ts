@@ -10,7 +10,7 @@ import {
   type RealtimeMessage,
   TYPING_EVENT,
 } from './message.js';
-import { type ReadableStore, Store } from './store.js';
+import { type ReadableStore, Store, settleOn } from './store.js';
 import type { Timers } from './timers.js';
 import type {
   TransportHistoryOptions,
@@ -212,7 +212,7 @@ export class Channel<
   /** Resolves once attached; rejects if attaching failed (e.g. `AuthError`) or nothing holds the channel. */
   ready(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const check = (): boolean => {
+      settleOn(this.#state, () => {
         const { state, error } = this.#state.getSnapshot();
         if (state === 'attached') resolve();
         else if (state === 'failed') reject(error);
@@ -226,10 +226,6 @@ export class Channel<
           );
         } else return false;
         return true;
-      };
-      if (check()) return;
-      const off = this.#state.subscribe(() => {
-        if (check()) off();
       });
     });
   }
@@ -257,8 +253,7 @@ export class Channel<
 
   /** @internal Attach now (first time, or again after a reconnect). */
   async attach(): Promise<void> {
-    const generation = ++this.#attachGeneration;
-    this.#clearRetry();
+    const generation = this.#cancel();
     const { transport } = this.#host;
     const resuming = this.#everAttached;
     const resumeFrom = resuming ? this.#lastSeq : undefined;
@@ -335,8 +330,7 @@ export class Channel<
    * app closed the client (`detached`). Holds and the recovery position are kept either way.
    */
   suspend(state: 'attaching' | 'detached' = 'attaching'): void {
-    this.#attachGeneration++;
-    this.#clearRetry();
+    this.#cancel();
     this.#refusals = 0;
     const { state: current, attempt: _attempt, ...rest } = this.#state.getSnapshot();
     if (this.#refs > 0 && current !== 'failed') this.#state.set({ ...rest, state });
@@ -344,8 +338,7 @@ export class Channel<
 
   /** @internal The last hold went: forget everything tied to the provider subscription. */
   detach(): void {
-    this.#attachGeneration++;
-    this.#clearRetry();
+    this.#cancel();
     this.#refusals = 0;
     this.#everAttached = false;
     this.#lastSeq = undefined;
@@ -409,9 +402,11 @@ export class Channel<
     this.#events.emit('discontinuity', { channel: this.name, reason });
   }
 
-  #clearRetry(): void {
+  /** Ignore what the current attach answers from now on, and cancel its retry. */
+  #cancel(): number {
     if (this.#retryTimer !== undefined) this.#host.timers.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    return ++this.#attachGeneration;
   }
 }
 

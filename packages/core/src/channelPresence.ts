@@ -105,20 +105,15 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
 
   getSnapshot = (): readonly PresenceMember<TData>[] => this.#store.getSnapshot();
 
-  subscribe = (listener: () => void): (() => void) => {
-    // Listen first, then hold: the attach that the hold may start asks for presence.
-    const unsubscribe = this.#store.subscribe(listener);
-    const release = this.#link.hold();
-    this.updateWatch();
-    return () => {
-      unsubscribe();
-      this.updateWatch();
-      release();
-    };
-  };
+  subscribe = (listener: () => void): (() => void) => this.#watch(this.#store.subscribe(listener));
 
   onEvent(listener: (event: PresenceEvent<TData>) => void): () => void {
-    const off = this.#events.on('event', listener);
+    return this.#watch(this.#events.on('event', listener));
+  }
+
+  /** A watcher was added (`off` removes it): hold the channel while it watches. */
+  #watch(off: () => void): () => void {
+    // Listening comes first, then the hold: the attach that the hold may start asks for presence.
     const release = this.#link.hold();
     this.updateWatch();
     return () => {
@@ -149,7 +144,7 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
     const wants = this.wantsPresence;
     const { transport } = this.#host;
     if (wants === this.#watching || !transport.watchPresence) return;
-    if (!this.#link.isAttached() || !this.#host.isConnected()) return; // the next attach tells it
+    if (!this.#live()) return; // the next attach tells it
     this.#watching = wants;
     transport.watchPresence(this.#channel, wants).catch((error: RealtimeError) => {
       if (this.#watching === wants) this.#host.reportError(error);
@@ -216,7 +211,16 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
    * data). Validated first; the first valid data enters, later data updates.
    */
   async #setData(data: unknown, joining: boolean, released: () => boolean): Promise<void> {
-    this.#requireSupport('presence');
+    const { transport } = this.#host;
+    if (!transport.capabilities.presence) {
+      throw new NotSupportedError(
+        transport.provider,
+        'presence',
+        process.env.NODE_ENV !== 'production'
+          ? 'Pick a provider with presence (socketio, sse, pusher, ably), or track members in your own channel events.'
+          : '',
+      );
+    }
     const keep = joining && data === undefined && this.#intent !== undefined;
     const schema = keep ? undefined : this.#host.presenceSchema(this.#channel);
     let value = data ?? null;
@@ -240,12 +244,12 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
     } else if (!keep && !sameData(intent.data, value)) {
       intent.data = value;
       if (this.#live()) {
-        if (this.#host.transport.capabilities.presenceUpdate) {
-          return this.#host.transport.presenceUpdate(this.#channel, value);
+        if (transport.capabilities.presenceUpdate) {
+          return transport.presenceUpdate(this.#channel, value);
         }
         // Emulated update: a signal on the channel that every client folds into its member set.
         intent.emulatedUpdate = true;
-        this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { data: value });
+        this.#signal({ data: value });
         const own = this.#host.ownClientId();
         if (own) this.#emit(this.#set.updateMember(own, value));
         return;
@@ -303,14 +307,15 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
 
   #receiveValid(event: TransportPresenceEvent): void {
     const { capabilities } = this.#host.transport;
-    const grace = capabilities.presenceGrace ? 0 : this.#host.presenceLeaveGraceMs;
-    if (grace > 0 || this.#held.size > 0 || !capabilities.presenceUpdate) {
-      this.#held.receive(event, grace, !capabilities.presenceUpdate);
-    } else this.#emit(this.#set.apply(event));
+    this.#held.receive(
+      event,
+      capabilities.presenceGrace ? 0 : this.#host.presenceLeaveGraceMs,
+      !capabilities.presenceUpdate,
+    );
     // Emulated updates: a provider snapshot holds enter-time data, so on every sync ask the
     // members to resend their latest (members that never updated stay silent).
     if (event.type === 'sync' && event.members.length > 0 && !capabilities.presenceUpdate) {
-      this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { request: true });
+      this.#signal({ request: true });
     }
   }
 
@@ -320,9 +325,7 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
     const body = (payload ?? {}) as { data?: unknown; request?: unknown };
     if (body.request === true) {
       if (this.#intent?.emulatedUpdate && clientId !== this.#host.ownClientId()) {
-        this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, {
-          data: this.#intent.data,
-        });
+        this.#signal({ data: this.#intent.data });
       }
       return;
     }
@@ -385,8 +388,13 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
     }
     if (!this.#host.transport.capabilities.presenceUpdate && intent.emulatedUpdate) {
       // Re-entered after a reconnect with emulated updates: others may hold older data.
-      this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, { data: intent.data });
+      this.#signal({ data: intent.data });
     }
+  }
+
+  /** An emulated presence update (or a request for the others'), sent on the channel. */
+  #signal(body: { data: unknown } | { request: true }): void {
+    this.#host.publishEphemeral(this.#channel, PRESENCE_UPDATE_EVENT, body);
   }
 
   #emit(events: PresenceEvent[]): void {
@@ -397,19 +405,6 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
     for (const event of events) {
       if (event.type === 'leave') this.#onLeft(event.member.clientId);
       this.#events.emit('event', event as PresenceEvent<TData>);
-    }
-  }
-
-  #requireSupport(feature: string): void {
-    const { transport } = this.#host;
-    if (!transport.capabilities.presence) {
-      throw new NotSupportedError(
-        transport.provider,
-        feature,
-        process.env.NODE_ENV !== 'production'
-          ? 'Pick a provider with presence (socketio, sse, pusher, ably), or track members in your own channel events.'
-          : '',
-      );
     }
   }
 }

@@ -92,29 +92,23 @@ export class ChannelTypingImpl implements ChannelTyping {
   /** @internal A typing signal arrived from `clientId`. */
   receive(clientId: string | undefined, data: unknown): void {
     if (!clientId || clientId === this.#host.ownClientId()) return;
-    const typing = (data as { typing?: unknown } | null)?.typing === true;
+    if ((data as { typing?: unknown } | null)?.typing !== true) {
+      this.remove(clientId);
+      return;
+    }
     const { timers, typingOptions } = this.#host;
     const pending = this.#expiry.get(clientId);
     if (pending !== undefined) timers.clearTimeout(pending);
-    if (!typing) {
-      this.#remove(clientId);
-      return;
-    }
     // A typer refreshes every throttleMs; allow one missed refresh before expiring them.
     this.#expiry.set(
       clientId,
       timers.setTimeout(
-        () => this.#remove(clientId),
+        () => this.remove(clientId),
         typingOptions.timeoutMs + typingOptions.throttleMs,
       ),
     );
     const current = this.#store.getSnapshot();
     if (!current.includes(clientId)) this.#store.set(Object.freeze([...current, clientId]));
-  }
-
-  /** @internal The member left or the channel detached. */
-  remove(clientId: string): void {
-    this.#remove(clientId);
   }
 
   /** @internal */
@@ -125,7 +119,8 @@ export class ChannelTypingImpl implements ChannelTyping {
     if (this.#store.getSnapshot().length > 0) this.#store.set(Object.freeze([]));
   }
 
-  #remove(clientId: string): void {
+  /** @internal `clientId` stopped typing, or the member left. */
+  remove(clientId: string): void {
     const pending = this.#expiry.get(clientId);
     if (pending !== undefined) this.#host.timers.clearTimeout(pending);
     this.#expiry.delete(clientId);

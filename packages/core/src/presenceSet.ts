@@ -53,28 +53,19 @@ export class PresenceSet {
     if (event.type === 'sync') {
       const incoming = new Map<string, TransportPresenceMember[]>();
       for (const member of event.members) {
-        const list = incoming.get(member.clientId) ?? [];
-        list.push(member);
-        incoming.set(member.clientId, list);
+        incoming.set(member.clientId, [...(incoming.get(member.clientId) ?? []), member]);
       }
-      for (const [clientId, state] of [...this.#members]) {
-        if (!incoming.has(clientId)) {
-          this.#members.delete(clientId);
-          out.push({ type: 'leave', member: toMember(state) });
-        }
+      for (const [clientId, state] of this.#members) {
+        if (!incoming.has(clientId)) this.#remove(state, out);
       }
       for (const [clientId, connections] of incoming) {
-        const existing = this.#members.get(clientId);
         const last = connections[connections.length - 1] as TransportPresenceMember;
-        const state: MemberState = {
+        this.#set(
           clientId,
-          data: last.data,
-          connections: new Map(connections.map((c) => [c.connectionId, c.data])),
-        };
-        this.#members.set(clientId, state);
-        if (!existing) out.push({ type: 'enter', member: toMember(state) });
-        else if (!sameData(existing.data, state.data))
-          out.push({ type: 'update', member: toMember(state) });
+          new Map(connections.map((c) => [c.connectionId, c.data])),
+          last.data,
+          out,
+        );
       }
       this.#rebuild();
       out.push({ type: 'sync', members: this.#snapshot });
@@ -84,39 +75,17 @@ export class PresenceSet {
     const { member } = event;
     const state = this.#members.get(member.clientId);
     if (event.type === 'leave') {
-      if (!state?.connections.has(member.connectionId)) return out;
-      state.connections.delete(member.connectionId);
-      if (state.connections.size === 0) {
-        this.#members.delete(member.clientId);
-        out.push({ type: 'leave', member: toMember(state) });
-      } else {
-        // Another connection of this user stays: the member stays, with that connection's data.
-        const remaining = [...state.connections.values()];
-        const data = remaining[remaining.length - 1];
-        const changed = !sameData(state.data, data);
-        state.data = data;
-        if (changed) out.push({ type: 'update', member: toMember(state) });
-      }
-      this.#rebuild();
-      return out;
-    }
-
-    // enter or update: both set this connection's data; which event the app sees depends on
-    // whether the user was already present, not on what the provider called it.
-    if (!state) {
-      const created: MemberState = {
-        clientId: member.clientId,
-        data: member.data,
-        connections: new Map([[member.connectionId, member.data]]),
-      };
-      this.#members.set(member.clientId, created);
-      out.push({ type: 'enter', member: toMember(created) });
+      if (!state?.connections.delete(member.connectionId)) return out;
+      if (state.connections.size === 0) this.#remove(state, out);
+      // Another connection of this user stays: the member stays, with that connection's data.
+      else this.#change(state, [...state.connections.values()].pop(), out);
     } else {
-      // Another tab of a present user is not a new member; only a data change is visible.
-      state.connections.set(member.connectionId, member.data);
-      const changed = !sameData(state.data, member.data);
-      state.data = member.data;
-      if (changed) out.push({ type: 'update', member: toMember(state) });
+      // enter or update: both set this connection's data; which event the app sees depends on
+      // whether the user was already present (another tab is not a new member), not on what the
+      // provider called it.
+      const connections = new Map(state?.connections);
+      connections.set(member.connectionId, member.data);
+      this.#set(member.clientId, connections, member.data, out);
     }
     this.#rebuild();
     return out;
@@ -126,10 +95,40 @@ export class PresenceSet {
   updateMember(clientId: string, data: unknown): PresenceEvent[] {
     const state = this.#members.get(clientId);
     if (!state || sameData(state.data, data)) return [];
-    state.data = data;
+    const out: PresenceEvent[] = [];
     for (const key of state.connections.keys()) state.connections.set(key, data);
+    this.#change(state, data, out);
     this.#rebuild();
-    return [{ type: 'update', member: toMember(state) }];
+    return out;
+  }
+
+  /** A member with these connections and data: an `enter` if new, an `update` if its data changed. */
+  #set(
+    clientId: string,
+    connections: Map<string, unknown>,
+    data: unknown,
+    out: PresenceEvent[],
+  ): void {
+    const state = this.#members.get(clientId);
+    if (state) {
+      state.connections = connections;
+      this.#change(state, data, out);
+    } else {
+      const created = { clientId, data, connections };
+      this.#members.set(clientId, created);
+      out.push({ type: 'enter', member: toMember(created) });
+    }
+  }
+
+  #change(state: MemberState, data: unknown, out: PresenceEvent[]): void {
+    const changed = !sameData(state.data, data);
+    state.data = data;
+    if (changed) out.push({ type: 'update', member: toMember(state) });
+  }
+
+  #remove(state: MemberState, out: PresenceEvent[]): void {
+    this.#members.delete(state.clientId);
+    out.push({ type: 'leave', member: toMember(state) });
   }
 
   clear(): PresenceEvent[] {

@@ -40,3 +40,14 @@ export class Store<TSnapshot> implements ReadableStore<TSnapshot> {
     return this.#listeners.size;
   }
 }
+
+/**
+ * Run `settled` now and on every change of `store` until it returns `true` (it resolved or
+ * rejected the promise it closes over): how `connect()` and `ready()` wait for a state.
+ */
+export function settleOn(store: ReadableStore<unknown>, settled: () => boolean): void {
+  if (settled()) return;
+  const off = store.subscribe(() => {
+    if (settled()) off();
+  });
+}

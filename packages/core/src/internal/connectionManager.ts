@@ -148,21 +148,15 @@ export class ConnectionManager {
       }, reconnect.connectTimeoutMs);
     });
 
+    const current = () => generation === this.#generation;
+    const out = this.#options.sink;
     const sink: TransportSink = {
-      message: (message) => {
-        if (generation === this.#generation) this.#options.sink.message(message);
-      },
-      presence: (channel, event) => {
-        if (generation === this.#generation) this.#options.sink.presence(channel, event);
-      },
-      discontinuity: (channel, reason) => {
-        if (generation === this.#generation) this.#options.sink.discontinuity(channel, reason);
-      },
-      error: (error) => {
-        if (generation === this.#generation) this.#options.sink.error?.(error);
-      },
+      message: (message) => current() && out.message(message),
+      presence: (channel, event) => current() && out.presence(channel, event),
+      discontinuity: (channel, reason) => current() && out.discontinuity(channel, reason),
+      error: (error) => current() && out.error?.(error),
       lost: (error) => {
-        if (generation !== this.#generation || this.#retryTimer !== undefined) return;
+        if (!current() || this.#retryTimer !== undefined) return;
         const { state } = this.snapshot;
         // A persistent transport's vendor client gave up for good: core's own attempts take
         // over, each with a new vendor client.
@@ -175,13 +169,12 @@ export class ConnectionManager {
           this.#handleFailure(error);
         }
       },
-      reconnecting: (info) => {
-        if (generation === this.#generation) this.#vendorReconnecting(info);
-      },
+      reconnecting: (info) => current() && this.#vendorReconnecting(info),
       reconnected: (connection) => {
-        if (generation !== this.#generation || this.snapshot.state !== 'reconnecting') return;
-        if (this.#retryTimer !== undefined) return;
-        this.#connected(connection);
+        const { state } = this.snapshot;
+        if (current() && state === 'reconnecting' && this.#retryTimer === undefined) {
+          this.#connected(connection);
+        }
       },
     };
 

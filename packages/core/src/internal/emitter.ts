@@ -1,12 +1,6 @@
 /** A typed event emitter whose listeners cannot break the emitter or each other. */
 export class Emitter<TEvents extends object> {
   readonly #listeners = new Map<keyof TEvents, Set<(payload: never) => void>>();
-  readonly #onListenerError: (error: unknown) => void;
-
-  constructor(onListenerError: (error: unknown) => void = reportAsync) {
-    this.#onListenerError = onListenerError;
-  }
-
   on<TKey extends keyof TEvents>(
     event: TKey,
     listener: (payload: TEvents[TKey]) => void,
@@ -29,7 +23,7 @@ export class Emitter<TEvents extends object> {
       try {
         (listener as (payload: TEvents[TKey]) => void)(payload);
       } catch (error) {
-        this.#onListenerError(error);
+        reportAsync(error);
       }
     }
   }

@@ -21,11 +21,6 @@ export class HeldLeaves {
     this.#emit = emit;
   }
 
-  /** Whether a leave is held now. */
-  get size(): number {
-    return this.#held.size;
-  }
-
   /** Drop every held leave without showing it (the channel detached). */
   clear(): void {
     for (const { timer } of this.#held.values()) this.#timers.clearTimeout(timer);
@@ -33,7 +28,8 @@ export class HeldLeaves {
   }
 
   /**
-   * Apply a provider event, holding leaves that may be a blip . `keepData`: the
+   * Apply a provider event, holding leaves that may be a blip (`grace` 0: none is held, and
+   * with nothing held and no `keepData` this is `PresenceSet.apply`). `keepData`: the
    * provider has no presence update, so its member lists carry enter-time data; a connection this
    * client already knows keeps the newer data it learned from emulated updates.
    */
@@ -53,19 +49,16 @@ export class HeldLeaves {
       return;
     }
     const seen = event.type === 'sync' ? event.members : [event.member];
-    const back = new Map<string, Set<string>>();
-    for (const member of seen) {
-      const connections = back.get(member.clientId) ?? new Set();
-      connections.add(member.connectionId);
-      back.set(member.clientId, connections);
-    }
+    const back = new Set(seen.map((member) => member.clientId));
     // A held member is back: its old connection goes quietly (it is replaced, not left).
     const replaced: LeaveEvent[] = [];
-    for (const [connectionId, { event: leave }] of [...this.#held]) {
-      const connections = back.get(leave.member.clientId);
-      if (!connections) continue;
+    for (const [connectionId, { event: leave }] of this.#held) {
+      const { clientId } = leave.member;
+      if (!back.has(clientId)) continue;
       this.#release(connectionId);
-      if (!connections.has(connectionId)) replaced.push(leave);
+      if (!seen.some((m) => m.clientId === clientId && m.connectionId === connectionId)) {
+        replaced.push(leave);
+      }
     }
     if (event.type !== 'sync') {
       this.#emit(this.#set.apply(event));

@@ -163,10 +163,6 @@ export class PublishQueue {
     this.#publishStatus();
   }
 
-  get size(): number {
-    return this.#entries.length;
-  }
-
   #pump(): void {
     if (!this.#open || this.#retryTimer !== undefined) return;
     // A bounded window keeps a 1 000-message flush from arriving at the provider all at once:
