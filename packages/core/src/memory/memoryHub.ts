@@ -1,11 +1,5 @@
 import { ErrorCodes } from '../codes.js';
-import {
-  AuthError,
-  ConnectionError,
-  MessageTooLargeError,
-  productionMessage,
-  type RealtimeError,
-} from '../errors.js';
+import { ConnectionError, MessageTooLargeError, productionMessage } from '../errors.js';
 import { createMessageId } from '../internal/id.js';
 import type {
   TransportMessage,
@@ -14,69 +8,15 @@ import type {
   TransportSink,
   TransportSubscribeResult,
 } from '../transport/types.js';
-
-export type MemoryHubAction = 'subscribe' | 'publish' | 'presence';
-
-export interface MemoryHubOptions {
-  /**
-   * Decide who a connection is. Default: the token if one is given (`alice` or `alice.anything`
-   * → `alice`), else the requested clientId, else a generated one. Throw to refuse.
-   */
-  authenticate?(request: {
-    token: string | undefined;
-    clientId: string | undefined;
-  }): { clientId: string } | Promise<{ clientId: string }>;
-  /** Allow or refuse an action on a channel. Default: everything is allowed. */
-  authorize?(request: {
-    clientId: string;
-    channel: string;
-    action: MemoryHubAction;
-  }): boolean | Promise<boolean>;
-  /** Messages kept per channel for recovery and history. Default 1 000. */
-  historySize?: number;
-  /** Largest accepted message in bytes of JSON. Default 64 KiB. */
-  maxMessageBytes?: number;
-  /** Simulated one-way latency in ms. Default 0 (delivery on the next microtask). */
-  latencyMs?: number;
-}
-
-/** Refuse a client, a channel, or one action on a channel. */
-export interface MemoryAuthRejection {
-  clientId?: string;
-  channel?: string;
-  action?: MemoryHubAction | 'connect';
-}
-
-export interface MemoryHubStats {
-  connections: number;
-  channels: number;
-  members: number;
-}
-
-interface Connection {
-  id: string;
-  clientId: string;
-  echo: boolean;
-  sink: TransportSink;
-  channels: Set<string>;
-  blackholed: boolean;
-  pending: Set<(error: RealtimeError) => void>;
-}
-
-interface ChannelState {
-  seq: number;
-  history: TransportMessage[];
-  /** The stored messages by id, so an idempotent publish needs no history scan. */
-  ids: Map<string, TransportMessage>;
-  subscribers: Set<Connection>;
-  members: Map<string, TransportPresenceMember>;
-}
-
-/** What a memory transport holds while connected. */
-export interface MemoryHubSession {
-  readonly connectionId: string;
-  readonly clientId: string;
-}
+import { HubAccess } from './hubAccess.js';
+import { type HubChannel, HubChannels, type HubConnection } from './hubChannels.js';
+import type {
+  MemoryAuthRejection,
+  MemoryHubAction,
+  MemoryHubOptions,
+  MemoryHubSession,
+  MemoryHubStats,
+} from './types.js';
 
 /**
  * An in-process realtime server: channels, presence, history with sequence numbers, acks, auth
@@ -84,27 +24,18 @@ export interface MemoryHubSession {
  * channels, so tests, demos and SSR need no server. Deliveries are asynchronous, like a network.
  */
 export class MemoryHub {
-  readonly #options: Required<Omit<MemoryHubOptions, 'authenticate' | 'authorize'>> &
-    Pick<MemoryHubOptions, 'authenticate' | 'authorize'>;
-  readonly #connections = new Map<string, Connection>();
-  readonly #channels = new Map<string, ChannelState>();
-  readonly #rejections = new Set<MemoryAuthRejection>();
+  readonly maxMessageBytes: number;
+  readonly #connections = new Map<string, HubConnection>();
+  readonly #channels: HubChannels;
+  readonly #access: HubAccess;
   #accepting = true;
   #latencyMs: number;
 
   constructor(options: MemoryHubOptions = {}) {
-    this.#options = {
-      historySize: options.historySize ?? 1_000,
-      maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
-      latencyMs: options.latencyMs ?? 0,
-      ...(options.authenticate ? { authenticate: options.authenticate } : {}),
-      ...(options.authorize ? { authorize: options.authorize } : {}),
-    };
-    this.#latencyMs = this.#options.latencyMs;
-  }
-
-  get maxMessageBytes(): number {
-    return this.#options.maxMessageBytes;
+    this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
+    this.#latencyMs = options.latencyMs ?? 0;
+    this.#channels = new HubChannels(options.historySize ?? 1_000);
+    this.#access = new HubAccess(options);
   }
 
   // Server-side API ----------------------------------------------------------------------------
@@ -138,23 +69,11 @@ export class MemoryHub {
     channel: string,
     options: { limit?: number; afterSeq?: number } = {},
   ): TransportMessage[] {
-    const state = this.#channels.get(channel);
-    if (!state) return [];
-    let messages = state.history.filter(
-      (m) => options.afterSeq === undefined || (m.seq ?? 0) > options.afterSeq,
-    );
-    if (options.limit !== undefined)
-      messages = options.limit > 0 ? messages.slice(-options.limit) : [];
-    return messages.map((m) => ({ ...m }));
+    return this.#channels.history(channel, options);
   }
 
   stats(): MemoryHubStats {
-    let members = 0;
-    let channels = 0;
-    for (const state of this.#channels.values()) {
-      if (state.subscribers.size > 0) channels++;
-      members += new Set([...state.members.values()].map((m) => m.clientId)).size;
-    }
+    const { channels, members } = this.#channels.counts();
     return { connections: this.#connections.size, channels, members };
   }
 
@@ -178,11 +97,7 @@ export class MemoryHub {
 
   /** Cut connections abruptly, as a network failure would (the client sees the link lost). */
   drop(filter: { clientId?: string; connectionId?: string } = {}): number {
-    const victims = [...this.#connections.values()].filter(
-      (c) =>
-        (filter.clientId === undefined || c.clientId === filter.clientId) &&
-        (filter.connectionId === undefined || c.id === filter.connectionId),
-    );
+    const victims = this.#matching(filter);
     for (const connection of victims) {
       this.#remove(connection, false);
       const error = new ConnectionError(
@@ -212,32 +127,25 @@ export class MemoryHub {
 
   /** Keep a connection open but never answer it again (a half-open link). */
   blackhole(filter: { clientId?: string; connectionId?: string }): void {
-    for (const connection of this.#connections.values()) {
-      if (
-        (filter.clientId === undefined || connection.clientId === filter.clientId) &&
-        (filter.connectionId === undefined || connection.id === filter.connectionId)
-      ) {
-        connection.blackholed = true;
-      }
-    }
+    for (const connection of this.#matching(filter)) connection.blackholed = true;
+  }
+
+  #matching(filter: { clientId?: string; connectionId?: string }): HubConnection[] {
+    return [...this.#connections.values()].filter(
+      (c) =>
+        (filter.clientId === undefined || c.clientId === filter.clientId) &&
+        (filter.connectionId === undefined || c.id === filter.connectionId),
+    );
   }
 
   /** Forget a channel's history, as if it had aged out: a later resume cannot recover. */
   clearHistory(channel: string): void {
-    const state = this.#channels.get(channel);
-    if (state) {
-      state.history = [];
-      state.ids.clear();
-    }
+    this.#channels.clearHistory(channel);
   }
 
   /** Refuse matching connects or channel actions until the returned function is called. */
   rejectAuth(rule: MemoryAuthRejection): () => void {
-    const entry = { ...rule };
-    this.#rejections.add(entry);
-    return () => {
-      this.#rejections.delete(entry);
-    };
+    return this.#access.reject(rule);
   }
 
   setLatency(ms: number): void {
@@ -265,15 +173,9 @@ export class MemoryHub {
         },
       );
     }
-    const { clientId } = await this.#authenticate(request.token, request.clientId);
-    if (this.#rejected({ clientId, action: 'connect' })) {
-      throw new AuthError(
-        process.env.NODE_ENV !== 'production'
-          ? `The memory hub refused the credentials of "${clientId}". Issue a valid token from auth().`
-          : productionMessage(ErrorCodes.AuthRejected, clientId),
-      );
-    }
-    const connection: Connection = {
+    const clientId = await this.#access.authenticate(request.token, request.clientId);
+    this.#access.checkConnect(clientId);
+    const connection: HubConnection = {
       id: createMessageId(),
       clientId,
       echo: request.echo,
@@ -299,8 +201,8 @@ export class MemoryHub {
     options: { resumeFrom?: number },
   ): Promise<TransportSubscribeResult> {
     return this.#request(session, async (connection) => {
-      await this.#authorizeOrThrow(connection, channel, 'subscribe');
-      const state = this.#channel(channel);
+      await this.#authorize(connection, channel, 'subscribe');
+      const state = this.#channels.open(channel);
       state.subscribers.add(connection);
       connection.channels.add(channel);
       let recovered = false;
@@ -334,7 +236,7 @@ export class MemoryHub {
       const state = this.#channels.get(channel);
       state?.subscribers.delete(connection);
       if (state?.members.has(connection.id)) this.#presenceLeave(connection, channel);
-      this.#dropIfUnused(channel);
+      this.#channels.dropIfUnused(channel);
     });
   }
 
@@ -347,12 +249,12 @@ export class MemoryHub {
       const size = new TextEncoder().encode(
         JSON.stringify({ event: message.event, data: message.data }),
       ).length;
-      if (size > this.#options.maxMessageBytes) {
-        throw new MessageTooLargeError('memory', size, this.#options.maxMessageBytes);
+      if (size > this.maxMessageBytes) {
+        throw new MessageTooLargeError('memory', size, this.maxMessageBytes);
       }
-      await this.#authorizeOrThrow(connection, message.channel, 'publish');
+      await this.#authorize(connection, message.channel, 'publish');
       if (message.ephemeral) {
-        const state = this.#channel(message.channel);
+        const state = this.#channels.open(message.channel);
         for (const subscriber of state.subscribers) {
           if (subscriber === connection) continue;
           this.#deliver(subscriber, () =>
@@ -383,8 +285,8 @@ export class MemoryHub {
         this.#presenceLeave(connection, channel);
         return;
       }
-      await this.#authorizeOrThrow(connection, channel, 'presence');
-      const state = this.#channel(channel);
+      await this.#authorize(connection, channel, 'presence');
+      const state = this.#channels.open(channel);
       const member: TransportPresenceMember = {
         clientId: connection.clientId,
         connectionId: connection.id,
@@ -398,34 +300,24 @@ export class MemoryHub {
 
   // Internals ----------------------------------------------------------------------------------
 
+  /** Store a message and deliver it to the channel's subscribers (not if it is a re-send). */
   #store(
-    connection: Connection | undefined,
+    connection: HubConnection | undefined,
     message: { channel: string; id: string; event: string; data: unknown; clientId?: string },
     idempotent = true,
   ): TransportMessage {
-    const state = this.#channel(message.channel);
-    // Client publishes are idempotent by id: a re-send after a lost ack is acknowledged, not stored twice.
-    const existing = idempotent ? state.ids.get(message.id) : undefined;
-    if (existing) return existing;
-    const stored: TransportMessage = {
-      channel: message.channel,
-      id: message.id,
-      event: message.event,
-      data: message.data,
-      timestamp: Date.now(),
-      seq: ++state.seq,
-      ...(connection
+    const state = this.#channels.open(message.channel);
+    const { stored, fresh } = this.#channels.append(
+      state,
+      message,
+      connection
         ? { clientId: connection.clientId, connectionId: connection.id }
         : message.clientId !== undefined
           ? { clientId: message.clientId }
-          : {}),
-    };
-    state.history.push(stored);
-    state.ids.set(stored.id, stored);
-    if (state.history.length > this.#options.historySize) {
-      const dropped = state.history.shift() as TransportMessage;
-      if (state.ids.get(dropped.id) === dropped) state.ids.delete(dropped.id);
-    }
+          : {},
+      idempotent,
+    );
+    if (!fresh) return stored;
     for (const subscriber of state.subscribers) {
       if (!subscriber.echo && subscriber === connection) continue;
       this.#deliver(subscriber, () => subscriber.sink.message({ ...stored }));
@@ -434,7 +326,7 @@ export class MemoryHub {
   }
 
   /** `deliberate`: a leave, unsubscribe or close, not a dropped link (see `presenceGrace`). */
-  #presenceLeave(connection: Connection, channel: string, deliberate = true): void {
+  #presenceLeave(connection: HubConnection, channel: string, deliberate = true): void {
     const state = this.#channels.get(channel);
     const member = state?.members.get(connection.id);
     if (!state || !member) return;
@@ -442,48 +334,28 @@ export class MemoryHub {
     this.#broadcastPresence(state, channel, { type: 'leave', member, deliberate });
   }
 
-  #broadcastPresence(state: ChannelState, channel: string, event: TransportPresenceEvent): void {
+  #broadcastPresence(state: HubChannel, channel: string, event: TransportPresenceEvent): void {
     for (const subscriber of state.subscribers) {
       this.#deliver(subscriber, () => subscriber.sink.presence(channel, event));
     }
   }
 
-  #remove(connection: Connection, deliberate: boolean): void {
+  #remove(connection: HubConnection, deliberate: boolean): void {
     if (!this.#connections.delete(connection.id)) return;
     for (const channel of connection.channels) {
       this.#channels.get(channel)?.subscribers.delete(connection);
     }
     // Presence may have been entered on channels the connection never subscribed to: leave
     // every one (subscribers are told), then forget the channels nothing holds any more.
-    // (Deleting from a Map while iterating it is safe: the rest is still visited.)
-    for (const [channel, state] of this.#channels) {
+    for (const [channel, state] of this.#channels.entries()) {
       if (state.members.has(connection.id)) this.#presenceLeave(connection, channel, deliberate);
-      this.#dropIfUnused(channel);
+      this.#channels.dropIfUnused(channel);
     }
-  }
-
-  /**
-   * Forget a channel that holds nothing: no subscribers, no members, never a message (its next
-   * state would be the same fresh one), so visiting many channel names does not grow the hub.
-   */
-  #dropIfUnused(name: string): void {
-    const state = this.#channels.get(name);
-    if (state && state.seq === 0 && state.subscribers.size === 0 && state.members.size === 0)
-      this.#channels.delete(name);
-  }
-
-  #channel(name: string): ChannelState {
-    let state = this.#channels.get(name);
-    if (!state) {
-      state = { seq: 0, history: [], ids: new Map(), subscribers: new Set(), members: new Map() };
-      this.#channels.set(name, state);
-    }
-    return state;
   }
 
   async #request<T>(
     session: MemoryHubSession,
-    run: (connection: Connection) => Promise<T>,
+    run: (connection: HubConnection) => Promise<T>,
   ): Promise<T> {
     await this.#tick();
     const connection = this.#connections.get(session.connectionId);
@@ -509,69 +381,11 @@ export class MemoryHub {
     return result;
   }
 
-  async #authenticate(
-    token: string | undefined,
-    clientId: string | undefined,
-  ): Promise<{ clientId: string }> {
-    if (this.#options.authenticate) {
-      try {
-        const identity = await this.#options.authenticate({ token, clientId });
-        if (!identity || typeof identity.clientId !== 'string' || identity.clientId.length === 0) {
-          throw new Error('authenticate() must return { clientId }');
-        }
-        return identity;
-      } catch (error) {
-        if (error instanceof AuthError) throw error;
-        throw new AuthError(
-          process.env.NODE_ENV !== 'production'
-            ? `The memory hub rejected the token: ${(error as Error).message}`
-            : productionMessage(ErrorCodes.AuthRejected, (error as Error).message),
-          {
-            cause: error,
-          },
-        );
-      }
-    }
-    if (token) return { clientId: token.split('.')[0] || token };
-    return { clientId: clientId ?? `anon-${createMessageId().slice(0, 8)}` };
+  #authorize(connection: HubConnection, channel: string, action: MemoryHubAction): Promise<void> {
+    return this.#access.authorize(connection.clientId, channel, action);
   }
 
-  async #authorizeOrThrow(
-    connection: Connection,
-    channel: string,
-    action: MemoryHubAction,
-  ): Promise<void> {
-    // A synchronous verdict is not awaited: a hook must not delay a publish behind one that
-    // arrives after it (with acks off, publish resolves on hand-off).
-    const verdict = this.#rejected({ clientId: connection.clientId, channel, action })
-      ? false
-      : (this.#options.authorize?.({ clientId: connection.clientId, channel, action }) ?? true);
-    const allowed = verdict instanceof Promise ? await verdict : verdict;
-    if (!allowed) {
-      throw new AuthError(
-        process.env.NODE_ENV !== 'production'
-          ? `"${connection.clientId}" is not allowed to ${action} on "${channel}". Grant it in the hub's authorize() hook, or use a channel this user may access.`
-          : productionMessage(ErrorCodes.AuthRejected, connection.clientId, action, channel),
-      );
-    }
-  }
-
-  #rejected(request: {
-    clientId: string;
-    channel?: string;
-    action: MemoryHubAction | 'connect';
-  }): boolean {
-    for (const rule of this.#rejections) {
-      if (rule.clientId !== undefined && rule.clientId !== request.clientId) continue;
-      if (rule.channel !== undefined && rule.channel !== request.channel) continue;
-      if (rule.action !== undefined && rule.action !== request.action) continue;
-      if (rule.channel !== undefined && request.action === 'connect') continue;
-      return true;
-    }
-    return false;
-  }
-
-  #deliver(connection: Connection, deliver: () => void): void {
+  #deliver(connection: HubConnection, deliver: () => void): void {
     this.#defer(() => {
       if (this.#connections.get(connection.id) === connection && !connection.blackholed) deliver();
     });

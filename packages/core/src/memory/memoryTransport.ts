@@ -7,7 +7,8 @@ import type {
   TransportConnectRequest,
   TransportMessage,
 } from '../transport/types.js';
-import { MemoryHub, type MemoryHubSession } from './memoryHub.js';
+import { MemoryHub } from './memoryHub.js';
+import type { MemoryHubSession } from './types.js';
 
 export interface MemoryTransportOptions {
   /** The hub to join. Clients share channels only through a shared hub. Default: a private hub. */
