@@ -61,7 +61,7 @@ describe('inspect', () => {
     hub.stop();
   });
 
-  it('changes nothing: no hold, no presence watch, and error listeners stay the app’s', async () => {
+  it('changes nothing: a channel the app released detaches while the inspector is watched', async () => {
     const { alice } = setup();
     const inspector = inspect(alice);
     const seen: unknown[] = [];
@@ -70,10 +70,10 @@ describe('inspect', () => {
     const room = alice.channel('room');
     const release = room.hold();
     await room.ready();
-    await settle();
-    expect(inspector.getSnapshot().channels[0]?.holds).toBe(1);
+    // While someone listens, channels are re-read every `pollMs`.
+    await expect.poll(() => inspector.getSnapshot().channels[0]?.holds).toBe(1);
     release();
-    await settle();
+    await expect.poll(() => inspector.getSnapshot().channels).toEqual([]);
     expect(room.state.getSnapshot().state).toBe('detached');
     expect(seen.length).toBeGreaterThan(0);
     off();

@@ -118,7 +118,6 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
   const trim = <T>(list: T[], keep: number) => (list.length > keep ? list.slice(-keep) : list);
 
   const hook = hookFn.call(client, {
-    channels: changed,
     message(message: TransportMessage) {
       if (message.event === TYPING_EVENT || message.event === PRESENCE_UPDATE_EVENT) return;
       const entry: InspectedMessage = {
@@ -186,8 +185,9 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
     };
   };
 
-  // Channel states, presence and typing are re-read on a timer while someone listens; a
-  // snapshot is rebuilt only when one of them changed, so `useSyncExternalStore` stays quiet.
+  // The live channels, their states, presence and typing are re-read on a timer while someone
+  // listens (no hook in core for them); a snapshot is rebuilt only when one of them changed, so
+  // `useSyncExternalStore` stays quiet.
   const watch = () => {
     const timer = setInterval(() => {
       if (snapshot && !sameChannels(snapshot.channels, read().channels)) changed();
@@ -197,6 +197,8 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
 
   const inspector: RealtimeInspector = {
     getSnapshot() {
+      // Without listeners nothing polls, so the cached snapshot may be stale.
+      if (listeners.size === 0) snapshot = undefined;
       snapshot ??= read();
       return snapshot;
     },

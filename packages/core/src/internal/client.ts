@@ -242,7 +242,6 @@ export class Client implements RealtimeClient, ChannelHost {
 
   activate(channel: Channel): void {
     this.#live.set(channel.name, channel);
-    this.#tap?.channels();
     if (this.isConnected()) {
       this.#attachedOnThisLink.add(channel);
       void channel.attach();
@@ -251,7 +250,6 @@ export class Client implements RealtimeClient, ChannelHost {
 
   deactivate(channel: Channel): void {
     this.#live.delete(channel.name);
-    this.#tap?.channels();
     channel.detach();
     this.#attachedOnThisLink.delete(channel);
     if (this.isConnected()) this.transport.unsubscribe(channel.name).catch(() => {});

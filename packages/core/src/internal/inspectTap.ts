@@ -10,8 +10,6 @@ export const INSPECT: unique symbol = Symbol.for('patchbay.inspect');
 
 /** What the client tells its inspector, while one is attached. Calls must not throw. */
 export interface InspectTap {
-  /** The set of live channels changed. */
-  channels(): void;
   /** A message arrived for a live channel (before dedupe and schema checks). */
   message(message: TransportMessage): void;
   /** An error was reported on `client.on('error')` (or would have been, with a listener). */
