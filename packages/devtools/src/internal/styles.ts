@@ -1,0 +1,85 @@
+import type { CSSProperties } from 'react';
+
+const colors: Record<string, string> = {
+  connected: '#3fb950',
+  attached: '#3fb950',
+  connecting: '#d29922',
+  reconnecting: '#d29922',
+  attaching: '#d29922',
+  failed: '#f85149',
+  disconnected: '#8b949e',
+  detached: '#8b949e',
+  idle: '#8b949e',
+};
+
+const badge = (state: string): CSSProperties => ({
+  color: '#0d1117',
+  background: colors[state] ?? '#8b949e',
+  borderRadius: 3,
+  padding: '0 4px',
+});
+
+/** Inline styles: the panel brings no stylesheet and cannot clash with the app's CSS. */
+export const styles = {
+  toggle: {
+    position: 'fixed',
+    zIndex: 2147483646,
+    font: '12px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace',
+    background: '#0d1117',
+    color: '#e6edf3',
+    border: '1px solid #30363d',
+    borderRadius: 4,
+    padding: '4px 8px',
+    cursor: 'pointer',
+  },
+  panel: {
+    position: 'fixed',
+    zIndex: 2147483646,
+    width: 440,
+    maxWidth: 'calc(100vw - 24px)',
+    maxHeight: '70vh',
+    display: 'flex',
+    flexDirection: 'column',
+    font: '11px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace',
+    background: '#0d1117',
+    color: '#e6edf3',
+    border: '1px solid #30363d',
+    borderRadius: 6,
+    boxShadow: '0 8px 24px rgba(0,0,0,.4)',
+  },
+  header: {
+    display: 'flex',
+    gap: 8,
+    alignItems: 'center',
+    padding: '6px 8px',
+    borderBottom: '1px solid #30363d',
+  },
+  close: {
+    marginLeft: 'auto',
+    background: 'none',
+    border: 'none',
+    color: '#e6edf3',
+    fontSize: 16,
+    cursor: 'pointer',
+  },
+  buttons: { display: 'flex', gap: 6, padding: '6px 8px', borderBottom: '1px solid #30363d' },
+  button: {
+    font: 'inherit',
+    background: '#21262d',
+    color: '#e6edf3',
+    border: '1px solid #30363d',
+    borderRadius: 4,
+    padding: '2px 8px',
+    cursor: 'pointer',
+  },
+  body: { overflow: 'auto', padding: '4px 8px 8px' },
+  heading: { margin: '8px 0 2px', fontSize: 11, fontWeight: 700, cursor: 'pointer' },
+  list: { margin: 0, paddingLeft: 18 },
+  line: { margin: '2px 0' },
+  dim: { color: '#8b949e' },
+  error: { margin: '2px 0', color: '#f85149' },
+  channel: { margin: '4px 0', padding: 4, border: '1px solid #30363d', borderRadius: 4 },
+  table: { borderCollapse: 'collapse', width: '100%', marginTop: 2 },
+  state: badge,
+  channelState: badge,
+} satisfies Record<string, CSSProperties | ((state: string) => CSSProperties)>;

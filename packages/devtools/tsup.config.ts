@@ -1,0 +1,6 @@
+import { defineLibraryConfig } from '../../tsup.config.base';
+
+export default defineLibraryConfig(
+  { index: 'src/index.ts', production: 'src/production.ts' },
+  { external: ['react', '@patchbay/realtime-core', '@patchbay/realtime-react'] },
+);
