@@ -10,34 +10,23 @@ import type { ConnectionSnapshot } from '../connectionState.js';
 import { browserConnectivity } from '../connectivity.js';
 import type { ClientEvents, RealtimeClient, RealtimeOptions } from '../createRealtime.js';
 import { DedupeWindow } from '../dedupe.js';
-import {
-  type ChannelDefinition,
-  type EventSchemas,
-  isChannelDefinition,
-} from '../defineChannel.js';
-import {
-  ConfigError,
-  MessageTooLargeError,
-  NotSupportedError,
-  productionMessage,
-  RealtimeError,
-  ValidationError,
-} from '../errors.js';
+import { type ChannelDefinition, isChannelDefinition } from '../defineChannel.js';
+import { ConfigError, NotSupportedError, productionMessage, RealtimeError } from '../errors.js';
 import { PRESENCE_UPDATE_EVENT, TYPING_EVENT } from '../message.js';
-import { memoryQueueStorage, type QueuedMessage } from '../queueStorage.js';
+import { memoryQueueStorage } from '../queueStorage.js';
 import type { StandardSchemaV1 } from '../standardSchema.js';
-import type { ReadableStore } from '../store.js';
+import { type ReadableStore, settleOn } from '../store.js';
 import { systemTimers, type Timers } from '../timers.js';
 import type { Transport, TransportCapabilities, TransportMessage } from '../transport/types.js';
 import type { ChannelHost, LiveChannel } from './channelHost.js';
+import { ChannelSchemas } from './channelSchemas.js';
 import { checkOptions, publishWindow } from './checkOptions.js';
 import { ConnectionManager } from './connectionManager.js';
 import { Emitter, reportAsync } from './emitter.js';
 import { createMessageId } from './id.js';
 import { INSPECT, type InspectHook, type InspectTap } from './inspectTap.js';
-import { checkEventName, isMessageId, jsonSize } from './publishChecks.js';
+import { checkEventName, checkRestored, isMessageId } from './publishChecks.js';
 import { PublishQueue, type QueueStatus } from './publishQueue.js';
-import { runSchema } from './validate.js';
 
 /** The `RealtimeClient` behind `createRealtime`, and the host its channels call back into. */
 export class Client implements RealtimeClient, ChannelHost {
@@ -55,16 +44,13 @@ export class Client implements RealtimeClient, ChannelHost {
    * long as the app holds it, and one nothing holds or subscribes to is garbage-collected (its
    * entry goes with it), so an app that visits many channels does not keep them all.
    */
-  readonly #channels = new Map<string, { deref(): Channel | undefined }>();
-  readonly #collected =
-    typeof FinalizationRegistry === 'function'
-      ? new FinalizationRegistry<string>((name) => {
-          if (!this.#channels.get(name)?.deref()) this.#channels.delete(name);
-        })
-      : undefined;
+  readonly #channels = new Map<string, WeakRef<Channel>>();
+  readonly #collected = new FinalizationRegistry<string>((name) => {
+    if (!this.#channels.get(name)?.deref()) this.#channels.delete(name);
+  });
   /** The channels that are live (held: activated and not yet deactivated), held strongly. */
   readonly #live = new Map<string, Channel>();
-  readonly #schemas = new Map<string, ChannelDefinition>();
+  readonly #schemas: ChannelSchemas;
   /** Recent messages (`channel + '\u0000' + id`), to drop duplicates. */
   readonly #dedupe: DedupeWindow;
   /** Ids this client published, to drop its own messages when `echo` is false. */
@@ -93,7 +79,8 @@ export class Client implements RealtimeClient, ChannelHost {
     const windowSize = options.dedupeWindow ?? 5_000;
     this.#dedupe = new DedupeWindow(windowSize);
     this.#ownIds = new DedupeWindow(windowSize);
-    for (const definition of options.schemas ?? []) this.#register(definition);
+    this.#schemas = new ChannelSchemas(this.transport);
+    for (const definition of options.schemas ?? []) this.#schemas.register(definition);
 
     this.#queue = new PublishQueue({
       maxSize: options.queue?.maxSize ?? 1_000,
@@ -110,7 +97,10 @@ export class Client implements RealtimeClient, ChannelHost {
           data: message.data,
         }),
       onDropped: (error) => this.reportError(error),
-      check: (stored) => this.#checkStored(stored),
+      check: (stored) =>
+        checkRestored(stored, (channel, event, data) =>
+          this.#schemas.prepare(channel, event, data),
+        ),
     });
 
     this.#manager = new ConnectionManager({
@@ -156,7 +146,8 @@ export class Client implements RealtimeClient, ChannelHost {
 
   connect(): Promise<void> {
     const settled = new Promise<void>((resolve, reject) => {
-      const check = (): boolean => {
+      this.#manager.connect();
+      settleOn(this.#manager.store, () => {
         const snapshot = this.#manager.snapshot;
         if (snapshot.state === 'connected') resolve();
         else if (snapshot.state === 'failed') reject(snapshot.error);
@@ -171,11 +162,6 @@ export class Client implements RealtimeClient, ChannelHost {
           );
         } else return false;
         return true;
-      };
-      this.#manager.connect();
-      if (check()) return;
-      const off = this.#manager.store.subscribe(() => {
-        if (check()) off();
       });
     });
     // Apps that rely on the state store may ignore this promise; that must not be an unhandled rejection.
@@ -191,7 +177,7 @@ export class Client implements RealtimeClient, ChannelHost {
   channel(nameOrDefinition: string | ChannelDefinition): Channel {
     let name: string;
     if (isChannelDefinition(nameOrDefinition)) {
-      this.#register(nameOrDefinition);
+      this.#schemas.register(nameOrDefinition);
       name = nameOrDefinition.name;
     } else {
       validateChannelName(nameOrDefinition);
@@ -200,12 +186,9 @@ export class Client implements RealtimeClient, ChannelHost {
     const existing = this.#channels.get(name)?.deref();
     if (existing) return existing;
     const channel = new Channel(this, name);
-    // Without WeakRef (very old engines) channels are kept for the client's lifetime.
-    this.#channels.set(
-      name,
-      typeof WeakRef === 'function' ? new WeakRef(channel) : { deref: () => channel },
-    );
-    this.#collected?.register(channel, name);
+    // WeakRef and FinalizationRegistry are ES2021, below the ES2022 the packages target.
+    this.#channels.set(name, new WeakRef(channel));
+    this.#collected.register(channel, name);
     return channel;
   }
 
@@ -237,7 +220,7 @@ export class Client implements RealtimeClient, ChannelHost {
   }
 
   presenceSchema(channel: string): StandardSchemaV1 | undefined {
-    return this.#schemas.get(channel)?.presence;
+    return this.#schemas.presence(channel);
   }
 
   activate(channel: Channel): void {
@@ -272,7 +255,7 @@ export class Client implements RealtimeClient, ChannelHost {
           : '',
       );
     }
-    const prepared = this.#prepare(channel, event, data);
+    const prepared = this.#schemas.prepare(channel, event, data);
     const value = this.#schemas.has(channel) ? await prepared : prepared;
     const messageId = id ?? createMessageId();
     if (!isMessageId(messageId)) {
@@ -290,75 +273,6 @@ export class Client implements RealtimeClient, ChannelHost {
       data: value,
       queuedAt: this.timers.now(),
     });
-  }
-
-  /**
-   * The checks after the names, for a new publish and a message restored from storage alike:
-   * the channel's schema (its output is what is sent), then JSON and size. Returns the data to
-   * send: a promise of it when the channel has a schema (schemas may be async), else the data
-   * itself, so a publish without a schema is queued (and stored) before `publish()` returns.
-   */
-  #prepare(channel: string, event: string, data: unknown): unknown {
-    const schema = this.#schemas.get(channel)?.schemas;
-    if (!schema) return this.#sendable(channel, event, data);
-    const eventSchema = schema[event];
-    if (!eventSchema) {
-      throw new ValidationError(channel, event, 'outgoing', [
-        {
-          path: '',
-          message:
-            process.env.NODE_ENV !== 'production'
-              ? `"${event}" is not an event of this channel (known: ${Object.keys(schema).join(', ') || 'none'})`
-              : 'unknown event',
-        },
-      ]);
-    }
-    return Promise.resolve(runSchema(eventSchema, data)).then((outcome) => {
-      if (!outcome.ok) throw new ValidationError(channel, event, 'outgoing', outcome.issues);
-      return this.#sendable(channel, event, outcome.value);
-    });
-  }
-
-  #sendable(channel: string, event: string, data: unknown): unknown {
-    const { provider, capabilities } = this.transport;
-    // `undefined` does not survive JSON or Socket.IO; send "no data" as null on every provider.
-    const value = data === undefined ? null : data;
-    const size = jsonSize(channel, event, value);
-    if (size > capabilities.maxMessageBytes) {
-      throw new MessageTooLargeError(provider, size, capabilities.maxMessageBytes);
-    }
-    return value;
-  }
-
-  /**
-   * An entry read back from queue storage, checked like a publish: an id, the channel name, an
-   * event name that is not reserved, then `#prepare`. Rejects with what is reported on `error`.
-   */
-  async #checkStored(stored: unknown): Promise<QueuedMessage> {
-    const { id, channel, event, data } = (stored ?? {}) as Record<string, unknown>;
-    try {
-      if (!isMessageId(id)) {
-        throw new RealtimeError(
-          ErrorCodes.ValidationFailed,
-          process.env.NODE_ENV !== 'production' ? 'it has no valid "id"' : 'id',
-        );
-      }
-      validateChannelName(channel);
-      checkEventName(channel, event as string);
-      return {
-        ...(stored as QueuedMessage),
-        data: await this.#prepare(channel, event as string, data),
-      };
-    } catch (error) {
-      const cause = error as RealtimeError;
-      throw new RealtimeError(
-        cause.code,
-        process.env.NODE_ENV !== 'production'
-          ? `Restored message (id "${id}", event "${event}", channel "${channel}") dropped unsent from the offline queue and its storage: ${cause.message}`
-          : productionMessage(cause.code, 'restored', id, cause.message),
-        { cause },
-      );
-    }
   }
 
   publishEphemeral(channel: string, event: string, data: unknown): void {
@@ -432,11 +346,7 @@ export class Client implements RealtimeClient, ChannelHost {
       channel.noteSeq(message.seq);
       return;
     }
-    const schemas = this.#schemas.get(message.channel)?.schemas;
-    const checked = schemas
-      ? this.#validateIncoming(schemas, message)
-      : { ok: true as const, value: message.data };
-    this.inOrder(message.channel, checked, (outcome) => {
+    this.inOrder(message.channel, this.#schemas.incoming(message), (outcome) => {
       if (outcome.ok) channel.dispatch(toEnvelope(message, outcome.value, this.timers));
       else {
         channel.noteSeq(message.seq);
@@ -461,61 +371,5 @@ export class Client implements RealtimeClient, ChannelHost {
     void chain.then(() => {
       if (this.#inboundChains.get(channel) === chain) this.#inboundChains.delete(channel);
     });
-  }
-
-  #validateIncoming(
-    schemas: EventSchemas,
-    message: TransportMessage,
-  ):
-    | { ok: true; value: unknown }
-    | { ok: false; error: ValidationError }
-    | Promise<{ ok: true; value: unknown } | { ok: false; error: ValidationError }> {
-    const schema = schemas[message.event];
-    if (!schema) {
-      return {
-        ok: false,
-        error: new ValidationError(message.channel, message.event, 'incoming', [
-          {
-            path: '',
-            message:
-              process.env.NODE_ENV !== 'production'
-                ? `"${message.event}" is not an event of this channel`
-                : 'unknown event',
-          },
-        ]),
-      };
-    }
-    const toResult = (outcome: Awaited<ReturnType<typeof runSchema>>) =>
-      outcome.ok
-        ? ({ ok: true, value: outcome.value } as const)
-        : ({
-            ok: false,
-            error: new ValidationError(message.channel, message.event, 'incoming', outcome.issues),
-          } as const);
-    const outcome = runSchema(schema, message.data);
-    return outcome instanceof Promise ? outcome.then(toResult) : toResult(outcome);
-  }
-
-  #register(definition: ChannelDefinition): void {
-    const existing = this.#schemas.get(definition.name);
-    if (!existing) {
-      this.#schemas.set(definition.name, definition);
-      return;
-    }
-    // Another definition object with the very same schemas (e.g. made per render from
-    // module-level schemas) validates the same: accepted.
-    const keys = Object.keys(existing.schemas);
-    if (
-      existing.presence !== definition.presence ||
-      keys.length !== Object.keys(definition.schemas).length ||
-      keys.some((key) => existing.schemas[key] !== definition.schemas[key])
-    ) {
-      throw new ConfigError(
-        process.env.NODE_ENV !== 'production'
-          ? `Two different defineChannel() definitions use the channel name "${definition.name}". ` +
-              'Define each channel once (at module level, or once per name for dynamic channels) and import that definition everywhere.'
-          : productionMessage(ErrorCodes.InvalidConfig, 'defineChannel', definition.name),
-      );
-    }
   }
 }
