@@ -1,3 +1,4 @@
+import { RealtimeDevtools } from '@patchbay/realtime-devtools';
 import { RealtimeProvider } from '@patchbay/realtime-react';
 import { Component, type ReactNode, useMemo, useState } from 'react';
 import { ConnectionBanner } from './ConnectionBanner.js';
@@ -48,6 +49,8 @@ export function App() {
           ))}
         </nav>
         <Room room={room} name={name} />
+        {/* The connection, channels, presence and queue while you build; nothing in production. */}
+        <RealtimeDevtools initialIsOpen={params.has('devtools')} />
       </RealtimeProvider>
     </StartupProblem>
   );

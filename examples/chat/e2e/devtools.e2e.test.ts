@@ -1,0 +1,154 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { build, type Plugin, type Rollup } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Provider } from '../realtime.config.js';
+import { type Backend, startBackend } from '../server/backends.js';
+import { serveBuiltApp } from '../server/staticServer.js';
+import { launchChromium } from './browser.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const artifacts = fileURLToPath(new URL('../test-results', import.meta.url));
+const devBuild = `${artifacts}/dist-devtools`;
+const screenshot = fileURLToPath(
+  new URL('../../../packages/devtools/devtools.png', import.meta.url),
+);
+const PROVIDERS: Provider[] = (process.env.DEVTOOLS_PROVIDERS?.split(',') as
+  | Provider[]
+  | undefined) ?? ['socketio', 'ably'];
+
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  // A development build: the panel renders (it is `() => null` in production builds).
+  await build({
+    root,
+    mode: 'development',
+    logLevel: 'warn',
+    define: { 'process.env.NODE_ENV': '"development"' },
+    build: { outDir: devBuild, emptyOutDir: true, minify: false, sourcemap: false },
+  });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function open(url: string, query: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  await page.goto(`${url}/?${query}`);
+  await expect
+    .poll(() => page.getByTestId('connection-state').textContent(), { timeout: 15_000 })
+    .toBe('connected');
+  return page;
+}
+
+for (const provider of PROVIDERS) {
+  describe(`devtools in the chat example on ${provider} in Chromium`, () => {
+    let backend: Backend;
+    let app: { url: string; close(): Promise<void> };
+    let alice: Page | undefined;
+    let bob: Page | undefined;
+
+    beforeAll(async () => {
+      backend = await startBackend(provider, { port: 0 });
+      app = await serveBuiltApp(devBuild, backend);
+    });
+
+    afterAll(async () => {
+      await alice?.close();
+      await bob?.close();
+      await app?.close();
+      await backend?.close();
+    });
+
+    it('shows connected, the room with one subscription and both members; drop the link reconnects; a sent message is listed', async () => {
+      alice = await open(app.url, 'name=alice&room=devtools&devtools');
+      bob = await open(app.url, 'name=bob&room=devtools');
+      const panel = alice.getByTestId('pb-devtools');
+      const state = panel.getByTestId('pb-devtools-state');
+      const room = panel.locator(
+        '[data-testid="pb-devtools-channel"][data-channel="room-devtools"]',
+      );
+
+      await expect.poll(() => state.textContent()).toBe('connected');
+      expect(await panel.getByTestId('pb-devtools-provider').textContent()).toBe(provider);
+      await expect
+        .poll(() => room.locator('summary').innerText(), { timeout: 10_000 })
+        .toMatch(/room-devtools attached · 1 subscription · \d+ holds/);
+      await expect
+        .poll(() => room.getByTestId('pb-devtools-members').innerText(), { timeout: 15_000 })
+        .toMatch(/Members \(2\): (alice, bob|bob, alice)/);
+
+      await panel.getByRole('button', { name: 'Drop the link' }).click();
+      await expect
+        .poll(() => panel.getByTestId('pb-devtools-timeline').innerText(), { timeout: 10_000 })
+        .toMatch(/reconnecting \(attempt \d+\)/);
+      await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('connected');
+      await expect
+        .poll(() => room.locator('summary').innerText(), { timeout: 15_000 })
+        .toMatch(/attached · 1 subscription/);
+
+      await alice.getByTestId('composer').fill('hello from alice');
+      await alice.getByTestId('composer').press('Enter');
+      await expect
+        .poll(() => room.getByTestId('pb-devtools-messages').innerText(), { timeout: 10_000 })
+        .toMatch(/message\s+\d+ B\s+alice/);
+      await expect
+        .poll(() => room.getByTestId('pb-devtools-members').innerText(), { timeout: 15_000 })
+        .toMatch(/Members \(2\): (alice, bob|bob, alice)/);
+
+      await panel.screenshot({ path: `${artifacts}/${provider}-devtools.png` });
+      if (provider === 'socketio') await panel.screenshot({ path: screenshot });
+    });
+  });
+}
+
+/** Builds the chat example for production in memory and returns its entry chunk's code. */
+async function productionEntry(plugins: Plugin[] = []): Promise<string> {
+  const output = (await build({
+    root,
+    mode: 'production',
+    logLevel: 'warn',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins,
+    build: { write: false, sourcemap: false },
+  })) as Rollup.RollupOutput;
+  const entry = output.output.find((chunk) => chunk.type === 'chunk' && chunk.isEntry);
+  return entry?.type === 'chunk' ? entry.code : '';
+}
+
+describe('the chat example in production', () => {
+  it('ships none of the devtools: its entry is the same as without them but for the element', async () => {
+    const strip: Plugin = {
+      name: 'strip-devtools',
+      enforce: 'pre',
+      transform(code, id) {
+        if (!id.endsWith('/src/App.tsx')) return undefined;
+        const stripped = code
+          .replace(/^import \{ RealtimeDevtools \} from .*\n/m, '')
+          .replace(/\s*\{\/\*[\s\S]*?\*\/\}\s*<RealtimeDevtools[^>]*\/>/, '');
+        expect(stripped).not.toContain('RealtimeDevtools');
+        return stripped;
+      },
+    };
+    const without = await productionEntry([strip]);
+    const withDevtools = await productionEntry();
+    const gzip = (code: string) => gzipSync(code, { level: 9 }).length;
+    console.info(
+      `chat example production entry: ${without.length} B (${gzip(without)} B gzip) without the devtools, ` +
+        `${withDevtools.length} B (${gzip(withDevtools)} B gzip) with them`,
+    );
+    for (const marker of ['Drop the link', 'pb-devtools', 'dropLink']) {
+      expect(withDevtools).not.toContain(marker);
+    }
+    // What remains is the element `<RealtimeDevtools initialIsOpen={…} />` and its `() => null`
+    // (and Rollup ordering a few shared modules differently): tens of bytes, never the panel.
+    expect(withDevtools.length - without.length).toBeLessThanOrEqual(200);
+    expect(gzip(withDevtools) - gzip(without)).toBeLessThanOrEqual(64);
+  });
+});
