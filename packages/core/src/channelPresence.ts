@@ -124,7 +124,7 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
   }
 
   /** Presence is used here: entered, members or events watched, or typing in use. */
-  get wantsPresence(): boolean {
+  get #wantsPresence(): boolean {
     return (
       this.#release !== undefined ||
       this.#store.listenerCount > 0 ||
@@ -135,13 +135,13 @@ export class ChannelPresenceImpl<TData = unknown, TInput = TData>
 
   /** @internal The channel is attaching and tells the transport whether presence is used. */
   watchOnAttach(): boolean {
-    this.#watching = this.wantsPresence;
+    this.#watching = this.#wantsPresence;
     return this.#watching;
   }
 
   /** @internal Tell the transport when presence use starts or ends on an attached channel. */
   updateWatch(): void {
-    const wants = this.wantsPresence;
+    const wants = this.#wantsPresence;
     const { transport } = this.#host;
     if (wants === this.#watching || !transport.watchPresence) return;
     if (!this.#live()) return; // the next attach tells it

@@ -67,13 +67,13 @@ export class ConnectionManager {
   connect(): void {
     const { state } = this.snapshot;
     if (state === 'connecting' || state === 'connected' || state === 'reconnecting') return;
-    this.#unsubscribeConnectivity ??= this.#options.connectivity.subscribe(() => this.kick());
+    this.#unsubscribeConnectivity ??= this.#options.connectivity.subscribe(() => this.#kick());
     this.#failures = 0;
     this.#attempt();
   }
 
   /** Retry now instead of waiting out the backoff (the network or the tab came back). */
-  kick(): void {
+  #kick(): void {
     if (this.snapshot.state !== 'reconnecting') return;
     if (this.#retryTimer === undefined) {
       // A persistent transport's vendor client is waiting out its own delay.
