@@ -27,107 +27,103 @@ export interface HubChannel {
 }
 
 /**
- * A memory hub's channels: who subscribes, who is present, and the numbered history that
+ * A memory hub's channels by name: who subscribes, who is present, and the numbered history that
  * recovery and `history()` read. A channel that holds nothing is forgotten, so visiting many
  * channel names does not grow the hub.
  */
-export class HubChannels {
-  readonly #channels = new Map<string, HubChannel>();
-  readonly #historySize: number;
+export type HubChannels = Map<string, HubChannel>;
 
-  constructor(historySize: number) {
-    this.#historySize = historySize;
+/** The channel, created if the hub does not know it yet. */
+export function openChannel(channels: HubChannels, name: string): HubChannel {
+  let state = channels.get(name);
+  if (!state) {
+    state = { seq: 0, history: [], ids: new Map(), subscribers: new Set(), members: new Map() };
+    channels.set(name, state);
   }
+  return state;
+}
 
-  get(name: string): HubChannel | undefined {
-    return this.#channels.get(name);
-  }
+/**
+ * Forget a channel that holds nothing: no subscribers, no members, never a message (its next
+ * state would be the same fresh one).
+ */
+export function dropIfUnused(channels: HubChannels, name: string): void {
+  const state = channels.get(name);
+  if (state && state.seq === 0 && state.subscribers.size === 0 && state.members.size === 0)
+    channels.delete(name);
+}
 
-  /** The channel, created if the hub does not know it yet. */
-  open(name: string): HubChannel {
-    let state = this.#channels.get(name);
-    if (!state) {
-      state = { seq: 0, history: [], ids: new Map(), subscribers: new Set(), members: new Map() };
-      this.#channels.set(name, state);
-    }
-    return state;
+/**
+ * Number and keep a message, the oldest beyond `historySize` aged out. `idempotent` (client
+ * publishes): a message whose id is stored already is that message, not a second one, so a
+ * re-send after a lost ack is acknowledged without being stored twice. `from`: the publisher as
+ * receivers see it. Returns the stored message and whether it is new.
+ */
+export function append(
+  state: HubChannel,
+  message: { channel: string; id: string; event: string; data: unknown },
+  from: { clientId?: string; connectionId?: string },
+  idempotent: boolean,
+  historySize: number,
+): { stored: TransportMessage; fresh: boolean } {
+  const existing = idempotent ? state.ids.get(message.id) : undefined;
+  if (existing) return { stored: existing, fresh: false };
+  const stored: TransportMessage = {
+    channel: message.channel,
+    id: message.id,
+    event: message.event,
+    data: message.data,
+    timestamp: Date.now(),
+    seq: ++state.seq,
+    ...from,
+  };
+  state.history.push(stored);
+  state.ids.set(stored.id, stored);
+  if (state.history.length > historySize) {
+    const dropped = state.history.shift() as TransportMessage;
+    if (state.ids.get(dropped.id) === dropped) state.ids.delete(dropped.id);
   }
+  return { stored, fresh: true };
+}
 
-  /** Every channel by name. (Deleting from a Map while iterating it is safe.) */
-  entries(): IterableIterator<[string, HubChannel]> {
-    return this.#channels.entries();
-  }
+/** Copies of the kept messages after `afterSeq`, the last `limit` of them. */
+export function historyOf(
+  state: HubChannel | undefined,
+  options: { limit?: number; afterSeq?: number },
+): TransportMessage[] {
+  if (!state) return [];
+  let messages = state.history.filter(
+    (m) => options.afterSeq === undefined || (m.seq ?? 0) > options.afterSeq,
+  );
+  if (options.limit !== undefined)
+    messages = options.limit > 0 ? messages.slice(-options.limit) : [];
+  return messages.map((m) => ({ ...m }));
+}
 
-  /**
-   * Forget a channel that holds nothing: no subscribers, no members, never a message (its next
-   * state would be the same fresh one).
-   */
-  dropIfUnused(name: string): void {
-    const state = this.#channels.get(name);
-    if (state && state.seq === 0 && state.subscribers.size === 0 && state.members.size === 0)
-      this.#channels.delete(name);
-  }
+/**
+ * What a subscriber resuming after `resumeFrom` missed, or `undefined` when it cannot recover
+ * (nothing to resume from, or history no longer reaches back to the first missed message). A
+ * position beyond the channel's seq means lost state: a discontinuity, not a recovery.
+ */
+export function missedSince(
+  state: HubChannel,
+  resumeFrom: number | undefined,
+): TransportMessage[] | undefined {
+  if (resumeFrom === undefined) return undefined;
+  const oldest = state.history[0]?.seq;
+  const recovered =
+    state.seq === resumeFrom ||
+    (resumeFrom < state.seq && oldest !== undefined && oldest <= resumeFrom + 1);
+  return recovered ? state.history.filter((m) => (m.seq ?? 0) > resumeFrom) : undefined;
+}
 
-  /**
-   * Number and keep a message. `idempotent` (client publishes): a message whose id is stored
-   * already is that message, not a second one, so a re-send after a lost ack is acknowledged
-   * without being stored twice. `from`: the publisher as receivers see it. Returns the stored
-   * message and whether it is new.
-   */
-  append(
-    state: HubChannel,
-    message: { channel: string; id: string; event: string; data: unknown },
-    from: { clientId?: string; connectionId?: string },
-    idempotent: boolean,
-  ): { stored: TransportMessage; fresh: boolean } {
-    const existing = idempotent ? state.ids.get(message.id) : undefined;
-    if (existing) return { stored: existing, fresh: false };
-    const stored: TransportMessage = {
-      channel: message.channel,
-      id: message.id,
-      event: message.event,
-      data: message.data,
-      timestamp: Date.now(),
-      seq: ++state.seq,
-      ...from,
-    };
-    state.history.push(stored);
-    state.ids.set(stored.id, stored);
-    if (state.history.length > this.#historySize) {
-      const dropped = state.history.shift() as TransportMessage;
-      if (state.ids.get(dropped.id) === dropped) state.ids.delete(dropped.id);
-    }
-    return { stored, fresh: true };
+/** Channels with a subscriber, and present users (one per clientId per channel). */
+export function countChannels(channels: HubChannels): { channels: number; members: number } {
+  let members = 0;
+  let count = 0;
+  for (const state of channels.values()) {
+    if (state.subscribers.size > 0) count++;
+    members += new Set([...state.members.values()].map((m) => m.clientId)).size;
   }
-
-  history(channel: string, options: { limit?: number; afterSeq?: number }): TransportMessage[] {
-    const state = this.#channels.get(channel);
-    if (!state) return [];
-    let messages = state.history.filter(
-      (m) => options.afterSeq === undefined || (m.seq ?? 0) > options.afterSeq,
-    );
-    if (options.limit !== undefined)
-      messages = options.limit > 0 ? messages.slice(-options.limit) : [];
-    return messages.map((m) => ({ ...m }));
-  }
-
-  /** Forget a channel's history, as if it had aged out: a later resume cannot recover. */
-  clearHistory(channel: string): void {
-    const state = this.#channels.get(channel);
-    if (state) {
-      state.history = [];
-      state.ids.clear();
-    }
-  }
-
-  /** Channels with a subscriber, and present users (one per clientId per channel). */
-  counts(): { channels: number; members: number } {
-    let members = 0;
-    let channels = 0;
-    for (const state of this.#channels.values()) {
-      if (state.subscribers.size > 0) channels++;
-      members += new Set([...state.members.values()].map((m) => m.clientId)).size;
-    }
-    return { channels, members };
-  }
+  return { channels: count, members };
 }

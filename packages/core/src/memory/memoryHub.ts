@@ -8,8 +8,18 @@ import type {
   TransportSink,
   TransportSubscribeResult,
 } from '../transport/types.js';
-import { HubAccess } from './hubAccess.js';
-import { type HubChannel, HubChannels, type HubConnection } from './hubChannels.js';
+import { authenticate, authorize, checkConnect } from './hubAccess.js';
+import {
+  append,
+  countChannels,
+  dropIfUnused,
+  type HubChannel,
+  type HubChannels,
+  type HubConnection,
+  historyOf,
+  missedSince,
+  openChannel,
+} from './hubChannels.js';
 import type {
   MemoryAuthRejection,
   MemoryHubAction,
@@ -26,16 +36,18 @@ import type {
 export class MemoryHub {
   readonly maxMessageBytes: number;
   readonly #connections = new Map<string, HubConnection>();
-  readonly #channels: HubChannels;
-  readonly #access: HubAccess;
+  readonly #channels: HubChannels = new Map();
+  readonly #rejections = new Set<MemoryAuthRejection>();
+  readonly #options: MemoryHubOptions;
+  readonly #historySize: number;
   #accepting = true;
   #latencyMs: number;
 
   constructor(options: MemoryHubOptions = {}) {
+    this.#options = options;
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
+    this.#historySize = options.historySize ?? 1_000;
     this.#latencyMs = options.latencyMs ?? 0;
-    this.#channels = new HubChannels(options.historySize ?? 1_000);
-    this.#access = new HubAccess(options);
   }
 
   // Server-side API ----------------------------------------------------------------------------
@@ -69,12 +81,11 @@ export class MemoryHub {
     channel: string,
     options: { limit?: number; afterSeq?: number } = {},
   ): TransportMessage[] {
-    return this.#channels.history(channel, options);
+    return historyOf(this.#channels.get(channel), options);
   }
 
   stats(): MemoryHubStats {
-    const { channels, members } = this.#channels.counts();
-    return { connections: this.#connections.size, channels, members };
+    return { connections: this.#connections.size, ...countChannels(this.#channels) };
   }
 
   /** Provider-level subscriptions on a channel: one per connection, however many handlers. */
@@ -105,9 +116,7 @@ export class MemoryHub {
         process.env.NODE_ENV !== 'production'
           ? 'The memory hub dropped this connection.'
           : productionMessage(ErrorCodes.ConnectionLost, 'memory'),
-        {
-          retryable: true,
-        },
+        { retryable: true },
       );
       for (const reject of connection.pending) reject(error);
       this.#defer(() => connection.sink.lost(error));
@@ -140,12 +149,20 @@ export class MemoryHub {
 
   /** Forget a channel's history, as if it had aged out: a later resume cannot recover. */
   clearHistory(channel: string): void {
-    this.#channels.clearHistory(channel);
+    const state = this.#channels.get(channel);
+    if (state) {
+      state.history = [];
+      state.ids.clear();
+    }
   }
 
   /** Refuse matching connects or channel actions until the returned function is called. */
   rejectAuth(rule: MemoryAuthRejection): () => void {
-    return this.#access.reject(rule);
+    const entry = { ...rule };
+    this.#rejections.add(entry);
+    return () => {
+      this.#rejections.delete(entry);
+    };
   }
 
   setLatency(ms: number): void {
@@ -168,13 +185,15 @@ export class MemoryHub {
         process.env.NODE_ENV !== 'production'
           ? 'The memory hub is stopped (simulated outage).'
           : productionMessage(ErrorCodes.ConnectionFailed, 'memory', 'stopped'),
-        {
-          retryable: true,
-        },
+        { retryable: true },
       );
     }
-    const clientId = await this.#access.authenticate(request.token, request.clientId);
-    this.#access.checkConnect(clientId);
+    const clientId = await authenticate(
+      this.#options.authenticate,
+      request.token,
+      request.clientId,
+    );
+    checkConnect(this.#rejections, clientId);
     const connection: HubConnection = {
       id: createMessageId(),
       clientId,
@@ -202,27 +221,15 @@ export class MemoryHub {
   ): Promise<TransportSubscribeResult> {
     return this.#request(session, async (connection) => {
       await this.#authorize(connection, channel, 'subscribe');
-      const state = this.#channels.open(channel);
+      const state = openChannel(this.#channels, channel);
       state.subscribers.add(connection);
       connection.channels.add(channel);
-      let recovered = false;
-      if (options.resumeFrom !== undefined) {
-        const oldest = state.history[0]?.seq;
-        const missed = state.history.filter((m) => (m.seq ?? 0) > (options.resumeFrom ?? 0));
-        // Recovered when history still reaches back to the first missed message.
-        // Beyond the channel's seq means lost state: a discontinuity, not a recovery.
-        recovered =
-          state.seq === options.resumeFrom ||
-          (options.resumeFrom < state.seq &&
-            oldest !== undefined &&
-            oldest <= options.resumeFrom + 1);
-        if (recovered) {
-          for (const message of missed) {
-            if (!connection.echo && message.connectionId === connection.id) continue;
-            this.#deliver(connection, () => connection.sink.message({ ...message }));
-          }
-        }
+      const missed = missedSince(state, options.resumeFrom);
+      for (const message of missed ?? []) {
+        if (!connection.echo && message.connectionId === connection.id) continue;
+        this.#deliver(connection, () => connection.sink.message({ ...message }));
       }
+      const recovered = missed !== undefined;
       const members = [...state.members.values()];
       this.#deliver(connection, () => connection.sink.presence(channel, { type: 'sync', members }));
       return { recovered, seq: state.seq };
@@ -236,7 +243,7 @@ export class MemoryHub {
       const state = this.#channels.get(channel);
       state?.subscribers.delete(connection);
       if (state?.members.has(connection.id)) this.#presenceLeave(connection, channel);
-      this.#channels.dropIfUnused(channel);
+      dropIfUnused(this.#channels, channel);
     });
   }
 
@@ -254,7 +261,7 @@ export class MemoryHub {
       }
       await this.#authorize(connection, message.channel, 'publish');
       if (message.ephemeral) {
-        const state = this.#channels.open(message.channel);
+        const state = openChannel(this.#channels, message.channel);
         for (const subscriber of state.subscribers) {
           if (subscriber === connection) continue;
           this.#deliver(subscriber, () =>
@@ -286,7 +293,7 @@ export class MemoryHub {
         return;
       }
       await this.#authorize(connection, channel, 'presence');
-      const state = this.#channels.open(channel);
+      const state = openChannel(this.#channels, channel);
       const member: TransportPresenceMember = {
         clientId: connection.clientId,
         connectionId: connection.id,
@@ -306,8 +313,8 @@ export class MemoryHub {
     message: { channel: string; id: string; event: string; data: unknown; clientId?: string },
     idempotent = true,
   ): TransportMessage {
-    const state = this.#channels.open(message.channel);
-    const { stored, fresh } = this.#channels.append(
+    const state = openChannel(this.#channels, message.channel);
+    const { stored, fresh } = append(
       state,
       message,
       connection
@@ -316,6 +323,7 @@ export class MemoryHub {
           ? { clientId: message.clientId }
           : {},
       idempotent,
+      this.#historySize,
     );
     if (!fresh) return stored;
     for (const subscriber of state.subscribers) {
@@ -347,9 +355,9 @@ export class MemoryHub {
     }
     // Presence may have been entered on channels the connection never subscribed to: leave
     // every one (subscribers are told), then forget the channels nothing holds any more.
-    for (const [channel, state] of this.#channels.entries()) {
+    for (const [channel, state] of this.#channels) {
       if (state.members.has(connection.id)) this.#presenceLeave(connection, channel, deliberate);
-      this.#channels.dropIfUnused(channel);
+      dropIfUnused(this.#channels, channel);
     }
   }
 
@@ -365,9 +373,7 @@ export class MemoryHub {
         process.env.NODE_ENV !== 'production'
           ? 'This memory hub connection is closed.'
           : productionMessage(ErrorCodes.ConnectionLost, 'memory', 'closed'),
-        {
-          retryable: true,
-        },
+        { retryable: true },
       );
     }
     if (connection.blackholed) {
@@ -382,7 +388,13 @@ export class MemoryHub {
   }
 
   #authorize(connection: HubConnection, channel: string, action: MemoryHubAction): Promise<void> {
-    return this.#access.authorize(connection.clientId, channel, action);
+    return authorize(
+      this.#rejections,
+      this.#options.authorize,
+      connection.clientId,
+      channel,
+      action,
+    );
   }
 
   #deliver(connection: HubConnection, deliver: () => void): void {
