@@ -19,7 +19,12 @@ import { type ReadableStore, settleOn } from '../store.js';
 import { systemTimers, type Timers } from '../timers.js';
 import type { Transport, TransportCapabilities, TransportMessage } from '../transport/types.js';
 import type { ChannelHost, LiveChannel } from './channelHost.js';
-import { ChannelSchemas } from './channelSchemas.js';
+import {
+  type ChannelSchemas,
+  checkIncoming,
+  prepareOutgoing,
+  registerSchemas,
+} from './channelSchemas.js';
 import { checkOptions, publishWindow } from './checkOptions.js';
 import { ConnectionManager } from './connectionManager.js';
 import { Emitter, reportAsync } from './emitter.js';
@@ -50,7 +55,7 @@ export class Client implements RealtimeClient, ChannelHost {
   });
   /** The channels that are live (held: activated and not yet deactivated), held strongly. */
   readonly #live = new Map<string, Channel>();
-  readonly #schemas: ChannelSchemas;
+  readonly #schemas: ChannelSchemas = new Map();
   /** Recent messages (`channel + '\u0000' + id`), to drop duplicates. */
   readonly #dedupe: DedupeWindow;
   /** Ids this client published, to drop its own messages when `echo` is false. */
@@ -79,8 +84,7 @@ export class Client implements RealtimeClient, ChannelHost {
     const windowSize = options.dedupeWindow ?? 5_000;
     this.#dedupe = new DedupeWindow(windowSize);
     this.#ownIds = new DedupeWindow(windowSize);
-    this.#schemas = new ChannelSchemas(this.transport);
-    for (const definition of options.schemas ?? []) this.#schemas.register(definition);
+    for (const definition of options.schemas ?? []) registerSchemas(this.#schemas, definition);
 
     this.#queue = new PublishQueue({
       maxSize: options.queue?.maxSize ?? 1_000,
@@ -99,7 +103,7 @@ export class Client implements RealtimeClient, ChannelHost {
       onDropped: (error) => this.reportError(error),
       check: (stored) =>
         checkRestored(stored, (channel, event, data) =>
-          this.#schemas.prepare(channel, event, data),
+          prepareOutgoing(this.#schemas, this.transport, channel, event, data),
         ),
     });
 
@@ -177,7 +181,7 @@ export class Client implements RealtimeClient, ChannelHost {
   channel(nameOrDefinition: string | ChannelDefinition): Channel {
     let name: string;
     if (isChannelDefinition(nameOrDefinition)) {
-      this.#schemas.register(nameOrDefinition);
+      registerSchemas(this.#schemas, nameOrDefinition);
       name = nameOrDefinition.name;
     } else {
       validateChannelName(nameOrDefinition);
@@ -220,7 +224,7 @@ export class Client implements RealtimeClient, ChannelHost {
   }
 
   presenceSchema(channel: string): StandardSchemaV1 | undefined {
-    return this.#schemas.presence(channel);
+    return this.#schemas.get(channel)?.presence;
   }
 
   activate(channel: Channel): void {
@@ -255,7 +259,7 @@ export class Client implements RealtimeClient, ChannelHost {
           : '',
       );
     }
-    const prepared = this.#schemas.prepare(channel, event, data);
+    const prepared = prepareOutgoing(this.#schemas, this.transport, channel, event, data);
     const value = this.#schemas.has(channel) ? await prepared : prepared;
     const messageId = id ?? createMessageId();
     if (!isMessageId(messageId)) {
@@ -346,7 +350,7 @@ export class Client implements RealtimeClient, ChannelHost {
       channel.noteSeq(message.seq);
       return;
     }
-    this.inOrder(message.channel, this.#schemas.incoming(message), (outcome) => {
+    this.inOrder(message.channel, checkIncoming(this.#schemas, message), (outcome) => {
       if (outcome.ok) channel.dispatch(toEnvelope(message, outcome.value, this.timers));
       else {
         channel.noteSeq(message.seq);
