@@ -54,20 +54,15 @@ export function dropIfUnused(channels: HubChannels, name: string): void {
 }
 
 /**
- * Number and keep a message, the oldest beyond `historySize` aged out. `idempotent` (client
- * publishes): a message whose id is stored already is that message, not a second one, so a
- * re-send after a lost ack is acknowledged without being stored twice. `from`: the publisher as
- * receivers see it. Returns the stored message and whether it is new.
+ * Number and keep a message, the oldest beyond `historySize` aged out. `from`: the publisher as
+ * receivers see it. Returns the stored message.
  */
 export function append(
   state: HubChannel,
   message: { channel: string; id: string; event: string; data: unknown },
   from: { clientId?: string; connectionId?: string },
-  idempotent: boolean,
   historySize: number,
-): { stored: TransportMessage; fresh: boolean } {
-  const existing = idempotent ? state.ids.get(message.id) : undefined;
-  if (existing) return { stored: existing, fresh: false };
+): TransportMessage {
   const stored: TransportMessage = {
     channel: message.channel,
     id: message.id,
@@ -83,7 +78,7 @@ export function append(
     const dropped = state.history.shift() as TransportMessage;
     if (state.ids.get(dropped.id) === dropped) state.ids.delete(dropped.id);
   }
-  return { stored, fresh: true };
+  return stored;
 }
 
 /** Copies of the kept messages after `afterSeq`, the last `limit` of them. */

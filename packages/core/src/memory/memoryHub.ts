@@ -314,7 +314,10 @@ export class MemoryHub {
     idempotent = true,
   ): TransportMessage {
     const state = openChannel(this.#channels, message.channel);
-    const { stored, fresh } = append(
+    // Client publishes are idempotent by id: a re-send after a lost ack is acknowledged, not stored twice.
+    const existing = idempotent ? state.ids.get(message.id) : undefined;
+    if (existing) return existing;
+    const stored = append(
       state,
       message,
       connection
@@ -322,10 +325,8 @@ export class MemoryHub {
         : message.clientId !== undefined
           ? { clientId: message.clientId }
           : {},
-      idempotent,
       this.#historySize,
     );
-    if (!fresh) return stored;
     for (const subscriber of state.subscribers) {
       if (!subscriber.echo && subscriber === connection) continue;
       this.#deliver(subscriber, () => subscriber.sink.message({ ...stored }));
