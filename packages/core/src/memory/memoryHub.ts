@@ -22,7 +22,6 @@ import {
 } from './hubChannels.js';
 import type {
   MemoryAuthRejection,
-  MemoryHubAction,
   MemoryHubOptions,
   MemoryHubSession,
   MemoryHubStats,
@@ -220,7 +219,13 @@ export class MemoryHub {
     options: { resumeFrom?: number },
   ): Promise<TransportSubscribeResult> {
     return this.#request(session, async (connection) => {
-      await this.#authorize(connection, channel, 'subscribe');
+      await authorize(
+        this.#rejections,
+        this.#options.authorize,
+        connection.clientId,
+        channel,
+        'subscribe',
+      );
       const state = openChannel(this.#channels, channel);
       state.subscribers.add(connection);
       connection.channels.add(channel);
@@ -259,7 +264,13 @@ export class MemoryHub {
       if (size > this.maxMessageBytes) {
         throw new MessageTooLargeError('memory', size, this.maxMessageBytes);
       }
-      await this.#authorize(connection, message.channel, 'publish');
+      await authorize(
+        this.#rejections,
+        this.#options.authorize,
+        connection.clientId,
+        message.channel,
+        'publish',
+      );
       if (message.ephemeral) {
         const state = openChannel(this.#channels, message.channel);
         for (const subscriber of state.subscribers) {
@@ -292,7 +303,13 @@ export class MemoryHub {
         this.#presenceLeave(connection, channel);
         return;
       }
-      await this.#authorize(connection, channel, 'presence');
+      await authorize(
+        this.#rejections,
+        this.#options.authorize,
+        connection.clientId,
+        channel,
+        'presence',
+      );
       const state = openChannel(this.#channels, channel);
       const member: TransportPresenceMember = {
         clientId: connection.clientId,
@@ -386,16 +403,6 @@ export class MemoryHub {
     const result = await run(connection);
     await this.#tick();
     return result;
-  }
-
-  #authorize(connection: HubConnection, channel: string, action: MemoryHubAction): Promise<void> {
-    return authorize(
-      this.#rejections,
-      this.#options.authorize,
-      connection.clientId,
-      channel,
-      action,
-    );
   }
 
   #deliver(connection: HubConnection, deliver: () => void): void {
