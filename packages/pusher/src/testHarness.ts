@@ -9,6 +9,7 @@ import {
 import {
   type ConformanceHarness,
   createAuthRules,
+  createSubscribeRefusals,
   createTcpProxy,
   type TcpProxy,
 } from '@patchbay/realtime-testkit';
@@ -46,12 +47,8 @@ interface ClientLink {
 export function createPusherHarness(options: PusherHarnessOptions): ConformanceHarness {
   const authRules = createAuthRules();
   const rejected = authRules.rejects;
-  /**
-   * Subscribes to refuse next, and subscribe attempts seen, per channel (`refuseSubscribes`).
-   * Every subscribe to `private-<channel>` first asks the app's auth endpoint, so it counts them.
-   */
-  const refusals = new Map<string, number>();
-  const attempts = new Map<string, number>();
+  // Every subscribe to `private-<channel>` first asks the app's auth endpoint, which counts it.
+  const refusals = createSubscribeRefusals();
   let emulator: PusherEmulator | undefined;
   let pusher: PusherServer | undefined;
   let app: Server | undefined;
@@ -76,10 +73,7 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
     action: string;
   }) => {
     if (action === 'subscribe') {
-      attempts.set(channel, (attempts.get(channel) ?? 0) + 1);
-      const left = refusals.get(channel) ?? 0;
-      if (left > 0) {
-        refusals.set(channel, left - 1);
+      if (refusals.refuse(channel)) {
         // The auth endpoint then answers 500, and pusher-js reports `pusher:subscription_error`
         // with that status: Pusher's refusal of a subscribe when the app's endpoint fails.
         throw new Error('the permissions store is unavailable (refuseSubscribes)');
@@ -175,10 +169,8 @@ export function createPusherHarness(options: PusherHarnessOptions): ConformanceH
     stopServer: () => live().emulator.stop(),
     startServer: () => live().emulator.start(),
     rejectAuth: (rule) => authRules.add(rule),
-    refuseSubscribes: (channel, times) => {
-      refusals.set(channel, times);
-    },
-    subscribeAttempts: async (channel) => attempts.get(channel) ?? 0,
+    refuseSubscribes: (channel, times) => refusals.set(channel, times),
+    subscribeAttempts: async (channel) => refusals.attempts(channel),
     // Messages travel on private-<name>; presence is a separate Pusher channel and not counted.
     providerSubscriptionCount: async (channel) =>
       live().emulator.subscriptionCount(`private-${channel}`),

@@ -8,6 +8,7 @@ import {
   type ConformanceHarness,
   createAuthRules,
   createClientNetworks,
+  createSubscribeRefusals,
 } from '@patchbay/realtime-testkit';
 import { socketioTransport } from './socketioTransport.js';
 
@@ -21,9 +22,7 @@ export function createSocketIOHarness(
   const authRules = createAuthRules();
   const networks = createClientNetworks();
   const rejected = authRules.rejects;
-  /** Subscribes to refuse next, and subscribe attempts seen, per channel (`refuseSubscribes`). */
-  const refusals = new Map<string, number>();
-  const attempts = new Map<string, number>();
+  const refusals = createSubscribeRefusals();
   const hub = new Hub({
     rateLimit: false,
     ...options.hub,
@@ -34,10 +33,7 @@ export function createSocketIOHarness(
     },
     authorize: ({ clientId, channel, action }) => {
       if (action === 'subscribe') {
-        attempts.set(channel, (attempts.get(channel) ?? 0) + 1);
-        const left = refusals.get(channel) ?? 0;
-        if (left > 0) {
-          refusals.set(channel, left - 1);
+        if (refusals.refuse(channel)) {
           // A hook that throws (its database is down) makes the hub answer a retryable
           // `transport_error`, and the link stays up.
           throw new Error('the permissions store is unavailable (refuseSubscribes)');
@@ -99,10 +95,8 @@ export function createSocketIOHarness(
     },
     startServer: start,
     rejectAuth: (rule) => authRules.add(rule),
-    refuseSubscribes: (channel, times) => {
-      refusals.set(channel, times);
-    },
-    subscribeAttempts: async (channel) => attempts.get(channel) ?? 0,
+    refuseSubscribes: (channel, times) => refusals.set(channel, times),
+    subscribeAttempts: async (channel) => refusals.attempts(channel),
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: (channel) => hub.broker.clearHistory(channel),
   };

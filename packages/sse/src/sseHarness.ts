@@ -16,6 +16,7 @@ import {
   type ConformanceHarness,
   createAuthRules,
   createClientNetworks,
+  createSubscribeRefusals,
 } from '@patchbay/realtime-testkit';
 import { type SseTransportOptions, sseTransport } from './sseTransport.js';
 
@@ -37,9 +38,7 @@ export function createSseHarness(
   const authRules = createAuthRules();
   const networks = createClientNetworks();
   const rejected = authRules.rejects;
-  /** Subscribes to refuse next, and subscribe attempts seen, per channel (`refuseSubscribes`). */
-  const refusals = new Map<string, number>();
-  const attempts = new Map<string, number>();
+  const refusals = createSubscribeRefusals();
   const hub = new Hub({
     rateLimit: false,
     ...options.hub,
@@ -50,10 +49,7 @@ export function createSseHarness(
     },
     authorize: ({ clientId, channel, action }) => {
       if (action === 'subscribe') {
-        attempts.set(channel, (attempts.get(channel) ?? 0) + 1);
-        const left = refusals.get(channel) ?? 0;
-        if (left > 0) {
-          refusals.set(channel, left - 1);
+        if (refusals.refuse(channel)) {
           // A hook that throws (its database is down) makes the hub answer a retryable
           // `transport_error`, and the link stays up.
           throw new Error('the permissions store is unavailable (refuseSubscribes)');
@@ -121,10 +117,8 @@ export function createSseHarness(
     stopServer: stop,
     startServer: start,
     rejectAuth: (rule) => authRules.add(rule),
-    refuseSubscribes: (channel, times) => {
-      refusals.set(channel, times);
-    },
-    subscribeAttempts: async (channel) => attempts.get(channel) ?? 0,
+    refuseSubscribes: (channel, times) => refusals.set(channel, times),
+    subscribeAttempts: async (channel) => refusals.attempts(channel),
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: (channel) => hub.broker.clearHistory(channel),
   };

@@ -16,6 +16,8 @@ export type {
 export { startRedisCluster } from './redisCluster.js';
 export type { RedisServerHandle, StartRedisServerOptions } from './redisServer.js';
 export { startRedisServer } from './redisServer.js';
+export type { SubscribeRefusals } from './subscribeRefusals.js';
+export { createSubscribeRefusals } from './subscribeRefusals.js';
 export type { TcpProxy, TcpProxyOptions, TcpProxyStats, TcpTarget } from './tcpProxy.js';
 export { createTcpProxy } from './tcpProxy.js';
 export type { WaitOptions } from './waitFor.js';

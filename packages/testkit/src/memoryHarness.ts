@@ -14,6 +14,7 @@ import {
 } from '@patchbay/realtime-core/memory';
 import type { Transport } from '@patchbay/realtime-core/transport';
 import type { ConformanceHarness } from './harness.js';
+import { createSubscribeRefusals } from './subscribeRefusals.js';
 
 export interface MemoryHarnessOptions {
   hub?: MemoryHubOptions;
@@ -89,25 +90,6 @@ export function createMemoryHarness(
     subscribeAttempts: async (channel) => refusals.attempts(channel),
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: async (channel) => hub.clearHistory(channel),
-  };
-}
-
-/** Subscribe attempts per channel, and how many of the next ones to refuse (`refuseSubscribes`). */
-function createSubscribeRefusals() {
-  const remaining = new Map<string, number>();
-  const seen = new Map<string, number>();
-  return {
-    set(channel: string, times: number): void {
-      remaining.set(channel, times);
-    },
-    attempts: (channel: string): number => seen.get(channel) ?? 0,
-    /** Count an attempt; true when it is to be refused. */
-    refuse(channel: string): boolean {
-      seen.set(channel, (seen.get(channel) ?? 0) + 1);
-      const left = remaining.get(channel) ?? 0;
-      if (left > 0) remaining.set(channel, left - 1);
-      return left > 0;
-    },
   };
 }
 
