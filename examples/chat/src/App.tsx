@@ -49,8 +49,9 @@ export function App() {
           ))}
         </nav>
         <Room room={room} name={name} />
-        {/* The connection, channels, presence and queue while you build; nothing in production. */}
-        <RealtimeDevtools initialIsOpen={params.has('devtools')} />
+        {/* The connection, channels, presence and queue while you build. Gated on Vite's dev flag
+            so a production bundle holds not even the element (e2e/devtoolsSize.test.ts). */}
+        {import.meta.env.DEV && <RealtimeDevtools initialIsOpen={params.has('devtools')} />}
       </RealtimeProvider>
     </StartupProblem>
   );
