@@ -107,6 +107,8 @@ for (const provider of PROVIDERS) {
       const list = `crud-${provider}`;
       const alice = await open('alice', list);
       const bob = await open('bob', list);
+      // `next start` serves the production build: the devtools are not in it, not even their button.
+      expect(await alice.getByTestId('pb-devtools-open').count()).toBe(0);
       await expect
         .poll(() => alice.getByTestId('viewers').innerText(), { timeout: 15_000 })
         .toContain('bob');

@@ -1,6 +1,7 @@
 'use client';
 
 import type { RealtimeConfig, RealtimeConfigExtras } from '@patchbay/realtime-core/config';
+import { RealtimeDevtools } from '@patchbay/realtime-devtools';
 import { RealtimeProvider } from '@patchbay/realtime-react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { Component, type ReactNode, useLayoutEffect, useMemo, useState } from 'react';
@@ -66,6 +67,9 @@ export function RealtimeRoot({
           onError={(error) => console.warn(`[todos] ${error.message}`)}
         >
           {children}
+          {/* The connection, channels, presence and queue while you build. Gated on NODE_ENV,
+              which Next.js inlines, so a production bundle holds not even the element. */}
+          {process.env.NODE_ENV !== 'production' && <RealtimeDevtools />}
         </RealtimeProvider>
       </StartupProblem>
     </QueryClientProvider>
