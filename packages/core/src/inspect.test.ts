@@ -61,6 +61,29 @@ describe('inspect', () => {
     hub.stop();
   });
 
+  it('returns the same snapshot until something changed, with or without listeners', async () => {
+    const { hub, alice, bob } = setup();
+    const inspector = inspect(alice);
+    await alice.connect();
+    // React's useSyncExternalStore reads twice before it subscribes: the reads must agree.
+    const first = inspector.getSnapshot();
+    expect(inspector.getSnapshot()).toBe(first);
+    const room = alice.channel('room');
+    const off = room.subscribe(() => {});
+    await room.ready();
+    const withRoom = inspector.getSnapshot();
+    expect(withRoom).not.toBe(first);
+    expect(withRoom.channels.map((channel) => channel.name)).toEqual(['room']);
+    expect(inspector.getSnapshot()).toBe(withRoom);
+    const stop = inspector.subscribe(() => {});
+    expect(inspector.getSnapshot()).toBe(withRoom);
+    stop();
+    off();
+    alice.close();
+    bob.close();
+    hub.stop();
+  });
+
   it('changes nothing: a channel the app released detaches while the inspector is watched', async () => {
     const { alice } = setup();
     const inspector = inspect(alice);

@@ -197,8 +197,13 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
 
   const inspector: RealtimeInspector = {
     getSnapshot() {
-      // Without listeners nothing polls, so the cached snapshot may be stale.
-      if (listeners.size === 0) snapshot = undefined;
+      // Without listeners nothing polls the channels: re-read them, and keep the cached snapshot
+      // while they are the same (`useSyncExternalStore` reads twice before it subscribes and
+      // warns when the two reads differ).
+      if (snapshot && listeners.size === 0) {
+        const fresh = read();
+        if (!sameChannels(snapshot.channels, fresh.channels)) snapshot = fresh;
+      }
       snapshot ??= read();
       return snapshot;
     },

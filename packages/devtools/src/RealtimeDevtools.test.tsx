@@ -2,10 +2,19 @@ import { createRealtime, noConnectivitySignals } from '@patchbay/realtime-core';
 import { createMemoryHub, memoryTransport } from '@patchbay/realtime-core/memory';
 import { RealtimeProvider, useMessages, usePresence } from '@patchbay/realtime-react';
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RealtimeDevtools } from './index.js';
 
-afterEach(cleanup);
+// React has nothing to say about the panel (e.g. "getSnapshot should be cached").
+let consoleError: ReturnType<typeof vi.spyOn>;
+beforeEach(() => {
+  consoleError = vi.spyOn(console, 'error');
+});
+afterEach(() => {
+  cleanup();
+  expect(consoleError).not.toHaveBeenCalled();
+  consoleError.mockRestore();
+});
 
 function Room({ name }: { name: string }) {
   useMessages('room', { limit: 10 });
