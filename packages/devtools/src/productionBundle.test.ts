@@ -52,6 +52,25 @@ async function bundle(devtools: 'none' | 'default' | 'production'): Promise<stri
 const gzip = (code: string) => gzipSync(code, { level: 9 }).length;
 
 describe('production bundle', () => {
+  it('resolves the package to a module that imports nothing under the production condition', async () => {
+    // As Vite, webpack and Next.js resolve it in a production build; no NODE_ENV define here, so
+    // only the export condition can keep the panel out.
+    const result = await build({
+      stdin: {
+        contents: `import { RealtimeDevtools } from '@patchbay/realtime-devtools'; console.log(RealtimeDevtools({}));`,
+        loader: 'tsx',
+        resolveDir: packageDir,
+      },
+      bundle: true,
+      format: 'esm',
+      conditions: ['production'],
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(Object.keys(result.metafile.inputs)).toEqual(['dist/disabled.js', '<stdin>']);
+  });
+
   it('a chat-like app importing <RealtimeDevtools /> ships none of the panel', async () => {
     const [without, withDevtools, forced] = await Promise.all([
       bundle('none'),
