@@ -167,6 +167,9 @@ export class AblyTransport implements Transport {
       if (created) {
         this.#unlisten(created);
         if (this.#feeds.get(name) === created) this.#feeds.delete(name);
+        // A refused attach leaves the channel suspended, and ably-js would attach it again by
+        // itself (after channelRetryTimeout); whether and when to retry is core's call.
+        void created.channel.detach().catch(() => {});
       }
       throw channelError(error, name, 'subscribe');
     } finally {
