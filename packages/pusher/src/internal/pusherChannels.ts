@@ -1,9 +1,4 @@
-import {
-  AuthError,
-  ConnectionError,
-  ErrorCodes,
-  type RealtimeError,
-} from '@patchbay/realtime-core';
+import { AuthError, ConnectionError, ErrorCodes, RealtimeError } from '@patchbay/realtime-core';
 import {
   productionMessage,
   type TransportMessage,
@@ -195,17 +190,11 @@ export class PusherChannels {
       this.#settle(name);
     });
     channel.bind('pusher:subscription_error', (status: { error?: string; status?: number }) => {
-      this.#settle(
-        name,
-        this.authErrors.get(name) ??
-          (status?.status === 401 || status?.status === 403
-            ? new AuthError(
-                process.env.NODE_ENV !== 'production'
-                  ? `Pusher refused ${name}: ${status.error}.`
-                  : productionMessage(ErrorCodes.AuthRejected, name, status.error),
-              )
-            : lostError(`subscribing to ${name} failed: ${status?.error}`)),
-      );
+      // The endpoint's own error for this attempt, if it failed; taken, so a later attempt that
+      // fails for another reason reports that reason.
+      const remembered = this.authErrors.get(name);
+      this.authErrors.delete(name);
+      this.#settle(name, remembered ?? subscriptionError(name, status));
     });
     const deliver = (event: string, data: unknown, userId?: string) => {
       if (event === CLIENT_EVENT && readEnvelope(data)?.event === LEAVE_SIGNAL) {
@@ -245,6 +234,32 @@ export class PusherChannels {
       }
     });
   }
+}
+
+/**
+ * A subscription Pusher (or the app's own authorizer) refused while the link stays up: 401/403
+ * for good, anything else (an authorizer's 5xx, a network error) retryable, as core's attach
+ * backoff expects.
+ */
+function subscriptionError(
+  name: string,
+  status: { error?: string; status?: number },
+): RealtimeError {
+  if (status?.status === 401 || status?.status === 403) {
+    return new AuthError(
+      process.env.NODE_ENV !== 'production'
+        ? `Pusher refused ${name}: ${status.error}.`
+        : productionMessage(ErrorCodes.AuthRejected, name, status.error),
+    );
+  }
+  const code = status?.status === 429 ? ErrorCodes.RateLimited : ErrorCodes.TransportError;
+  return new RealtimeError(
+    code,
+    process.env.NODE_ENV !== 'production'
+      ? `Pusher could not subscribe to ${name} (${status?.status ? `HTTP ${status.status}: ` : ''}${status?.error ?? 'no reason given'}). It is retried; if it keeps failing, look at the channel authorizer's logs.`
+      : productionMessage(code, name, status?.status, status?.error),
+    { retryable: true },
+  );
 }
 
 export function lostError(reason: string): RealtimeError {
