@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ErrorCodes } from './codes.js';
 import { createRealtime, type RealtimeClient, type RealtimeOptions } from './createRealtime.js';
-import { ConfigError, productionMessage, RealtimeError } from './errors.js';
+import { ConfigError, productionMessage } from './errors.js';
+import { type AdapterModule, loadAdapterExport } from './internal/adapterExport.js';
 import { MemoryHub } from './memory/memoryHub.js';
 import { memoryTransport } from './memory/memoryTransport.js';
 import type { Transport } from './transport/types.js';
@@ -113,7 +114,7 @@ export type RealtimeConfig = z.input<typeof realtimeConfigSchema>;
 export type ProviderName = RealtimeConfig['provider'];
 
 /** A transport package's module, as the loader sees it: `<provider>Transport(options)`. */
-export type AdapterModule = Record<string, unknown>;
+export type { AdapterModule };
 
 export interface RealtimeConfigExtras extends Omit<Partial<RealtimeOptions>, 'transport'> {
   /**
@@ -248,33 +249,11 @@ async function loadTransport(
   options: Record<string, unknown>,
   loader: (() => Promise<AdapterModule>) | undefined,
 ): Promise<Transport> {
-  const specifier = PACKAGES[provider];
-  let module: AdapterModule;
-  try {
-    module = loader
-      ? await loader()
-      : // A runtime import bundlers leave alone (a bundle includes only what `loaders` names).
-        ((await import(
-          /* @vite-ignore */ /* webpackIgnore: true */ /* turbopackIgnore: true */ specifier
-        )) as AdapterModule);
-  } catch (error) {
-    throw new RealtimeError(
-      ErrorCodes.AdapterMissing,
-      process.env.NODE_ENV !== 'production'
-        ? `The "${provider}" provider needs ${specifier}, which could not be loaded (${(error as Error).message}). ` +
-            `Install it (pnpm add ${specifier}) or pass extras.loaders.${provider}.`
-        : productionMessage(ErrorCodes.AdapterMissing, specifier, (error as Error).message),
-      { cause: error },
-    );
-  }
-  const factory = module[`${provider}Transport`];
-  if (typeof factory !== 'function') {
-    throw new RealtimeError(
-      ErrorCodes.AdapterMissing,
-      process.env.NODE_ENV !== 'production'
-        ? `${specifier} does not export ${provider}Transport(); check that its version matches @patchbay/realtime-core.`
-        : productionMessage(ErrorCodes.AdapterMissing, specifier, `${provider}Transport`),
-    );
-  }
-  return (factory as (options: Record<string, unknown>) => Transport)(options);
+  const factory = await loadAdapterExport(
+    provider,
+    PACKAGES[provider],
+    `${provider}Transport`,
+    loader,
+  );
+  return factory(options) as Transport;
 }

@@ -9,6 +9,7 @@ import {
   RealtimeError,
   ValidationError,
 } from '../errors.js';
+import { loadAdapterExport } from '../internal/adapterExport.js';
 import { createMessageId } from '../internal/id.js';
 import { runSchema } from '../internal/validate.js';
 import { RESERVED_EVENT_PREFIX } from '../message.js';
@@ -260,33 +261,13 @@ async function loadBackend(
   options: Record<string, unknown>,
   loader: (() => Promise<AdapterModule>) | undefined,
 ): Promise<ServerPublishBackend> {
-  const specifier = SERVER_MODULES[provider];
-  let module: AdapterModule;
-  try {
-    module = loader
-      ? await loader()
-      : // A runtime import bundlers leave alone (a bundle includes only what `loaders` names).
-        ((await import(
-          /* @vite-ignore */ /* webpackIgnore: true */ /* turbopackIgnore: true */ specifier
-        )) as AdapterModule);
-  } catch (error) {
-    throw new RealtimeError(
-      ErrorCodes.AdapterMissing,
-      `The "${provider}" provider publishes with ${specifier}, which could not be loaded (${describe(error)}). ` +
-        `Install it (pnpm add ${specifier.replace(/\/server$/, '')}) or pass extras.loaders.${provider}.`,
-      { cause: error },
-    );
-  }
-  const factory = module[`${provider}ServerPublisher`];
-  if (typeof factory !== 'function') {
-    throw new RealtimeError(
-      ErrorCodes.AdapterMissing,
-      `${specifier} does not export ${provider}ServerPublisher(); check that its version matches @patchbay/realtime-core.`,
-    );
-  }
-  return (await (factory as (options: Record<string, unknown>) => unknown)(
-    options,
-  )) as ServerPublishBackend;
+  const factory = await loadAdapterExport(
+    provider,
+    SERVER_MODULES[provider],
+    `${provider}ServerPublisher`,
+    loader,
+  );
+  return (await factory(options)) as ServerPublishBackend;
 }
 
 function checkEventName(channel: string, event: unknown): asserts event is string {
