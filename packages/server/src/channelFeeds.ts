@@ -5,7 +5,6 @@ import { messageFrame, type OutboundFrame } from './frames.js';
 import type { Hub } from './hub.js';
 import { HubError } from './hubError.js';
 import type { HubSession } from './hubSession.js';
-import { SLOW_CONSUMER_GRACE_MS } from './internal/slowConsumer.js';
 
 /** One channel as a session delivers it. */
 interface ChannelFeed {
@@ -182,7 +181,7 @@ export class ChannelFeeds {
    */
   async #drain(): Promise<void> {
     const limit = this.#hub.maxBufferedBytes / 2;
-    const deadline = Date.now() + SLOW_CONSUMER_GRACE_MS;
+    const deadline = Date.now() + this.#hub.slowConsumerGraceMs;
     while (
       !this.#session.closed &&
       (this.#session.link.unsent?.() ?? 0) > limit &&

@@ -119,6 +119,19 @@ describe('patchbay-server CLI', () => {
     expect(await hub.exited).toBe(0);
   });
 
+  it('rejects a bad --slow-consumer-grace-ms or --slow-consumer-linger-ms (exit 2)', async () => {
+    const grace = await runToExit(['--dev', '--slow-consumer-grace-ms=-5']);
+    expect(grace.code).toBe(2);
+    expect(grace.err).toMatch(
+      /--slow-consumer-grace-ms must be a number of milliseconds ≥ 0; got "-5"/,
+    );
+    const linger = await runToExit(['--dev', '--slow-consumer-linger-ms', 'soon']);
+    expect(linger.code).toBe(2);
+    expect(linger.err).toMatch(
+      /--slow-consumer-linger-ms must be a number of milliseconds ≥ 0; got "soon"/,
+    );
+  });
+
   it('--publish-secret (or PATCHBAY_PUBLISH_SECRET) turns on POST /patchbay/publish', async () => {
     const secret = 'cli-publish-secret-0123456789';
     const short = await runToExit(['--publish-secret', 'short']);

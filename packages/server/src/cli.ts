@@ -16,6 +16,7 @@ const DEV_ORIGINS = [
 const usage = `Usage: patchbay-server (--token-secret <secret> | --dev) [--allow-origin <origin>]...
                       [--port 8787] [--host 127.0.0.1] [--presence-grace-ms 5000]
                       [--rate-limit 100/200 | off] [--max-buffered-bytes 1048576]
+                      [--slow-consumer-grace-ms 1000] [--slow-consumer-linger-ms 5000]
                       [--redis redis://127.0.0.1:6379] [--redis-prefix patchbay:]
                       [--redis-node-ttl-ms 10000] [--publish-secret <secret>]
 
@@ -39,6 +40,9 @@ the rate), or off. Over the rate, requests wait their turn rather than fail.
 
 --max-buffered-bytes is how much may wait to be sent to one connection before the hub closes it
 as a slow consumer (default 1048576, 1 MiB); the client reconnects and resumes from its cursor.
+--slow-consumer-grace-ms is how long a connection may stay over it (default 1000; raise it for
+clients on slow or buffering links), --slow-consumer-linger-ms how long a closed one may still
+read what was queued for it before it is cut (default 5000).
 
 --publish-secret turns on POST /patchbay/publish, where app servers publish with
 "Authorization: Bearer <secret>" (JSON body { channel, event, data, id?, clientId? }). The
@@ -57,6 +61,8 @@ async function main(): Promise<void> {
     'presence-grace-ms'?: string;
     'rate-limit'?: string;
     'max-buffered-bytes'?: string;
+    'slow-consumer-grace-ms'?: string;
+    'slow-consumer-linger-ms'?: string;
     redis?: string;
     'redis-prefix'?: string;
     'redis-node-ttl-ms'?: string;
@@ -74,6 +80,8 @@ async function main(): Promise<void> {
         'presence-grace-ms': { type: 'string' },
         'rate-limit': { type: 'string' },
         'max-buffered-bytes': { type: 'string' },
+        'slow-consumer-grace-ms': { type: 'string' },
+        'slow-consumer-linger-ms': { type: 'string' },
         redis: { type: 'string' },
         'redis-prefix': { type: 'string' },
         'redis-node-ttl-ms': { type: 'string' },
@@ -99,14 +107,7 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const grace =
-    values['presence-grace-ms'] === undefined ? undefined : Number(values['presence-grace-ms']);
-  if (grace !== undefined && !(grace >= 0)) {
-    console.error(
-      `--presence-grace-ms must be a number ≥ 0; got "${values['presence-grace-ms']}".`,
-    );
-    process.exit(2);
-  }
+  const grace = parseMs('--presence-grace-ms', values['presence-grace-ms']);
   const rateLimit =
     values['rate-limit'] === undefined ? undefined : parseRateLimit(values['rate-limit']);
   const maxBufferedBytes =
@@ -120,6 +121,11 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  const slowConsumerGraceMs = parseMs('--slow-consumer-grace-ms', values['slow-consumer-grace-ms']);
+  const slowConsumerLingerMs = parseMs(
+    '--slow-consumer-linger-ms',
+    values['slow-consumer-linger-ms'],
+  );
   const publishSecret = values['publish-secret'] ?? process.env.PATCHBAY_PUBLISH_SECRET;
   if (publishSecret !== undefined && publishSecret.length < 16) {
     console.error(
@@ -161,6 +167,8 @@ async function main(): Promise<void> {
     ...(grace !== undefined ? { presenceGraceMs: grace } : {}),
     ...(rateLimit !== undefined ? { rateLimit } : {}),
     ...(maxBufferedBytes !== undefined ? { maxBufferedBytes } : {}),
+    ...(slowConsumerGraceMs !== undefined ? { slowConsumerGraceMs } : {}),
+    ...(slowConsumerLingerMs !== undefined ? { slowConsumerLingerMs } : {}),
     ...(broker ? { broker } : {}),
     ...(publishSecret !== undefined ? { publishSecret } : {}),
   });
@@ -195,6 +203,17 @@ function parseOrigins(values: readonly string[], dev: boolean): string[] | true 
     console.error(`${(error as Error).message}\n\n${usage}`);
     process.exit(2);
   }
+}
+
+/** A duration flag in milliseconds (≥ 0), or undefined when absent. Exits 2 on anything else. */
+function parseMs(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (value.trim() === '' || !(ms >= 0)) {
+    console.error(`${flag} must be a number of milliseconds ≥ 0; got "${value}".`);
+    process.exit(2);
+  }
+  return ms;
 }
 
 /** `off`, `<perSecond>` or `<perSecond>/<burst>`. Exits 2 on anything else. */

@@ -54,8 +54,8 @@ export interface HubOptions {
   rateLimit?: { perSecond: number; burst: number; maxWaitMs?: number } | false;
   /**
    * Bytes one connection may have waiting to be sent (written by the hub, not yet taken by the
-   * client's socket) before the hub closes it as a slow consumer: over it for 1 s, or over 4 × it
-   * at once (a burst written in one turn drains within the second for a client that reads). Default 1 MiB: about a thousand
+   * client's socket) before the hub closes it as a slow consumer: over it for
+   * `slowConsumerGraceMs` (1 s by default), or over 4 × it at once. Default 1 MiB: about a thousand
    * 1 KB messages or sixteen of the largest (`maxMessageBytes`), on top of what the OS socket
    * buffers already hold — seconds of a busy channel, so a client that reads keeps up, while a
    * stopped one costs at most this much memory. The closed client gets a `slow_consumer` error
@@ -63,6 +63,25 @@ export interface HubOptions {
    * `discontinuity`). `Infinity` removes the bound.
    */
   maxBufferedBytes?: number;
+  /**
+   * How long a connection may stay over `maxBufferedBytes` before the hub closes it as a slow
+   * consumer. Default 1 000 ms. Bytes written in one event-loop turn count as unsent until the
+   * socket reports them written, so a burst (a server publishing a thousand messages in a loop)
+   * looks like backlog even for a reader that keeps up; the grace lets it drain. Raise it for
+   * clients that read in spurts (mobile links, a buffering proxy, a busy host); memory per
+   * connection stays under 4 × `maxBufferedBytes` whatever it is. `0` closes a connection still
+   * over the bound a turn later, bursts included; `Infinity` leaves only the 4 × limit. Replays
+   * also wait at most this long at a time for the client to catch up.
+   */
+  slowConsumerGraceMs?: number;
+  /**
+   * How long a slow consumer's link stays half-open after its `slow_consumer` goodbye. Default
+   * 5 000 ms. A client that is slow but still reading gets what was queued, the reason and a clean
+   * end; one that stopped reading is cut when it expires, freeing what was queued for it (up to
+   * 4 × `maxBufferedBytes`). Raise it when slow links need longer to read that backlog; `0` cuts
+   * at once (the client sees a plain drop).
+   */
+  slowConsumerLingerMs?: number;
 }
 
 /** Options of a server-side `Hub.publish`. */
@@ -120,6 +139,25 @@ export interface RoomDelivery {
   broadcast(frame: MessageFrame, except: readonly string[]): void;
 }
 
+/** setTimeout overflows past 2^31-1 ms and would fire at once: longer settings are clamped to it. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A duration option: `fallback` when absent, refused unless ≥ 0, clamped to `MAX_TIMEOUT_MS`. */
+function timeoutOption(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  meaning: string,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new RangeError(
+      `${name} must be a number of milliseconds ≥ 0 (default ${fallback}: ${meaning}); got ${String(value)}.`,
+    );
+  }
+  return Math.min(value, MAX_TIMEOUT_MS);
+}
+
 /**
  * The self-hosted realtime server behind the Socket.IO and SSE transports. Endpoints turn their
  * wire into `HubSession` requests; the hub enforces auth, limits and validation, assigns sequence
@@ -136,6 +174,10 @@ export class Hub {
   readonly presenceGraceMs: number;
   /** The per-connection outbound buffer bound (see `HubOptions.maxBufferedBytes`). */
   readonly maxBufferedBytes: number;
+  /** How long a connection may stay over its bound (see `HubOptions.slowConsumerGraceMs`). */
+  readonly slowConsumerGraceMs: number;
+  /** How long a closed slow consumer's link stays open (see `HubOptions.slowConsumerLingerMs`). */
+  readonly slowConsumerLingerMs: number;
   #slowConsumersClosed = 0;
 
   constructor(options: HubOptions = {}) {
@@ -149,14 +191,25 @@ export class Hub {
       options.broker ?? createMemoryBroker({ historySize: options.historySize ?? 1_000 });
     this.#channels = new LocalChannels(this.broker, this.#sessions);
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
-    // setTimeout overflows past 2^31-1 ms and would fire at once.
-    this.presenceGraceMs = Math.min(options.presenceGraceMs ?? 5_000, 2_147_483_647);
+    this.presenceGraceMs = Math.min(options.presenceGraceMs ?? 5_000, MAX_TIMEOUT_MS);
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
     if (!(this.maxBufferedBytes > 0)) {
       throw new RangeError(
         `maxBufferedBytes must be a positive number of bytes (Infinity removes the bound); got ${options.maxBufferedBytes}.`,
       );
     }
+    this.slowConsumerGraceMs = timeoutOption(
+      'slowConsumerGraceMs',
+      options.slowConsumerGraceMs,
+      1_000,
+      'how long a connection may stay over maxBufferedBytes before it is closed; Infinity leaves only the 4 × maxBufferedBytes limit',
+    );
+    this.slowConsumerLingerMs = timeoutOption(
+      'slowConsumerLingerMs',
+      options.slowConsumerLingerMs,
+      5_000,
+      'how long a closed slow consumer may still read what was queued for it; 0 cuts it at once',
+    );
   }
 
   /** Authenticate a new connection. Throws `HubError` (`auth_rejected`) when refused. */

@@ -2,7 +2,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { createTcpProxy } from '@patchbay/realtime-testkit';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createHubServer, type HubServer } from './createHubServer.js';
+import { createHubServer, type HubServer, type HubServerOptions } from './createHubServer.js';
 import { Hub } from './hub.js';
 import { createSseHandler } from './sse/createSseHandler.js';
 import { decodeCursor } from './sse/sseWire.js';
@@ -17,6 +17,14 @@ const CHANNEL = 'room';
 const PAYLOAD = 'x'.repeat(1_000);
 /** 20 000 × 1 KB: far past the 1 MiB bound plus what loopback socket buffers hold. */
 const TOTAL = 20_000;
+
+/**
+ * For tests whose reading client must get everything while another stalls. The grace is long
+ * enough that a loaded machine, slow to drain a burst, cannot make the reader look slow; the
+ * stalled client is still closed at once, being far past 4 × the bound. The linger outlasts the
+ * publishing that follows that close, so the stalled client can still read its goodbye after it.
+ */
+const PATIENT = { slowConsumerGraceMs: 10_000, slowConsumerLingerMs: 30_000 } as const;
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -38,8 +46,13 @@ async function waitUntil(
   }
 }
 
-async function startHub(): Promise<HubServer> {
-  const server = await createHubServer({ port: 0, allowAnonymous: true, rateLimit: false });
+async function startHub(options: Partial<HubServerOptions> = {}): Promise<HubServer> {
+  const server = await createHubServer({
+    port: 0,
+    allowAnonymous: true,
+    rateLimit: false,
+    ...options,
+  });
   cleanup.push(() => server.close());
   return server;
 }
@@ -123,7 +136,7 @@ async function socketClient(url: string, clientId: string): Promise<Socket> {
 
 describe('slow consumers: SSE (Node handler)', () => {
   it('closes a stream that stops reading with slow_consumer, while a reading stream gets all 20 000 messages', async () => {
-    const server = await startHub();
+    const server = await startHub(PATIENT);
     const { hub } = server;
     const reader = await openSse(server, 'reader');
     const slow = await openSse(server, 'slow');
@@ -167,7 +180,7 @@ describe('slow consumers: SSE (Node handler)', () => {
 
 describe('slow consumers: Socket.IO', () => {
   it('disconnects a socket that stops reading with slow_consumer, while a reading socket gets all 20 000 messages', async () => {
-    const server = await startHub();
+    const server = await startHub(PATIENT);
     const { hub } = server;
     // A proxy that stops reading the hub's bytes, as a client that stopped reading its socket.
     const proxy = await createTcpProxy({ upstream: server.port });
@@ -221,7 +234,10 @@ describe('slow consumers: SSE (fetch handler)', () => {
   const count = (text: string) => text.split('event: message\n').length - 1;
 
   it('closes a stream whose reader stops pulling (desiredSize in bytes), while a pulling reader gets everything', async () => {
-    const hub = new Hub({ allowAnonymous: true, rateLimit: false });
+    // The default grace: the pulling reader stays under the bound (never more than 256 messages
+    // behind), and the slow stream stays under 4 × it, so only the grace can close it. The linger
+    // outlasts the publishing after that close, so its queue is still there to read.
+    const hub = new Hub({ allowAnonymous: true, rateLimit: false, slowConsumerLingerMs: 30_000 });
     cleanup.push(() => hub.close());
     const slow = await openFetchStream(hub, 'slow');
     const pulling = await openFetchStream(hub, 'reader');
@@ -259,9 +275,15 @@ describe('slow consumers: SSE (fetch handler)', () => {
     expect(lastEvent).toMatch(/^event: error\ndata: \{"code":"slow_consumer",.*\}\n\n$/);
   });
 
-  it('cuts a reader that never pulls again after the linger, dropping its queue', async () => {
+  it('closes a reader that stops pulling after slowConsumerGraceMs, and cuts it after slowConsumerLingerMs, dropping its queue', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const hub = new Hub({ allowAnonymous: true, rateLimit: false, maxBufferedBytes: 64 * 1024 });
+    const hub = new Hub({
+      allowAnonymous: true,
+      rateLimit: false,
+      maxBufferedBytes: 64 * 1024,
+      slowConsumerGraceMs: 2_500,
+      slowConsumerLingerMs: 7_000,
+    });
     cleanup.push(() => hub.close());
     const slow = await openFetchStream(hub, 'slow');
     await slow.read(); // the welcome
@@ -269,15 +291,26 @@ describe('slow consumers: SSE (fetch handler)', () => {
     for (let i = 0; i < 100; i++) await hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD });
     // Over the bound (not 4 × over it): closed once the grace period passes with no pull.
     expect((await hub.stats()).slowConsumersClosed).toBe(0);
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(2_499);
+    expect((await hub.stats()).slowConsumersClosed).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
     expect((await hub.stats()).slowConsumersClosed).toBe(1);
 
-    await vi.advanceTimersByTimeAsync(5_000);
+    // Within the linger its queue is still there to read; after it, the link is cut.
+    await vi.advanceTimersByTimeAsync(6_999);
+    expect(await slow.read()).toMatchObject({ done: false });
+    await vi.advanceTimersByTimeAsync(1);
     await expect(slow.read()).rejects.toThrow(/slow consumer/);
   });
 
   it('closes at once a connection more than 4 × its bound behind', async () => {
-    const hub = new Hub({ allowAnonymous: true, rateLimit: false, maxBufferedBytes: 16 * 1024 });
+    // A grace no test run outlasts: only the 4 × limit can close it here.
+    const hub = new Hub({
+      allowAnonymous: true,
+      rateLimit: false,
+      maxBufferedBytes: 16 * 1024,
+      slowConsumerGraceMs: 60_000,
+    });
     cleanup.push(() => hub.close());
     const slow = await openFetchStream(hub, 'slow');
     await slow.read(); // the welcome
@@ -290,7 +323,10 @@ describe('slow consumers: SSE (fetch handler)', () => {
 
 describe('slow consumers: bursts and the hard limit', () => {
   it('keeps readers that keep up through a burst written in one turn (3 MB, three times the bound)', async () => {
-    const server = await startHub();
+    // A generous grace, so a loaded machine draining the burst slowly does not fail the test;
+    // closing as soon as a connection passes the bound would still cut both readers.
+    const graceMs = 10_000;
+    const server = await startHub({ slowConsumerGraceMs: graceMs });
     const sse = await openSse(server, 'sse-reader');
     const socket = io(server.url, {
       path: '/patchbay/socket.io',
@@ -306,6 +342,7 @@ describe('slow consumers: bursts and the hard limit', () => {
     await socket.emitWithAck('pb', { op: 'subscribe', channel: CHANNEL });
     await waitUntil('both subscribed', () => server.hub.subscriberCount(CHANNEL) === 2);
 
+    const burstAt = Date.now();
     await Promise.all(
       Array.from({ length: 3_000 }, (_, i) =>
         server.hub.publish(CHANNEL, 'm', { i, payload: PAYLOAD }),
@@ -314,12 +351,14 @@ describe('slow consumers: bursts and the hard limit', () => {
     await waitUntil(
       'both readers to get the burst',
       () => sse.messages.length === 3_000 && viaSocket.length === 3_000,
+      graceMs,
     );
-    await sleep(1_200);
+    // Past the grace the burst started: its timers have fired and found both backlogs drained.
+    await sleep(burstAt + graceMs + 500 - Date.now());
     expect((await server.hub.stats()).slowConsumersClosed).toBe(0);
     expect(socket.connected).toBe(true);
     expect(sse.res.destroyed).toBe(false);
-  });
+  }, 30_000);
 });
 
 describe('slow consumers: configuration', () => {
@@ -332,5 +371,33 @@ describe('slow consumers: configuration', () => {
         .maxBufferedBytes,
     ).toBe(Number.POSITIVE_INFINITY);
     expect(new Hub({ allowAnonymous: true }).maxBufferedBytes).toBe(1024 * 1024);
+  });
+
+  it('takes slowConsumerGraceMs and slowConsumerLingerMs (defaults 1 000 and 5 000), refusing a negative or non-number one', () => {
+    const defaults = new Hub({ allowAnonymous: true });
+    expect(defaults.slowConsumerGraceMs).toBe(1_000);
+    expect(defaults.slowConsumerLingerMs).toBe(5_000);
+    const set = new Hub({
+      allowAnonymous: true,
+      slowConsumerGraceMs: 0,
+      slowConsumerLingerMs: 250,
+    });
+    expect(set.slowConsumerGraceMs).toBe(0);
+    expect(set.slowConsumerLingerMs).toBe(250);
+    // Past setTimeout's limit a timer fires at once: clamped, so Infinity means "never".
+    expect(
+      new Hub({ allowAnonymous: true, slowConsumerGraceMs: Number.POSITIVE_INFINITY })
+        .slowConsumerGraceMs,
+    ).toBe(2_147_483_647);
+
+    expect(() => new Hub({ allowAnonymous: true, slowConsumerGraceMs: -1 })).toThrow(
+      /slowConsumerGraceMs must be a number of milliseconds ≥ 0 \(default 1000: .*\); got -1\./,
+    );
+    expect(() => new Hub({ allowAnonymous: true, slowConsumerLingerMs: Number.NaN })).toThrow(
+      /slowConsumerLingerMs must be a number of milliseconds ≥ 0 \(default 5000: .*\); got NaN\./,
+    );
+    expect(
+      () => new Hub({ allowAnonymous: true, slowConsumerLingerMs: '5000' as unknown as number }),
+    ).toThrow(/slowConsumerLingerMs must be a number of milliseconds/);
   });
 });

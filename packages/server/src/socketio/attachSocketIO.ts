@@ -5,11 +5,7 @@ import type { MessageFrame, OutboundFrame } from '../frames.js';
 import type { Hub, HubSession, RoomDelivery } from '../hub.js';
 import { HubError } from '../hubError.js';
 import { normalizeOrigins, type OriginRule, originAllowed } from '../internal/allowedOrigins.js';
-import {
-  SLOW_CONSUMER_LINGER_MS,
-  slowConsumerError,
-  watchBacklog,
-} from '../internal/slowConsumer.js';
+import { slowConsumerError, watchBacklog } from '../internal/slowConsumer.js';
 
 /** The default path of the hub's Socket.IO endpoint (the client transport uses the same). */
 export const DEFAULT_SOCKETIO_PATH = '/patchbay/socket.io';
@@ -232,10 +228,10 @@ export function attachSocketIO(
       socket.disconnect(true);
       const linger = setTimeout(() => {
         if (socket.conn.readyState !== 'closed') socket.conn.close(true);
-      }, SLOW_CONSUMER_LINGER_MS);
+      }, hub.slowConsumerLingerMs);
       linger.unref?.();
     };
-    const backlog = watchBacklog(hub.maxBufferedBytes, unsent, closeSlowConsumer);
+    const backlog = watchBacklog(hub, unsent, closeSlowConsumer);
     socket.on('disconnect', () => backlog.stop());
     const sendFrame = (frame: OutboundFrame): void => {
       if (frame.type === 'message') {

@@ -8,12 +8,7 @@ import { ErrorCodes } from '@patchbay/realtime-core';
 import { type OutboundFrame, type WireError, wireFailure } from '../frames.js';
 import type { Hub, HubSession, SessionLink } from '../hub.js';
 import { HubError } from '../hubError.js';
-import {
-  type BacklogWatch,
-  SLOW_CONSUMER_LINGER_MS,
-  slowConsumerError,
-  watchBacklog,
-} from '../internal/slowConsumer.js';
+import { type BacklogWatch, slowConsumerError, watchBacklog } from '../internal/slowConsumer.js';
 import {
   decodeCursor,
   encodeComment,
@@ -264,7 +259,7 @@ export class SseStream implements SessionLink {
     }
     if (unsent > this.#hub.maxBufferedBytes) {
       this.#backlog ??= watchBacklog(
-        this.#hub.maxBufferedBytes,
+        this.#hub,
         () => sink.unsent(),
         () => this.#closeSlowConsumer(sink),
       );
@@ -289,7 +284,7 @@ export class SseStream implements SessionLink {
       // The sink is already closed: nothing more can reach this client.
     }
     this.end();
-    const linger = setTimeout(() => sink.abort(), SLOW_CONSUMER_LINGER_MS);
+    const linger = setTimeout(() => sink.abort(), hub.slowConsumerLingerMs);
     linger.unref?.();
     void this.#session.close('lost');
   }
