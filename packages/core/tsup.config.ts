@@ -5,6 +5,7 @@ export default defineLibraryConfig({
   config: 'src/config.ts',
   server: 'src/server/index.ts',
   transport: 'src/transport/index.ts',
+  http: 'src/transport/http.ts',
   memory: 'src/memory/index.ts',
   inspect: 'src/inspect.ts',
 });

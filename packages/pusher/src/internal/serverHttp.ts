@@ -1,3 +1,4 @@
+import { bearerToken, HttpProblem } from '@patchbay/realtime-core/http';
 import { PORTABLE_NAME } from './envelope.js';
 
 /** Who a request is from, as the app's `authenticate` decides from its token. */
@@ -25,38 +26,6 @@ export interface PusherAuthorizeRequest {
 
 /** The app's permission check. Return `false` to refuse (403). Default: allow. */
 export type PusherAuthorize = (request: PusherAuthorizeRequest) => boolean | Promise<boolean>;
-
-/** A 4xx/5xx with a JSON body `{ error: { code, message } }` that says how to fix it. */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  });
-}
-
-export function problemResponse(error: unknown): Response {
-  if (error instanceof HttpProblem) {
-    return json(error.status, { error: { code: error.code, message: error.message } });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return json(500, { error: { code: 'internal', message: `The handler failed: ${message}` } });
-}
-
-export function bearerToken(request: Request): string | undefined {
-  const header = request.headers.get('authorization');
-  const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-  return match?.[1]?.trim();
-}
 
 /** Authenticate or throw a 401 problem. */
 export async function identify(

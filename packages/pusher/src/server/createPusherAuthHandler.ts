@@ -1,13 +1,11 @@
+import { HttpProblem, jsonResponse, problemResponse } from '@patchbay/realtime-core/http';
 import type Pusher from 'pusher';
 import { MESSAGE_PREFIX, PRESENCE_PREFIX, type PresenceUserInfo } from '../internal/envelope.js';
 import {
   allow,
-  HttpProblem,
   identify,
-  json,
   type PusherAuthenticate,
   type PusherAuthorize,
-  problemResponse,
   requirePortable,
   requirePost,
 } from '../internal/serverHttp.js';
@@ -56,7 +54,7 @@ export function createPusherAuthHandler(
           id: identity.userId,
           ...(identity.userInfo ? { user_info: identity.userInfo } : {}),
         };
-        return json(200, options.pusher.authenticateUser(socketId, userData));
+        return jsonResponse(200, options.pusher.authenticateUser(socketId, userData));
       }
       if (channelName.startsWith(MESSAGE_PREFIX) && !channelName.startsWith('private-encrypted-')) {
         const channel = requirePortable(channelName.slice(MESSAGE_PREFIX.length), 'channel_name');
@@ -66,7 +64,7 @@ export function createPusherAuthHandler(
           action: 'subscribe',
           request,
         });
-        return json(200, options.pusher.authorizeChannel(socketId, channelName));
+        return jsonResponse(200, options.pusher.authorizeChannel(socketId, channelName));
       }
       if (channelName.startsWith(PRESENCE_PREFIX)) {
         const channel = requirePortable(channelName.slice(PRESENCE_PREFIX.length), 'channel_name');
@@ -90,7 +88,7 @@ export function createPusherAuthHandler(
           data: raw === null ? null : parsePresenceData(raw),
           ...(identity.userInfo ? { user: identity.userInfo } : {}),
         };
-        return json(
+        return jsonResponse(
           200,
           options.pusher.authorizeChannel(socketId, channelName, {
             user_id: `${identity.userId}#${socketId}`,

@@ -54,17 +54,17 @@ async function post(body: string, token = 'good') {
 
 /**
  * Uploads a `total`-byte body (a publish whose `data` string never ends) as a browser would, with
- * its Content-Length (or chunked, without one), writing only as fast as the socket drains, and
- * stops at the answer. `sent` says how much had been written by then.
+ * its Content-Length, writing only as fast as the socket drains, and stops at the answer. `sent`
+ * says how much had been written by then.
  */
-function upload(total: number, token: string, declareLength = true) {
+function upload(total: number, token: string) {
   return new Promise<{ status: number; message: string; sent: number }>((resolve, reject) => {
     const request = httpRequest(url, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${token}`,
         'content-type': 'application/json',
-        ...(declareLength ? { 'content-length': String(total) } : {}),
+        'content-length': String(total),
       },
     });
     let sent = 0;
@@ -119,31 +119,12 @@ describe('createPusherPublishHandler over HTTP', () => {
     expect(triggered).toEqual([]);
   });
 
-  it('refuses a chunked 30 MB body (no Content-Length) with 413, before the upload ends', async () => {
-    const answer = await upload(THIRTY_MB, 'good', false);
-    expect(answer.status).toBe(413);
-    expect(answer.message).toContain('over 35840 bytes');
-    expect(answer.sent).toBeLessThan(THIRTY_MB);
-    expect(triggered).toEqual([]);
-  });
-
   it('answers a body nested 100 000 levels deep with 400, not a 500 stack overflow', async () => {
     const deep = `{"channel":"room","event":"e","data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     const answer = await post(deep);
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatchObject({
       code: 'bad_request',
-      message: expect.stringContaining('nested deeper than 1000 levels'),
-    });
-    expect(triggered).toEqual([]);
-  });
-
-  it('answers a small body nested past the limit with 400 too', async () => {
-    // 2 KB, so its declared length is within the cap and it is read whole before the check.
-    const deep = `{"channel":"room","event":"e","data":${'['.repeat(1_001)}${']'.repeat(1_001)}}`;
-    const answer = await post(deep);
-    expect(answer.status).toBe(400);
-    expect(answer.body.error).toMatchObject({
       message: expect.stringContaining('nested deeper than 1000 levels'),
     });
     expect(triggered).toEqual([]);

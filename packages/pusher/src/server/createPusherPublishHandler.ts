@@ -1,12 +1,10 @@
+import { HttpProblem, jsonResponse, problemResponse, readBody } from '@patchbay/realtime-core/http';
 import type Pusher from 'pusher';
 import {
   allow,
-  HttpProblem,
   identify,
-  json,
   type PusherAuthenticate,
   type PusherAuthorize,
-  problemResponse,
   requirePortable,
   requirePost,
 } from '../internal/serverHttp.js';
@@ -53,7 +51,7 @@ const ENVELOPE_BYTES = 8_192;
  *
  * The caller is authenticated before the body is read, and the body is read with a byte cap and a
  * nesting limit, so neither an anonymous caller nor an oversized or deeply nested body costs more
- * than one request chunk past the cap (see `readBody`).
+ * than one request chunk past the cap (see `readBody` in `@patchbay/realtime-core/http`).
  */
 export function createPusherPublishHandler(
   options: PusherPublishHandlerOptions,
@@ -63,11 +61,16 @@ export function createPusherPublishHandler(
   // in the body as it is measured in below. ×3 keeps a client that \u-escapes all non-ASCII text
   // (Python's json.dumps default) within the cap: that triples a string's bytes at most.
   const maxBodyBytes = maxBytes * 3 + ENVELOPE_BYTES;
+  const readOptions = {
+    maxBodyBytes,
+    maxDataDepth: MAX_DATA_DEPTH,
+    tooLargeMessage: `The request body is over ${maxBodyBytes} bytes, more than a publish of at most ${maxBytes} bytes of "data" needs (Pusher's limit). Send a smaller "data", or a reference to it (an id or URL) instead.`,
+  };
   return async (request) => {
     try {
       requirePost(request);
       const identity = await identify(options.authenticate, request);
-      const text = await readBody(request, maxBodyBytes, maxBytes);
+      const text = await readBody(request, readOptions);
       let body: PublishBody;
       try {
         body = JSON.parse(text) as PublishBody;
@@ -132,7 +135,7 @@ export function createPusherPublishHandler(
           ...(typeof body.id === 'string' ? { id: body.id } : {}),
           ...(typeof body.socketId === 'string' ? { excludeSocketId: body.socketId } : {}),
         });
-        return json(200, { id: envelope.id, timestamp: envelope.timestamp });
+        return jsonResponse(200, { id: envelope.id, timestamp: envelope.timestamp });
       } catch (error) {
         const status = (error as { status?: number }).status;
         throw new HttpProblem(
@@ -144,127 +147,5 @@ export function createPusherPublishHandler(
     } catch (error) {
       return problemResponse(error);
     }
-  };
-}
-
-/**
- * The body as text, refused when it passes `maxBodyBytes` (413) or nests deeper than `data` may
- * (400). The count is not taken from Content-Length alone, which a client may omit (chunked), and
- * a too-deep body is a 400 whatever its length, because nesting shows in its first bytes.
- *
- * A body whose declared Content-Length is within the cap is read whole and checked after: the
- * server's HTTP framing ends it at that length, so it cannot cost more than the cap, and a
- * whole-body read is the host's fast path. Reading `request.body` instead made
- * `@hono/node-server` build a full undici `Request` and web streams for every publish: ~110 µs
- * more server time per publish than the raw app server in `pnpm bench` (pusher), whose
- * throughput went from 0.81× to 0.91× raw with this path. Any other body (no length, or a longer
- * one) is streamed and checked as it arrives, so it is refused without reading the rest.
- */
-async function readBody(request: Request, maxBodyBytes: number, maxBytes: number): Promise<string> {
-  const length = request.headers.get('content-length');
-  if (length !== null && /^\d{1,15}$/.test(length) && Number(length) <= maxBodyBytes) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await request.arrayBuffer());
-    } catch (error) {
-      throw unreadable(error);
-    }
-    // The body object is one level around `data`.
-    if (!depthGuard(MAX_DATA_DEPTH + 1)(bytes)) throw tooDeep();
-    // Only a host that does not hold a body to its Content-Length gets here with more.
-    if (bytes.byteLength > maxBodyBytes) throw tooLarge(maxBodyBytes, maxBytes);
-    return new TextDecoder().decode(bytes);
-  }
-  return readBodyStream(request, maxBodyBytes, maxBytes);
-}
-
-/** `readBody` for a body of unknown or excessive length: checked chunk by chunk as it streams. */
-async function readBodyStream(
-  request: Request,
-  maxBodyBytes: number,
-  maxBytes: number,
-): Promise<string> {
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const withinDepth = depthGuard(MAX_DATA_DEPTH + 1);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await reader.read();
-      } catch (error) {
-        throw unreadable(error);
-      }
-      if (next.done) break;
-      if (!withinDepth(next.value)) throw tooDeep();
-      total += next.value.byteLength;
-      if (total > maxBodyBytes) throw tooLarge(maxBodyBytes, maxBytes);
-      chunks.push(next.value);
-    }
-  } catch (error) {
-    // Not awaited: the answer must not wait on how the host tears the upload down.
-    reader.cancel().catch(() => {});
-    throw error;
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
-function unreadable(error: unknown): HttpProblem {
-  return new HttpProblem(
-    400,
-    'bad_request',
-    `The request body could not be read (${(error as Error).message}). Send it again.`,
-  );
-}
-
-function tooDeep(): HttpProblem {
-  return new HttpProblem(
-    400,
-    'bad_request',
-    `"data" is nested deeper than ${MAX_DATA_DEPTH} levels; send flatter data.`,
-  );
-}
-
-function tooLarge(maxBodyBytes: number, maxBytes: number): HttpProblem {
-  return new HttpProblem(
-    413,
-    'too_large',
-    `The request body is over ${maxBodyBytes} bytes, more than a publish of at most ${maxBytes} bytes of "data" needs (Pusher's limit). Send a smaller "data", or a reference to it (an id or URL) instead.`,
-  );
-}
-
-/**
- * Tracks the nesting of `{` and `[` outside JSON strings across chunks, without recursion or
- * decoding: the structural characters and `"` `\` are ASCII, and UTF-8 never uses ASCII bytes
- * inside a multi-byte character. Returns false once the depth passes `limit`.
- */
-function depthGuard(limit: number): (chunk: Uint8Array) => boolean {
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  return (chunk) => {
-    for (const byte of chunk) {
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (byte === 0x5c) escaped = true;
-        else if (byte === 0x22) inString = false;
-      } else if (byte === 0x22) {
-        inString = true;
-      } else if (byte === 0x7b || byte === 0x5b) {
-        depth += 1;
-        if (depth > limit) return false;
-      } else if (byte === 0x7d || byte === 0x5d) {
-        depth -= 1;
-      }
-    }
-    return true;
   };
 }

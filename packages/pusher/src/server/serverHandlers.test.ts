@@ -93,16 +93,6 @@ describe('createPusherPublishHandler', () => {
     expect(
       await errorOf(await publish(post({ channel: 'room', event: 'e', data: 'x'.repeat(10_000) }))),
     ).toMatchObject({ status: 413 });
-    // A host that lets a body run past its declared Content-Length is still held to the cap.
-    const understated = new Request('http://app/pusher/publish', {
-      method: 'POST',
-      headers: { authorization: 'Bearer good', 'content-length': '40' },
-      body: JSON.stringify({ channel: 'room', event: 'e', data: 'x'.repeat(40_000) }),
-    });
-    expect(await errorOf(await publish(understated))).toMatchObject({
-      status: 413,
-      message: expect.stringContaining('over 35840 bytes'),
-    });
     const get = await publish(new Request('http://app/pusher/publish'));
     expect(get.status).toBe(405);
   });

@@ -4,10 +4,16 @@ import {
   type RealtimeMessage,
   validateChannelName,
 } from '@patchbay/realtime-core';
+import {
+  bearerToken,
+  HttpProblem,
+  jsonResponse,
+  problemResponse,
+  readBody,
+} from '@patchbay/realtime-core/http';
 import { SIGNAL_PREFIX, toEnvelope } from '../internal/envelope.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../internal/limits.js';
 import { restBroadcaster, type SupabaseServerPublishOptions } from './publishFromServer.js';
-import { bearerToken, HttpProblem, json, problemResponse, readBody } from './serverHttp.js';
 
 /** Who a request is from, as your `authenticate` decides from its token. */
 export interface SupabasePublishIdentity {
@@ -105,6 +111,11 @@ export function createSupabasePublishHandler(
   // The transport sends compact JSON, so `data` takes as many bytes in the body as it is measured
   // in; ×3 keeps a client that \u-escapes all non-ASCII text within the cap.
   const maxBodyBytes = maxBytes * 3 + ENVELOPE_BYTES;
+  const readOptions = {
+    maxBodyBytes,
+    maxDataDepth: MAX_DATA_DEPTH,
+    tooLargeMessage: `The request body is over ${maxBodyBytes} bytes, more than a message of at most ${maxBytes} bytes needs. Send a smaller "data", or a reference to it (an id or URL) instead.`,
+  };
   const encoder = new TextEncoder();
 
   return async (request) => {
@@ -120,13 +131,7 @@ export function createSupabasePublishHandler(
           'The token was refused. Send a valid token as "Authorization: Bearer <token>" (createRealtime({ auth })).',
         );
       }
-      const text = await readBody(
-        request,
-        maxBodyBytes,
-        // The body object is one level around `data`.
-        MAX_DATA_DEPTH + 1,
-        `The request body is over ${maxBodyBytes} bytes, more than a message of at most ${maxBytes} bytes needs. Send a smaller "data", or a reference to it (an id or URL) instead.`,
-      );
+      const text = await readBody(request, readOptions);
       let body: PublishBody;
       try {
         body = JSON.parse(text) as PublishBody;
@@ -224,7 +229,7 @@ export function createSupabasePublishHandler(
           `Supabase did not take the broadcast: ${(error as Error).message}${retryable ? '' : ' Check the handler’s url and serviceKey.'}`,
         );
       }
-      return json(200, { id: envelope.id, timestamp: envelope.timestamp });
+      return jsonResponse(200, { id: envelope.id, timestamp: envelope.timestamp });
     } catch (error) {
       return problemResponse(error);
     }
