@@ -6,9 +6,8 @@ import {
 import { createHubServer, Hub, type HubOptions, type HubServer } from '@patchbay/realtime-server';
 import {
   type ConformanceHarness,
-  createAuthRules,
   createClientNetworks,
-  createSubscribeRefusals,
+  createHubHooks,
 } from '@patchbay/realtime-testkit';
 import { socketioTransport } from './socketioTransport.js';
 
@@ -19,28 +18,13 @@ import { socketioTransport } from './socketioTransport.js';
 export function createSocketIOHarness(
   options: { transports?: Array<'websocket' | 'polling'>; hub?: HubOptions } = {},
 ): ConformanceHarness & { server(): HubServer } {
-  const authRules = createAuthRules();
+  const hooks = createHubHooks();
   const networks = createClientNetworks();
-  const rejected = authRules.rejects;
-  const refusals = createSubscribeRefusals();
   const hub = new Hub({
     rateLimit: false,
     ...options.hub,
-    authenticate: ({ token, clientId }) => {
-      const id = token ? (token.split('.')[0] ?? token) : clientId;
-      if (!id || rejected(id, undefined, 'connect')) return null;
-      return { clientId: id };
-    },
-    authorize: ({ clientId, channel, action }) => {
-      if (action === 'subscribe') {
-        if (refusals.refuse(channel)) {
-          // A hook that throws (its database is down) makes the hub answer a retryable
-          // `transport_error`, and the link stays up.
-          throw new Error('the permissions store is unavailable (refuseSubscribes)');
-        }
-      }
-      return !rejected(clientId, channel, action);
-    },
+    authenticate: hooks.authenticate,
+    authorize: hooks.authorize,
   });
   let server: HubServer | undefined;
   let port = 0;
@@ -94,9 +78,7 @@ export function createSocketIOHarness(
       server = undefined;
     },
     startServer: start,
-    rejectAuth: (rule) => authRules.add(rule),
-    refuseSubscribes: (channel, times) => refusals.set(channel, times),
-    subscribeAttempts: async (channel) => refusals.attempts(channel),
+    ...hooks.controls,
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: (channel) => hub.broker.clearHistory(channel),
   };

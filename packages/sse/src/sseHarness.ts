@@ -14,9 +14,8 @@ import {
 } from '@patchbay/realtime-server';
 import {
   type ConformanceHarness,
-  createAuthRules,
   createClientNetworks,
-  createSubscribeRefusals,
+  createHubHooks,
 } from '@patchbay/realtime-testkit';
 import { type SseTransportOptions, sseTransport } from './sseTransport.js';
 
@@ -35,28 +34,13 @@ export interface SseHarnessOptions {
 export function createSseHarness(
   options: SseHarnessOptions,
 ): ConformanceHarness & { hub: Hub; url(): string } {
-  const authRules = createAuthRules();
+  const hooks = createHubHooks();
   const networks = createClientNetworks();
-  const rejected = authRules.rejects;
-  const refusals = createSubscribeRefusals();
   const hub = new Hub({
     rateLimit: false,
     ...options.hub,
-    authenticate: ({ token, clientId }) => {
-      const id = token ? (token.split('.')[0] ?? token) : clientId;
-      if (!id || rejected(id, undefined, 'connect')) return null;
-      return { clientId: id };
-    },
-    authorize: ({ clientId, channel, action }) => {
-      if (action === 'subscribe') {
-        if (refusals.refuse(channel)) {
-          // A hook that throws (its database is down) makes the hub answer a retryable
-          // `transport_error`, and the link stays up.
-          throw new Error('the permissions store is unavailable (refuseSubscribes)');
-        }
-      }
-      return !rejected(clientId, channel, action);
-    },
+    authenticate: hooks.authenticate,
+    authorize: hooks.authorize,
   });
   const sse = { heartbeatMs: options.heartbeatMs ?? 1_000 };
   const listener: RequestListener =
@@ -116,9 +100,7 @@ export function createSseHarness(
     },
     stopServer: stop,
     startServer: start,
-    rejectAuth: (rule) => authRules.add(rule),
-    refuseSubscribes: (channel, times) => refusals.set(channel, times),
-    subscribeAttempts: async (channel) => refusals.attempts(channel),
+    ...hooks.controls,
     providerSubscriptionCount: async (channel) => hub.subscriberCount(channel),
     truncateHistory: (channel) => hub.broker.clearHistory(channel),
   };

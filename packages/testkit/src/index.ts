@@ -4,6 +4,7 @@ export type { ClientNetworks } from './clientNetworks.js';
 export { createClientNetworks } from './clientNetworks.js';
 export { describeTransportConformance } from './describeTransportConformance.js';
 export type { AuthRejection, ConformanceClientOptions, ConformanceHarness } from './harness.js';
+export { createHubHooks, type HubHookControls } from './hubHooks.js';
 export type { MemoryHarnessOptions } from './memoryHarness.js';
 export { createMemoryHarness } from './memoryHarness.js';
 export type { PostgresServerHandle, StartPostgresServerOptions } from './postgresServer.js';
