@@ -168,7 +168,7 @@ export class AblyTransport implements Transport {
         this.#unlisten(created);
         if (this.#feeds.get(name) === created) this.#feeds.delete(name);
         // A refused attach leaves the channel suspended, and ably-js would attach it again by
-        // itself (after channelRetryTimeout); whether and when to retry is core's call.
+        // itself after its channel retry timeout; whether and when to retry is core's call.
         void created.channel.detach().catch(() => {});
       }
       throw channelError(error, name, 'subscribe');
