@@ -158,7 +158,7 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
     changed();
   });
 
-  const read = (): InspectSnapshot => {
+  const readChannels = (): InspectedChannel[] => {
     const channels: InspectedChannel[] = [];
     for (const channel of hook.live.values()) {
       const seq = lastSeq.get(channel.name);
@@ -172,7 +172,10 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
         messages: messages.get(channel.name) ?? [],
       });
     }
-    channels.sort((a, b) => a.name.localeCompare(b.name));
+    return channels.sort((a, b) => a.name.localeCompare(b.name));
+  };
+
+  const read = (channels = readChannels()): InspectSnapshot => {
     const queue = client.queue.getSnapshot();
     return {
       provider: client.provider,
@@ -188,9 +191,14 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
   // The live channels, their states, presence and typing are re-read on a timer while someone
   // listens (no hook in core for them); a snapshot is rebuilt only when one of them changed, so
   // `useSyncExternalStore` stays quiet.
+  /** The live channels now, when they differ from the cached snapshot's. */
+  const channelsChanged = (cached: InspectSnapshot): InspectedChannel[] | undefined => {
+    const now = readChannels();
+    return sameChannels(cached.channels, now) ? undefined : now;
+  };
   const watch = () => {
     const timer = setInterval(() => {
-      if (snapshot && !sameChannels(snapshot.channels, read().channels)) changed();
+      if (snapshot && channelsChanged(snapshot)) changed();
     }, pollMs);
     return () => clearInterval(timer);
   };
@@ -201,8 +209,8 @@ export function inspect(client: RealtimeClient, options: InspectOptions = {}): R
       // while they are the same (`useSyncExternalStore` reads twice before it subscribes and
       // warns when the two reads differ).
       if (snapshot && listeners.size === 0) {
-        const fresh = read();
-        if (!sameChannels(snapshot.channels, fresh.channels)) snapshot = fresh;
+        const channels = channelsChanged(snapshot);
+        if (channels) snapshot = read(channels);
       }
       snapshot ??= read();
       return snapshot;

@@ -227,6 +227,11 @@ export interface Transport {
   disconnect(): void;
   /** `persistent` mode: try now instead of waiting out the vendor's delay (the network came back). */
   reconnectNow?(): void;
+  /**
+   * Attach `channel`. A rejection leaves nothing behind that retries by itself (e.g. a vendor
+   * channel its SDK would re-attach later): whether and when to try again is core's decision,
+   * with its attach backoff and `attach.maxAttempts`.
+   */
   subscribe(channel: string, options: TransportSubscribeOptions): Promise<TransportSubscribeResult>;
   /**
    * The app started (`true`) or stopped (`false`) using presence on an attached channel, after
